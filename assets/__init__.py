@@ -1,0 +1,1 @@
+"""Run-time assets: icons, the desktop file, the sample CGI site."""

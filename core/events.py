@@ -1,0 +1,107 @@
+"""Events that core workers post to an outbox and the GUI drains.
+
+Every event is a frozen dataclass so it can cross threads safely: a worker builds it,
+the Tk thread reads it, nobody mutates it in between. Tab-specific events live beside
+the session that makes them (subclass :class:`Event` there), the shared ones live here.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Base of all events. ``source`` names the session or server that posted it."""
+
+    source: str = ""
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Connected(Event):
+    peer: str
+    local: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DataReceived(Event):
+    data: bytes
+    peer: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DataSent(Event):
+    data: bytes
+    peer: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StateChanged(Event):
+    state: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Closed(Event):
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Failed(Event):
+    """A user-facing error: one sentence naming the cause and the fix."""
+
+    message: str
+    field_name: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Progress(Event):
+    done: int
+    total: int | None = None
+    rate: float = 0.0
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskDone(Event):
+    """A background task finished; ``result`` is whatever it returned."""
+
+    task: str
+    result: Any = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LookupResult(Event):
+    query: str
+    result: Any = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogLine(Event):
+    text: str
+    level: str = "info"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerStarted(Event):
+    kind: str
+    address: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerStopped(Event):
+    kind: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerStats(Event):
+    kind: str
+    connections: int = 0
+    total_connections: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    requests: int = 0

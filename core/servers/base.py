@@ -1,0 +1,155 @@
+"""The controller contract every embedded server follows.
+
+``start()`` binds and returns once the server is ready, or raises
+:class:`ServerStartError` with a sentence such as "Port 8000 is in use". ``stop()``
+returns within about a second with every thread joined. While running, a ticker posts
+:class:`~core.events.ServerStats` once a second to ``outbox``.
+"""
+
+from __future__ import annotations
+
+import errno
+import queue
+import threading
+from abc import ABC, abstractmethod
+
+from core.errors import UserError, describe_error
+from core.events import Event, LogLine, ServerStarted, ServerStats, ServerStopped
+from core.worker import Outbox
+
+
+class ServerStartError(UserError):
+    """The server could not start; the message says why and what to change."""
+
+
+def bind_error(exc: OSError, host: str, port: int) -> ServerStartError:
+    """Translate a bind() failure into a ServerStartError naming the port."""
+    if exc.errno == errno.EADDRINUSE:
+        return ServerStartError(
+            f"Port {port} on {host} is in use: stop the other server or choose another port.",
+            "Port",
+        )
+    if exc.errno == errno.EACCES:
+        return ServerStartError(
+            f"Port {port} needs root: choose a port above 1023.", "Port"
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return ServerStartError(
+            f"Host {host} is not an address of this machine: use 127.0.0.1 or one of its own.",
+            "Host",
+        )
+    return ServerStartError(describe_error(exc, f"binding {host}:{port}"), "Host")
+
+
+class ServerController(ABC):
+    """Base of every embedded server (echo, CGI, lab FTP/SMTP/telnet/DNS)."""
+
+    #: short machine name, e.g. ``"echo-tcp"``; unique among lab peers
+    kind: str = "server"
+    #: human title for the Servers tab, e.g. ``"Echo (TCP, threaded)"``
+    title: str = "Server"
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        outbox: queue.SimpleQueue[Event] | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.outbox: queue.SimpleQueue[Event] = outbox if outbox is not None else Outbox()
+        self.connections = 0
+        self.total_connections = 0
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.requests = 0
+        self._counter_lock = threading.Lock()
+        self._ticker_stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    # -- the contract -------------------------------------------------------------------
+    @abstractmethod
+    def _start(self) -> None:
+        """Bind and begin serving; set ``self.port`` to the bound port. Raise on failure."""
+
+    @abstractmethod
+    def _stop(self, timeout: float) -> None:
+        """Stop serving and join every thread within ``timeout``."""
+
+    @property
+    @abstractmethod
+    def running(self) -> bool: ...
+
+    @property
+    def address(self) -> str:
+        """Where clients connect, e.g. ``127.0.0.1:7000`` (or a UNIX path)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    def describe(self) -> str:
+        """One line for the Servers tab: credentials, root folder, modes."""
+        return ""
+
+    def start(self) -> str:
+        if self.running:
+            return self.address
+        try:
+            self._start()
+        except ServerStartError:
+            raise
+        except OSError as exc:
+            raise bind_error(exc, self.host, self.port) from exc
+        self.post(ServerStarted(source=self.kind, kind=self.kind, address=self.address))
+        self.log(f"{self.title} listening on {self.address}")
+        self._ticker_stop.clear()
+        self._ticker = threading.Thread(target=self._tick, name=f"{self.kind}:stats", daemon=True)
+        self._ticker.start()
+        return self.address
+
+    def stop(self, timeout: float = 1.0) -> None:
+        self._ticker_stop.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout)
+            self._ticker = None
+        was_running = self.running
+        self._stop(timeout)
+        if was_running:
+            self.post(ServerStopped(source=self.kind, kind=self.kind))
+            self.log(f"{self.title} stopped")
+
+    # -- helpers for subclasses -------------------------------------------------------
+    def post(self, event: Event) -> None:
+        self.outbox.put(event)
+
+    def log(self, text: str, level: str = "info") -> None:
+        # control characters from the network never reach a log verbatim
+        safe = "".join(ch if ch.isprintable() or ch == "\t" else repr(ch)[1:-1] for ch in text)
+        self.post(LogLine(source=self.kind, text=safe, level=level))
+
+    def count(self, *, bytes_in: int = 0, bytes_out: int = 0, requests: int = 0,
+              opened: int = 0, closed: int = 0) -> None:
+        with self._counter_lock:
+            self.bytes_in += bytes_in
+            self.bytes_out += bytes_out
+            self.requests += requests
+            self.connections += opened - closed
+            self.total_connections += opened
+
+    def stats(self) -> ServerStats:
+        with self._counter_lock:
+            return ServerStats(
+                source=self.kind, kind=self.kind, connections=self.connections,
+                total_connections=self.total_connections, bytes_in=self.bytes_in,
+                bytes_out=self.bytes_out, requests=self.requests,
+            )
+
+    def _tick(self) -> None:
+        while not self._ticker_stop.wait(1.0):
+            self.post(self.stats())
+
+    def __enter__(self) -> ServerController:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

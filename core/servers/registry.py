@@ -1,0 +1,119 @@
+"""Which embedded servers exist: lab peers for ``--lab`` and kinds for ``wirebench serve``.
+
+Each server module named in :data:`SERVER_MODULES` may define
+
+* ``lab_peers(host: str = "127.0.0.1", ephemeral: bool = False) -> list[ServerController]``
+  — the peers it contributes to the lab, configured but not started (``ephemeral`` asks
+  for port 0 instead of the well-known lab port, for tests and ``--self-test``);
+* ``SERVE_KINDS: dict[str, ServeKind]`` — subcommands of ``wirebench serve``.
+
+A module that is not written yet is simply absent; nothing is faked in its place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.errors import describe_error
+from core.events import Event
+from core.servers.base import ServerController
+from core.worker import Outbox
+
+SERVER_MODULES: tuple[str, ...] = (
+    "core.servers.echo",
+    "core.servers.cgi",
+    "core.servers.ftp_lab",
+    "core.servers.smtp_sink",
+    "core.servers.telnet_lab",
+    "core.servers.dns_lab",
+)
+
+
+@dataclass(frozen=True)
+class ServeKind:
+    """A ``wirebench serve KIND`` subcommand."""
+
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    build: Callable[[argparse.Namespace], list[ServerController]]
+    #: optional: print something instead of serving (e.g. ``--print-code``); return True
+    #: when it handled the call
+    preempt: Callable[[argparse.Namespace], bool] | None = None
+
+
+def _import_optional(name: str):  # -> module | None
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return None
+        raise
+
+
+def available_modules() -> list:
+    return [m for m in (_import_optional(n) for n in SERVER_MODULES) if m is not None]
+
+
+def serve_kinds() -> dict[str, ServeKind]:
+    kinds: dict[str, ServeKind] = {}
+    for module in available_modules():
+        kinds.update(getattr(module, "SERVE_KINDS", {}))
+    return kinds
+
+
+def lab_factories() -> list[Callable[..., list[ServerController]]]:
+    return [m.lab_peers for m in available_modules() if hasattr(m, "lab_peers")]
+
+
+class LabRegistry:
+    """The lab peers of one app (or one ``serve lab``): start all, stop all, list them."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        ephemeral: bool = False,
+        outbox: queue.SimpleQueue[Event] | None = None,
+        factories: list[Callable[..., list[ServerController]]] | None = None,
+    ) -> None:
+        self.host = host
+        self.ephemeral = ephemeral
+        self.outbox: queue.SimpleQueue[Event] = outbox if outbox is not None else Outbox()
+        self._factories = factories
+        self._peers: list[ServerController] | None = None
+        self._lock = threading.Lock()
+
+    def peers(self) -> list[ServerController]:
+        with self._lock:
+            if self._peers is None:
+                peers: list[ServerController] = []
+                for factory in self._factories if self._factories is not None else lab_factories():
+                    peers.extend(factory(host=self.host, ephemeral=self.ephemeral))
+                for peer in peers:
+                    peer.outbox = self.outbox
+                self._peers = peers
+            return list(self._peers)
+
+    def peer(self, kind: str) -> ServerController | None:
+        return next((p for p in self.peers() if p.kind == kind), None)
+
+    def start_all(self) -> dict[str, str]:
+        """Start every peer not running; returns ``{kind: error sentence}`` for failures."""
+        errors: dict[str, str] = {}
+        for peer in self.peers():
+            try:
+                peer.start()
+            except Exception as exc:  # one broken peer must not keep the others down
+                errors[peer.kind] = describe_error(exc)
+        return errors
+
+    def stop_all(self, timeout: float = 1.0) -> None:
+        for peer in self.peers():
+            peer.stop(timeout)
+
+    def running(self) -> list[ServerController]:
+        return [p for p in self.peers() if p.running]

@@ -1,0 +1,356 @@
+"""The main window: notebook of tabs, menus, status bar; ``run_app()`` is the entry."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+import threading
+import time
+import tkinter as tk
+import traceback
+from collections.abc import Callable
+from tkinter import filedialog, messagebox, ttk
+
+from core.events import Event, Failed, LogLine, ServerStarted, ServerStopped
+from core.paths import asset
+from core.servers.registry import LabRegistry
+from core.settings import Settings
+from core.version import __version__
+from core.worker import Worker
+from gui.bridge import Bridge
+from gui.tabs.base import Tab
+
+log = logging.getLogger(__name__)
+
+#: (module, class) of every tab, in notebook order; Ctrl+1..6 follow this order
+TABS: tuple[tuple[str, str], ...] = (
+    ("gui.tabs.socket_console", "SocketTab"),
+    ("gui.tabs.lookup", "LookupTab"),
+    ("gui.tabs.telnet", "TelnetTab"),
+    ("gui.tabs.ftp", "FtpTab"),
+    ("gui.tabs.smtp", "SmtpTab"),
+    ("gui.tabs.servers", "ServersTab"),
+)
+
+MIN_SIZE = (960, 640)
+DEFAULT_GEOMETRY = "1280x800"
+
+
+class BrokenTab(Tab):
+    """Shown when a tab's module fails to import: the rest of the app keeps working."""
+
+    def __init__(self, master: tk.Misc, app: WirebenchApp, title: str, error: str) -> None:
+        super().__init__(master, app)
+        self.title = title
+        ttk.Label(self, text=f"The {title} tab could not load:", foreground="#b00").pack(
+            anchor="w")
+        text = tk.Text(self, height=12, wrap="word")
+        text.insert("1.0", error)
+        text.configure(state="disabled")
+        text.pack(fill="both", expand=True)
+
+
+class WirebenchApp:
+    def __init__(self, root: tk.Tk, lab_ephemeral: bool = False) -> None:
+        self.root = root
+        self.settings = Settings()
+        self.bridge = Bridge(root)
+        self.worker = Worker("app")
+        self.lab = LabRegistry(ephemeral=lab_ephemeral, outbox=self.worker.outbox)
+        self.lab_listeners: list[Callable[[list[Event]], None]] = []
+        self.tabs: list[Tab] = []
+        self._closing = False
+        self._status_after: str | None = None
+
+        root.title("Wirebench")
+        root.minsize(*MIN_SIZE)
+        root.geometry(self.settings.get("geometry", DEFAULT_GEOMETRY))
+        self._set_icon()
+        self.apply_theme(self.settings.get("theme", "light"))
+
+        self.status_var = tk.StringVar(value="Ready")
+        self.servers_var = tk.StringVar(value="No servers running")
+        self._build_menu()
+        self.notebook = ttk.Notebook(root)
+        self.notebook.pack(fill="both", expand=True, padx=6, pady=(6, 0))
+        self._build_status_bar()
+        self._build_tabs()
+        self.notebook.bind("<<NotebookTabChanged>>", self._on_tab_changed)
+        last = self.settings.get("last_tab", 0)
+        if isinstance(last, int) and 0 <= last < len(self.tabs):
+            self.notebook.select(last)
+
+        self.bridge.attach(self.worker.outbox, self._on_app_events)
+        for index in range(len(TABS)):
+            root.bind_all(f"<Control-Key-{index + 1}>", lambda e, i=index: self.select_tab(i))
+        root.bind_all("<Control-q>", lambda e: self.close())
+        root.protocol("WM_DELETE_WINDOW", self.close)
+
+    # -- construction -----------------------------------------------------------------
+    def _set_icon(self) -> None:
+        try:
+            self._icon = tk.PhotoImage(file=str(asset("icons", "wirebench.png")))
+            self.root.iconphoto(True, self._icon)
+        except (tk.TclError, OSError):
+            pass
+
+    def apply_theme(self, name: str) -> None:
+        name = "dark" if name == "dark" else "light"
+        try:
+            import sv_ttk
+
+            sv_ttk.set_theme(name, self.root)
+        except (ImportError, tk.TclError):
+            ttk.Style(self.root).theme_use("clam")
+        self.settings.set("theme", name)
+        if hasattr(self, "theme_var"):
+            self.theme_var.set(name)
+
+    def _build_menu(self) -> None:
+        menu = tk.Menu(self.root)
+        file_menu = tk.Menu(menu, tearoff=False)
+        file_menu.add_command(label="Save transcript of this tab…", accelerator="Ctrl+S",
+                              command=self.save_transcript)
+        file_menu.add_separator()
+        file_menu.add_command(label="Quit", accelerator="Ctrl+Q", command=self.close)
+        menu.add_cascade(label="File", menu=file_menu)
+
+        view = tk.Menu(menu, tearoff=False)
+        self.theme_var = tk.StringVar(value=self.settings.get("theme", "light"))
+        view.add_radiobutton(label="Light theme", variable=self.theme_var, value="light",
+                             command=lambda: self.apply_theme("light"))
+        view.add_radiobutton(label="Dark theme", variable=self.theme_var, value="dark",
+                             command=lambda: self.apply_theme("dark"))
+        menu.add_cascade(label="View", menu=view)
+
+        lab = tk.Menu(menu, tearoff=False)
+        lab.add_command(label="Start all lab peers", command=self.start_lab)
+        lab.add_command(label="Stop all lab peers", command=self.stop_lab)
+        menu.add_cascade(label="Lab", menu=lab)
+
+        help_menu = tk.Menu(menu, tearoff=False)
+        help_menu.add_command(label="The origin document", command=self.show_origin)
+        help_menu.add_command(label="About Wirebench", command=self.show_about)
+        menu.add_cascade(label="Help", menu=help_menu)
+        self.root.configure(menu=menu)
+        self.menu = menu
+        self.root.bind_all("<Control-s>", lambda e: self.save_transcript())
+
+    def _build_status_bar(self) -> None:
+        bar = ttk.Frame(self.root, padding=(8, 4))
+        bar.pack(fill="x", side="bottom")
+        self.status_label = ttk.Label(bar, textvariable=self.status_var, anchor="w")
+        self.status_label.pack(side="left", fill="x", expand=True)
+        ttk.Separator(bar, orient="vertical").pack(side="left", fill="y", padx=8)
+        ttk.Label(bar, textvariable=self.servers_var, anchor="e").pack(side="right")
+
+    def _build_tabs(self) -> None:
+        for module_name, class_name in TABS:
+            try:
+                cls = getattr(importlib.import_module(module_name), class_name)
+                tab = cls(self.notebook, self)
+            except Exception:
+                title = class_name.removesuffix("Tab")
+                log.exception("tab %s failed to load", title)
+                tab = BrokenTab(self.notebook, self, title, traceback.format_exc())
+            self.tabs.append(tab)
+            self.notebook.add(tab, text=f"  {tab.title}  ")
+
+    # -- behaviour --------------------------------------------------------------------
+    def current_tab(self) -> Tab:
+        return self.tabs[self.notebook.index("current")]
+
+    def select_tab(self, index: int) -> None:
+        if 0 <= index < len(self.tabs):
+            self.notebook.select(index)
+
+    def tab(self, key: str) -> Tab | None:
+        """The tab whose settings key is ``key`` (for cross-tab actions)."""
+        return next((t for t in self.tabs if t.key == key), None)
+
+    def _on_tab_changed(self, event: object) -> None:
+        try:
+            tab = self.current_tab()
+        except tk.TclError:
+            return
+        self.settings.set("last_tab", self.tabs.index(tab))
+        tab.on_shown()
+
+    def set_status(self, text: str, error: bool = False) -> None:
+        self.status_var.set(("⚠ " if error else "") + text)
+        self.status_label.configure(foreground="#c0392b" if error else "")
+        if error:
+            self.last_error = text
+
+    def save_transcript(self) -> None:
+        tab = self.current_tab()
+        text = tab.transcript_text()
+        if text is None:
+            self.set_status(f"The {tab.title} tab has no transcript to save.")
+            return
+        path = filedialog.asksaveasfilename(
+            parent=self.root, title=f"Save {tab.title} transcript",
+            defaultextension=".txt", initialfile=f"wirebench-{tab.key}.txt")
+        if not path:
+            return
+        try:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            self.set_status(f"Could not save the transcript to {path}: {exc.strerror}.",
+                            error=True)
+        else:
+            self.set_status(f"Transcript saved to {path}")
+
+    # -- lab ----------------------------------------------------------------------------
+    def start_lab(self, done: Callable[[dict[str, str]], None] | None = None) -> None:
+        self.set_status("Starting lab peers…")
+
+        def work() -> dict[str, str]:
+            return self.lab.start_all()
+
+        self._lab_done = done
+        self.worker.submit(work, task="lab-start")
+
+    def stop_lab(self) -> None:
+        self.worker.submit(self.lab.stop_all, task="lab-stop")
+
+    def _on_app_events(self, events: list[Event]) -> None:
+        server_change = False
+        for event in events:
+            if isinstance(event, Failed):
+                self.set_status(event.message, error=True)
+            elif isinstance(event, ServerStarted | ServerStopped):
+                server_change = True
+            elif getattr(event, "task", None) == "lab-start":
+                errors = event.result or {}
+                if errors:
+                    self.set_status("Lab: " + "; ".join(f"{k}: {v}" for k, v in errors.items()),
+                                    error=True)
+                else:
+                    self.set_status(f"Lab running: {len(self.lab.running())} peers on 127.0.0.1")
+                done, self._lab_done = getattr(self, "_lab_done", None), None
+                if done:
+                    done(errors)
+            elif isinstance(event, LogLine) and event.level == "error":
+                self.set_status(f"{event.source}: {event.text}", error=True)
+        if server_change:
+            self.refresh_servers_status()
+        for listener in list(self.lab_listeners):
+            listener(events)
+
+    def refresh_servers_status(self, extra: int = 0) -> None:
+        running = self.lab.running()
+        count = len(running) + extra
+        if count == 0:
+            self.servers_var.set("No servers running")
+        else:
+            names = ", ".join(p.kind for p in running[:4]) + ("…" if len(running) > 4 else "")
+            self.servers_var.set(f"{count} server{'s' * (count != 1)} running: {names}")
+
+    # -- help ---------------------------------------------------------------------------
+    def show_about(self) -> None:
+        messagebox.showinfo(
+            "About Wirebench", f"Wirebench {__version__}\n\nA desktop workbench for exploring "
+            "network protocols by hand: sockets, DNS, telnet, FTP, SMTP and embedded servers.\n"
+            f"Python {sys.version.split()[0]}, Tk {self.root.tk.call('info', 'patchlevel')}",
+            parent=self.root)
+
+    def show_origin(self) -> None:
+        top = tk.Toplevel(self.root)
+        top.title("Python Network Programming (Tîponut, 2001) — the origin document")
+        top.geometry("860x640")
+        text = tk.Text(top, wrap="word", padx=12, pady=8, font=("TkTextFont", 11))
+        scroll = ttk.Scrollbar(top, command=text.yview)
+        text.configure(yscrollcommand=scroll.set)
+        scroll.pack(side="right", fill="y")
+        text.pack(fill="both", expand=True)
+        try:
+            text.insert("1.0", asset("origin-document.txt").read_text(encoding="utf-8"))
+        except OSError as exc:
+            text.insert("1.0", f"The document is missing from assets/: {exc}")
+        text.configure(state="disabled")
+
+    # -- shutdown -----------------------------------------------------------------------
+    def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        try:
+            self.settings.set("geometry", self.root.winfo_geometry())
+            for tab in self.tabs:
+                tab.save_fields()
+            self.settings.save()
+        except (OSError, tk.TclError):
+            log.warning("could not save settings", exc_info=True)
+        for tab in self.tabs:
+            try:
+                tab.close()
+            except Exception:
+                log.exception("closing tab %s", tab.title)
+        # servers stop off the Tk thread but we wait (bounded) so no thread outlives Tk
+        stopper = threading.Thread(target=self.lab.stop_all, daemon=True)
+        stopper.start()
+        stopper.join(3.0)
+        self.bridge.close()
+        self.root.destroy()
+
+
+def run_self_test(app: WirebenchApp) -> int:
+    """Visit every tab, start and stop every lab peer; 0 when all went well."""
+    failures: list[str] = []
+    root = app.root
+
+    def pump(seconds: float, until: Callable[[], bool] = lambda: False) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not until():
+            root.update()
+            time.sleep(0.01)
+
+    pump(0.3)
+    for index, tab in enumerate(app.tabs):
+        app.select_tab(index)
+        pump(0.1)
+        if tab.winfo_ismapped() == 0:
+            failures.append(f"tab {tab.title} is not shown when selected")
+        try:
+            problem = tab.self_test()
+        except Exception as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+        if problem:
+            failures.append(f"tab {tab.title}: {problem}")
+        if tab.__class__.__name__ == "BrokenTab":
+            failures.append(f"tab {tab.title} failed to load")
+    result: dict[str, dict[str, str]] = {}
+    app.start_lab(done=lambda errors: result.setdefault("errors", errors))
+    pump(30, lambda: "errors" in result)
+    if "errors" not in result:
+        failures.append("lab peers did not start within 30 s")
+    else:
+        failures.extend(f"lab peer {k}: {v}" for k, v in result["errors"].items())
+    running = len(app.lab.running())
+    stopped = threading.Event()
+    app.worker.submit(lambda: (app.lab.stop_all(), stopped.set()), quiet=True)
+    pump(10, stopped.is_set)
+    if app.lab.running():
+        failures.append("lab peers still running after stop: "
+                        + ", ".join(p.kind for p in app.lab.running()))
+    print(f"self-test: {len(app.tabs)} tabs visited, {len(app.lab.peers())} lab peers "
+          f"({running} started, all stopped)" if not failures else "self-test FAILED:")
+    for failure in failures:
+        print(f"  - {failure}")
+    return 1 if failures else 0
+
+
+def run_app(lab: bool = False, self_test: bool = False) -> int:
+    root = tk.Tk(className="Wirebench")
+    app = WirebenchApp(root, lab_ephemeral=self_test)
+    if self_test:
+        code = run_self_test(app)
+        app.close()
+        return code
+    if lab:
+        root.after(50, app.start_lab)
+    root.mainloop()
+    return 0

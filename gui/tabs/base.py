@@ -1,0 +1,82 @@
+"""The base every tab stands on."""
+
+from __future__ import annotations
+
+import tkinter as tk
+from tkinter import ttk
+from typing import TYPE_CHECKING, Any
+
+from core.events import Event, Failed
+
+if TYPE_CHECKING:
+    from gui.app import WirebenchApp
+
+
+class Tab(ttk.Frame):
+    """One notebook page. Holds widgets and sessions' handles, never sockets.
+
+    Subclasses set ``title`` and ``key`` (settings section), build their widgets in
+    ``__init__``, attach their sessions' outboxes with ``self.app.bridge.attach`` and
+    react in :meth:`on_events`.
+    """
+
+    title = "Tab"
+    key = "tab"
+
+    def __init__(self, master: tk.Misc, app: WirebenchApp) -> None:
+        super().__init__(master, padding=8)
+        self.app = app
+
+    # -- events ---------------------------------------------------------------------
+    def on_events(self, events: list[Event]) -> None:
+        """A batch from the bridge; override to coalesce floods. Default: one by one."""
+        for event in events:
+            self.on_event(event)
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, Failed):
+            self.show_error(event.message)
+
+    # -- helpers --------------------------------------------------------------------
+    @property
+    def fields(self) -> dict[str, Any]:
+        """This tab's persisted last-used fields."""
+        return self.app.settings.section(self.key)
+
+    def show_error(self, message: str) -> None:
+        self.app.set_status(message, error=True)
+
+    def show_info(self, message: str) -> None:
+        self.app.set_status(message)
+
+    # -- app hooks ------------------------------------------------------------------
+    def transcript_text(self) -> str | None:
+        """What File > Save transcript writes for this tab, or None when it has none."""
+        return None
+
+    def on_shown(self) -> None:
+        """The tab became visible."""
+
+    def self_test(self) -> str | None:
+        """Quick offline check for ``--self-test``; return an error sentence or None."""
+        return None
+
+    def save_fields(self) -> None:
+        """Copy widget values into :attr:`fields` before settings are written."""
+
+    def close(self) -> None:
+        """Stop sessions and threads; called once when the window closes."""
+
+
+class ComingTab(Tab):
+    """Placeholder for a tab whose issue is still open: says so, fakes nothing."""
+
+    summary = ""
+
+    def __init__(self, master: tk.Misc, app: WirebenchApp) -> None:
+        super().__init__(master, app)
+        box = ttk.Frame(self, padding=24)
+        box.place(relx=0.5, rely=0.4, anchor="center")
+        ttk.Label(box, text=self.title, font=("TkHeadingFont", 18, "bold")).pack(pady=(0, 8))
+        ttk.Label(box, text=self.summary, wraplength=520, justify="center").pack()
+        ttk.Label(box, text="Coming in a later release.", foreground="#888").pack(pady=(12, 0))
