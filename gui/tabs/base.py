@@ -54,6 +54,9 @@ class Tab(ttk.Frame):
         """What File > Save transcript writes for this tab, or None when it has none."""
         return None
 
+    def open_target(self, host: str, port: int | None = None) -> None:
+        """Pre-fill the connection fields (cross-tab action, e.g. from Lookup results)."""
+
     def on_shown(self) -> None:
         """The tab became visible."""
 

@@ -1,0 +1,50 @@
+"""Helpers for the screenshot scripts: start the real app, drive it, capture the screen.
+
+Run a script under Xvfb, e.g.::
+
+    xvfb-run -a -s "-screen 0 1280x800x24" python docs/shots/main_window.py
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import tkinter as tk
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("WIREBENCH_CONFIG_DIR", tempfile.mkdtemp(prefix="wb-shot-cfg-"))
+os.environ.setdefault("WIREBENCH_DATA_DIR", tempfile.mkdtemp(prefix="wb-shot-data-"))
+
+
+def launch(geometry: str = "1280x800+0+0", theme: str = "light"):  # -> WirebenchApp
+    from gui.app import WirebenchApp
+
+    root = tk.Tk(className="Wirebench")
+    app = WirebenchApp(root, lab_ephemeral=True)
+    app.apply_theme(theme)
+    root.geometry(geometry)
+    pump(root, 0.5)
+    return app
+
+
+def pump(root: tk.Misc, seconds: float, until: Callable[[], object] | None = None) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        root.update()
+        if until is not None and until():
+            return
+        time.sleep(0.01)
+
+
+def capture(root: tk.Misc, name: str) -> Path:
+    """Save the whole screen as docs/NAME.png (imagemagick's import)."""
+    pump(root, 0.4)
+    out = ROOT / "docs" / f"{name}.png"
+    subprocess.run(["import", "-window", "root", str(out)], check=True)
+    return out

@@ -1,0 +1,114 @@
+"""Shared fixtures: one real app for GUI tests, Tk callback errors fail the test,
+``wait_until`` pumps the event loop, and a leak check on threads.
+
+Real peers for each area live in tests/fixtures/<area>.py and are loaded here.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+# settings and data of the tests never touch the user's own
+_TMP_HOME = tempfile.mkdtemp(prefix="wirebench-tests-")
+os.environ.setdefault("WIREBENCH_CONFIG_DIR", os.path.join(_TMP_HOME, "config"))
+os.environ.setdefault("WIREBENCH_DATA_DIR", os.path.join(_TMP_HOME, "data"))
+
+pytest_plugins = [
+    "tests.fixtures.socket_peers",
+    "tests.fixtures.server_peers",
+    "tests.fixtures.lookup_peers",
+    "tests.fixtures.telnet_peers",
+    "tests.fixtures.ftp_peers",
+    "tests.fixtures.smtp_peers",
+]
+
+
+def _live_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.is_alive()}
+
+
+@pytest.fixture(autouse=True)
+def no_thread_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Threads a test starts must be gone when it ends (a short grace period allowed)."""
+    before = _live_threads()
+    yield
+    if "allow_thread_leaks" in request.keywords:
+        return
+    deadline = time.monotonic() + 3.0
+    leaked: set[threading.Thread] = set()
+    while time.monotonic() < deadline:
+        leaked = {t for t in _live_threads() - before
+                  if not t.name.startswith(("asyncio_", "ThreadPoolExecutor", "wb-keep"))}
+        if not leaked:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"threads left running: {sorted(t.name for t in leaked)}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "allow_thread_leaks: the test hands threads to a "
+                            "session-scoped fixture on purpose")
+
+
+# -- GUI ------------------------------------------------------------------------------
+class TkErrors:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+
+_tk_errors = TkErrors()
+
+
+@pytest.fixture(scope="session")
+def app():  # -> gui.app.WirebenchApp
+    """One real Wirebench window for every GUI test (as Porcupine does)."""
+    import tkinter as tk
+    import traceback
+
+    from gui.app import WirebenchApp
+
+    root = tk.Tk(className="Wirebench")
+
+    def report(exc, val, tb) -> None:
+        _tk_errors.errors.append("".join(traceback.format_exception(exc, val, tb)))
+
+    root.report_callback_exception = report
+    application = WirebenchApp(root, lab_ephemeral=True)
+    root.update()
+    yield application
+    application.close()
+
+
+@pytest.fixture(autouse=True)
+def fail_on_tk_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    _tk_errors.errors.clear()
+    yield
+    if _tk_errors.errors:
+        errors, _tk_errors.errors = list(_tk_errors.errors), []
+        pytest.fail("exception in a Tk callback:\n" + "\n".join(errors))
+
+
+@pytest.fixture
+def wait_until(request: pytest.FixtureRequest) -> Callable[..., None]:
+    """``wait_until(cond, timeout=10)``: pump Tk (if an app exists) until cond() is true."""
+
+    def wait(cond: Callable[[], object], timeout: float = 10.0, message: str = "") -> None:
+        root = None
+        if "app" in request.fixturenames:
+            root = request.getfixturevalue("app").root
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if root is not None:
+                root.update()
+            if cond():
+                return
+            time.sleep(0.005)
+        raise AssertionError(message or f"condition not met within {timeout} s")
+
+    return wait
