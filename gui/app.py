@@ -72,9 +72,9 @@ class WirebenchApp:
         self.status_var = tk.StringVar(value="Ready")
         self.servers_var = tk.StringVar(value="No servers running")
         self._build_menu()
+        self._build_status_bar()  # packed first so the notebook cannot squeeze it out
         self.notebook = ttk.Notebook(root)
         self.notebook.pack(fill="both", expand=True, padx=6, pady=(6, 0))
-        self._build_status_bar()
         self._build_tabs()
         self.notebook.bind("<<NotebookTabChanged>>", self._on_tab_changed)
         last = self.settings.get("last_tab", 0)
