@@ -32,6 +32,10 @@ def check_port(value: str | int, field_name: str = "Port", allow_zero: bool = Fa
     return port
 
 
+def _ssl_reason(exc: BaseException) -> str:
+    return str(getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or exc)
+
+
 def describe_error(exc: BaseException, target: str = "") -> str:
     """One sentence for a network error, naming the cause and what to try."""
     where = f" {target}" if target else ""
@@ -41,15 +45,16 @@ def describe_error(exc: BaseException, target: str = "") -> str:
         return f"Name not found{where}: check the host name spelling or your DNS ({exc.strerror})."
     if isinstance(exc, ssl.SSLCertVerificationError):
         return (
-            f"TLS certificate rejected{where}: {exc.verify_message or exc.reason}. "
+            f"TLS certificate rejected{where}: {_ssl_reason(exc)}. "
             "Give a CA file that signs it, or turn off verification for this test."
         )
     if isinstance(exc, ssl.SSLError):
-        return f"TLS failed{where}: {exc.reason or exc}. Check that the peer speaks TLS."
+        return f"TLS failed{where}: {_ssl_reason(exc)}. Check that the peer speaks TLS."
     if isinstance(exc, TimeoutError | socket.timeout):
         return f"Timed out{where}: the peer did not answer in time; check host, port, firewall."
     if isinstance(exc, ConnectionRefusedError):
-        return f"Connection refused{where}: nothing listens there. Start the server or fix the port."
+        return (f"Connection refused{where}: nothing listens there. "
+                "Start the server or fix the port.")
     if isinstance(exc, ConnectionResetError):
         return f"Connection reset by peer{where}: the other side aborted the connection."
     if isinstance(exc, BrokenPipeError):

@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--run-python"]:
         return _run_python(argv[1:])
     if argv[:1] == ["serve"]:
-        from core.servers.serve import build_parser as build_serve, run
+        from core.servers.serve import build_parser as build_serve
+        from core.servers.serve import run
 
         serve = argparse.ArgumentParser(
             prog="wirebench serve",

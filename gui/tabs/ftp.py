@@ -7,5 +7,6 @@ class FtpTab(ComingTab):
     title = "FTP"
     key = "ftp"
     summary = (
-        "A dual-pane FTP browser: listings, transfers with progress, cancel and resume, FTPS."
+        "A dual-pane FTP browser: listings, transfers with progress, cancel and resume, "
+        "FTPS."
     )

@@ -7,5 +7,6 @@ class LookupTab(ComingTab):
     title = "Lookup"
     key = "lookup"
     summary = (
-        "The resolver and services functions (gethostbyname, getservbyname, htons …) and real DNS queries with trace and batch."
+        "The resolver and services functions (gethostbyname, getservbyname, htons …) and "
+        "real DNS queries with trace and batch."
     )

@@ -7,5 +7,6 @@ class ServersTab(ComingTab):
     title = "Servers"
     key = "servers"
     summary = (
-        "Embedded echo servers (threaded, select, fork), a CGI/1.1 web server and the lab peers, with live statistics."
+        "Embedded echo servers (threaded, select, fork), a CGI/1.1 web server and the lab"
+        " peers, with live statistics."
     )

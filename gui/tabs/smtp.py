@@ -7,5 +7,6 @@ class SmtpTab(ComingTab):
     title = "SMTP"
     key = "smtp"
     summary = (
-        "A mail composer with attachments, STARTTLS/AUTH, VRFY and an annotated transcript, plus the lab inbox."
+        "A mail composer with attachments, STARTTLS/AUTH, VRFY and an annotated "
+        "transcript, plus the lab inbox."
     )

@@ -7,5 +7,6 @@ class SocketTab(ComingTab):
     title = "Socket"
     key = "socket"
     summary = (
-        "TCP, UDP and UNIX sockets as client or listener; send text, escapes or hex; a hex+ASCII dump with timestamps; TLS; the connection's state."
+        "TCP, UDP and UNIX sockets as client or listener; send text, escapes or hex; a "
+        "hex+ASCII dump with timestamps; TLS; the connection's state."
     )

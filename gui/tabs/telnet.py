@@ -7,5 +7,6 @@ class TelnetTab(ComingTab):
     title = "Telnet"
     key = "telnet"
     summary = (
-        "A real terminal with option negotiation and a VT100 screen, a raw mode for typing HTTP or SMTP by hand, and login automation."
+        "A real terminal with option negotiation and a VT100 screen, a raw mode for "
+        "typing HTTP or SMTP by hand, and login automation."
     )
