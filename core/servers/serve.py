@@ -77,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
     if args.kind == "lab":
         registry = LabRegistry(host=args.host, ephemeral=args.ephemeral, outbox=outbox)
         controllers: list[ServerController] = registry.peers()
+        if not controllers:
+            print("wirebench serve lab: no lab peers are available in this build.",
+                  file=sys.stderr)
+            return 1
     else:
         kind = serve_kinds()[args.kind]
         if kind.preempt and kind.preempt(args):
