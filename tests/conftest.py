@@ -6,6 +6,7 @@ Real peers for each area live in tests/fixtures/<area>.py and are loaded here.
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 import threading
@@ -31,6 +32,17 @@ pytest_plugins = [
 
 def _live_threads() -> set[threading.Thread]:
     return {t for t in threading.enumerate() if t.is_alive()}
+
+
+@pytest.fixture(autouse=True)
+def collect_on_main_thread() -> Iterator[None]:
+    """Garbage from a test is collected here, on the main thread, never on a worker.
+
+    A Tk object freed by a collection that runs on another thread aborts the process
+    ("Tcl_AsyncDelete: async handler deleted by the wrong thread").
+    """
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import gc
+import tkinter as tk
+from pathlib import Path
+
+import pytest
+
+from gui.app import TABS, WirebenchApp
+
+
+def test_six_tabs_in_order(app: WirebenchApp) -> None:
+    titles = [app.notebook.tab(i, "text").strip() for i in range(app.notebook.index("end"))]
+    assert titles == ["Socket", "Lookup", "Telnet", "FTP", "SMTP", "Servers"]
+    assert len(app.tabs) == len(TABS)
+    assert {t.key for t in app.tabs} == {"socket", "lookup", "telnet", "ftp", "smtp", "servers"}
+    assert not any(type(t).__name__ == "BrokenTab" for t in app.tabs)
+
+
+def test_ctrl_number_switches_tabs(app: WirebenchApp, wait_until) -> None:
+    app.root.focus_force()
+    for index in (2, 5, 0):
+        app.notebook.event_generate(f"<Control-Key-{index + 1}>")
+        wait_until(lambda i=index: app.notebook.index("current") == i)
+    assert app.current_tab() is app.tabs[0]
+
+
+def test_status_bar_shows_errors_and_info(app: WirebenchApp) -> None:
+    app.set_status("Port must be 1–65535, got 70000.", error=True)
+    assert "70000" in app.status_var.get() and app.last_error.startswith("Port")
+    app.set_status("Ready")
+    assert app.status_var.get() == "Ready"
+
+
+def test_menus_exist(app: WirebenchApp) -> None:
+    labels = [app.menu.entrycget(i, "label") for i in range(app.menu.index("end") + 1)
+              if app.menu.type(i) == "cascade"]
+    assert labels == ["File", "View", "Lab", "Help"]
+
+
+def test_theme_switch_round_trip(app: WirebenchApp) -> None:
+    app.apply_theme("dark")
+    assert app.settings.get("theme") == "dark"
+    app.apply_theme("light")
+    assert app.theme_var.get() == "light"
+
+
+def test_origin_document_opens(app: WirebenchApp) -> None:
+    before = set(app.root.winfo_children())
+    app.show_origin()
+    (top,) = [w for w in app.root.winfo_children() if w not in before]
+    text = next(w for w in top.winfo_children() if isinstance(w, tk.Text))
+    assert "Python Network Programming" in text.get("1.0", "6.0")
+    top.destroy()
+
+
+def test_window_geometry_and_fields_persist(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WIREBENCH_CONFIG_DIR", str(tmp_path))
+    root = tk.Tk()
+    first = WirebenchApp(root)
+    root.geometry("1024x700+20+30")
+    root.update()
+    first.tabs[0].fields["host"] = "example.org"
+    first.close()
+    root2 = tk.Tk()
+    second = WirebenchApp(root2)
+    try:
+        assert second.settings.get("geometry").startswith("1024x700")
+        assert second.tabs[0].fields["host"] == "example.org"
+    finally:
+        second.close()
+        # collect the closed roots here, on the Tk thread: a collection that happens to run
+        # on a worker thread would delete Tcl interpreters there (Tcl_AsyncDelete abort)
+        del first, second, root, root2
+        gc.collect()
