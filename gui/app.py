@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 import threading
 import time
@@ -18,6 +19,7 @@ from core.servers.registry import LabRegistry
 from core.settings import Settings
 from core.version import __version__
 from core.worker import Worker
+from gui import theme
 from gui.bridge import Bridge
 from gui.tabs.base import Tab
 
@@ -97,12 +99,7 @@ class WirebenchApp:
 
     def apply_theme(self, name: str) -> None:
         name = "dark" if name == "dark" else "light"
-        try:
-            import sv_ttk
-
-            sv_ttk.set_theme(name, self.root)
-        except (ImportError, tk.TclError):
-            ttk.Style(self.root).theme_use("clam")
+        theme.apply(self.root, name)
         self.settings.set("theme", name)
         if hasattr(self, "theme_var"):
             self.theme_var.set(name)
@@ -352,5 +349,13 @@ def run_app(lab: bool = False, self_test: bool = False) -> int:
         return code
     if lab:
         root.after(50, app.start_lab)
+    if os.environ.get("WIREBENCH_STARTUP_PROBE"):
+        # bench/startup.py: report when the window is first mapped, then quit
+        def mapped(event: tk.Event) -> None:
+            if event.widget is root:
+                print(f"mapped {time.time():.6f}", flush=True)
+                root.after_idle(app.close)
+
+        root.bind("<Map>", mapped, add="+")
     root.mainloop()
     return 0

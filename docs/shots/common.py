@@ -43,8 +43,9 @@ def pump(root: tk.Misc, seconds: float, until: Callable[[], object] | None = Non
 
 
 def capture(root: tk.Misc, name: str) -> Path:
-    """Save the whole screen as docs/NAME.png (imagemagick's import)."""
+    """Save the app's window (menu bar included) as docs/NAME.png (imagemagick's import)."""
     pump(root, 0.4)
     out = ROOT / "docs" / f"{name}.png"
-    subprocess.run(["import", "-window", "root", str(out)], check=True)
+    window = root.winfo_toplevel().wm_frame()  # the wrapper holds the menu bar too
+    subprocess.run(["import", "-window", window, str(out)], check=True)
     return out

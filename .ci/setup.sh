@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Set up Wirebench on a fresh Debian machine: system packages, a virtualenv in .venv,
+# and the package itself. `--test` adds what the test suite needs (Xvfb, imagemagick,
+# the test and build extras). Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_tests=0
+[ "${1:-}" = "--test" ] && want_tests=1
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+python=${PYTHON:-python3}
+pkgs=()
+"$python" -c "import tkinter" 2>/dev/null || pkgs+=(python3-tk)
+"$python" -c "import venv, ensurepip" 2>/dev/null || pkgs+=(python3-venv)
+if [ "$want_tests" = 1 ]; then
+  command -v Xvfb >/dev/null || pkgs+=(xvfb xauth)
+  command -v import >/dev/null || pkgs+=(imagemagick)
+  command -v xdotool >/dev/null || pkgs+=(xdotool)
+  command -v curl >/dev/null || pkgs+=(curl)
+fi
+if [ ${#pkgs[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+if [ "$want_tests" = 1 ]; then
+  .venv/bin/python -m pip install -q -e '.[test,build]'
+else
+  .venv/bin/python -m pip install -q -e .
+fi
