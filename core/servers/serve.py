@@ -114,6 +114,13 @@ def run(args: argparse.Namespace) -> int:
     sink = threading.Thread(target=_log_sink, args=(outbox, logger, sink_stop), daemon=True)
     sink.start()
 
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    # installed before any "listening" line is printed: a caller may signal right after it
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
     started: list[ServerController] = []
     failed = 0
     for c in controllers:
@@ -130,11 +137,6 @@ def run(args: argparse.Namespace) -> int:
         sink_stop.set()
         return 1
 
-    def on_signal(signum: int, frame: object) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     try:
         while not stop.wait(0.5):
             pass
