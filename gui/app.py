@@ -25,14 +25,14 @@ from gui.tabs.base import Tab
 
 log = logging.getLogger(__name__)
 
-#: (module, class) of every tab, in notebook order; Ctrl+1..6 follow this order
-TABS: tuple[tuple[str, str], ...] = (
-    ("gui.tabs.socket_console", "SocketTab"),
-    ("gui.tabs.lookup", "LookupTab"),
-    ("gui.tabs.telnet", "TelnetTab"),
-    ("gui.tabs.ftp", "FtpTab"),
-    ("gui.tabs.smtp", "SmtpTab"),
-    ("gui.tabs.servers", "ServersTab"),
+#: (module, class, title, settings key) of every tab, in notebook order (Ctrl+1..6)
+TABS: tuple[tuple[str, str, str, str], ...] = (
+    ("gui.tabs.socket_console", "SocketTab", "Socket", "socket"),
+    ("gui.tabs.lookup", "LookupTab", "Lookup", "lookup"),
+    ("gui.tabs.telnet", "TelnetTab", "Telnet", "telnet"),
+    ("gui.tabs.ftp", "FtpTab", "FTP", "ftp"),
+    ("gui.tabs.smtp", "SmtpTab", "SMTP", "smtp"),
+    ("gui.tabs.servers", "ServersTab", "Servers", "servers"),
 )
 
 MIN_SIZE = (960, 640)
@@ -61,7 +61,8 @@ class WirebenchApp:
         self.worker = Worker("app")
         self.lab = LabRegistry(ephemeral=lab_ephemeral, outbox=self.worker.outbox)
         self.lab_listeners: list[Callable[[list[Event]], None]] = []
-        self.tabs: list[Tab] = []
+        self._pages: list[ttk.Frame] = []
+        self._built: dict[int, Tab] = {}
         self._closing = False
         self._status_after: str | None = None
 
@@ -77,11 +78,12 @@ class WirebenchApp:
         self._build_status_bar()  # packed first so the notebook cannot squeeze it out
         self.notebook = ttk.Notebook(root)
         self.notebook.pack(fill="both", expand=True, padx=6, pady=(6, 0))
-        self._build_tabs()
-        self.notebook.bind("<<NotebookTabChanged>>", self._on_tab_changed)
+        self._build_pages()
         last = self.settings.get("last_tab", 0)
-        if isinstance(last, int) and 0 <= last < len(self.tabs):
+        if isinstance(last, int) and 0 <= last < len(TABS):
             self.notebook.select(last)
+        self._on_tab_changed(None)
+        self.notebook.bind("<<NotebookTabChanged>>", self._on_tab_changed)
 
         self.bridge.attach(self.worker.outbox, self._on_app_events)
         for index in range(len(TABS)):
@@ -142,36 +144,75 @@ class WirebenchApp:
         ttk.Separator(bar, orient="vertical").pack(side="left", fill="y", padx=8)
         ttk.Label(bar, textvariable=self.servers_var, anchor="e").pack(side="right")
 
-    def _build_tabs(self) -> None:
-        for module_name, class_name in TABS:
-            try:
-                cls = getattr(importlib.import_module(module_name), class_name)
-                tab = cls(self.notebook, self)
-            except Exception:
-                title = class_name.removesuffix("Tab")
-                log.exception("tab %s failed to load", title)
-                tab = BrokenTab(self.notebook, self, title, traceback.format_exc())
-            self.tabs.append(tab)
-            self.notebook.add(tab, text=f"  {tab.title}  ")
+    def _build_pages(self) -> None:
+        """One empty page per tab; a tab is built the first time it is needed.
+
+        Building only the tab on show keeps start-up near a bare Tk window; the other
+        tabs' modules (and their field libraries) are imported on a thread meanwhile.
+        """
+        for _module, _cls, title, _key in TABS:
+            page = ttk.Frame(self.notebook)
+            self._pages.append(page)
+            self.notebook.add(page, text=f"  {title}  ")
+
+    def _realize(self, index: int) -> Tab:
+        tab = self._built.get(index)
+        if tab is not None:
+            return tab
+        module_name, class_name, title, _key = TABS[index]
+        page = self._pages[index]
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+            tab = cls(page, self)
+        except Exception:
+            log.exception("tab %s failed to load", title)
+            tab = BrokenTab(page, self, title, traceback.format_exc())
+        tab.pack(fill="both", expand=True)
+        self._built[index] = tab
+        return tab
+
+    @property
+    def tabs(self) -> list[Tab]:
+        """Every tab, built if it was not yet."""
+        return [self._realize(i) for i in range(len(TABS))]
+
+    def preload_tabs(self) -> threading.Thread:
+        """Import the other tabs' modules on a thread, so switching to them is quick."""
+
+        def work() -> None:
+            for module_name, *_ in TABS:
+                try:
+                    importlib.import_module(module_name)
+                except Exception:  # reported when the tab is built on the Tk thread
+                    log.debug("preloading %s failed", module_name, exc_info=True)
+
+        thread = threading.Thread(target=work, name="wb-keep-preload", daemon=True)
+        thread.start()
+        return thread
 
     # -- behaviour --------------------------------------------------------------------
     def current_tab(self) -> Tab:
-        return self.tabs[self.notebook.index("current")]
+        return self._realize(self.notebook.index("current"))
 
     def select_tab(self, index: int) -> None:
-        if 0 <= index < len(self.tabs):
+        if 0 <= index < len(TABS):
             self.notebook.select(index)
 
     def tab(self, key: str) -> Tab | None:
-        """The tab whose settings key is ``key`` (for cross-tab actions)."""
-        return next((t for t in self.tabs if t.key == key), None)
+        """The tab whose settings key is ``key`` (for cross-tab actions), built if needed."""
+        index = next((i for i, entry in enumerate(TABS) if entry[3] == key), None)
+        return None if index is None else self._realize(index)
+
+    def tab_index(self, tab: Tab) -> int:
+        return next(i for i, built in self._built.items() if built is tab)
 
     def _on_tab_changed(self, event: object) -> None:
         try:
-            tab = self.current_tab()
+            index = self.notebook.index("current")
         except tk.TclError:
             return
-        self.settings.set("last_tab", self.tabs.index(tab))
+        tab = self._realize(index)
+        self.settings.set("last_tab", index)
         tab.on_shown()
 
     def set_status(self, text: str, error: bool = False) -> None:
@@ -276,12 +317,12 @@ class WirebenchApp:
         self._closing = True
         try:
             self.settings.set("geometry", self.root.winfo_geometry())
-            for tab in self.tabs:
+            for tab in self._built.values():
                 tab.save_fields()
             self.settings.save()
         except (OSError, tk.TclError):
             log.warning("could not save settings", exc_info=True)
-        for tab in self.tabs:
+        for tab in self._built.values():
             try:
                 tab.close()
             except Exception:
@@ -306,10 +347,11 @@ def run_self_test(app: WirebenchApp) -> int:
             time.sleep(0.01)
 
     pump(0.3)
-    for index, tab in enumerate(app.tabs):
+    for index in range(len(TABS)):
         app.select_tab(index)
         pump(0.1)
-        if tab.winfo_ismapped() == 0:
+        tab = app.current_tab()
+        if not tab.winfo_ismapped():
             failures.append(f"tab {tab.title} is not shown when selected")
         try:
             problem = tab.self_test()
@@ -349,6 +391,7 @@ def run_app(lab: bool = False, self_test: bool = False) -> int:
         return code
     if lab:
         root.after(50, app.start_lab)
+    root.after(300, app.preload_tabs)
     if os.environ.get("WIREBENCH_STARTUP_PROBE"):
         # bench/startup.py: report when the window is first mapped, then quit
         def mapped(event: tk.Event) -> None:

@@ -74,3 +74,23 @@ def test_window_geometry_and_fields_persist(tmp_path: Path,
         # on a worker thread would delete Tcl interpreters there (Tcl_AsyncDelete abort)
         del first, second, root, root2
         gc.collect()
+
+
+def test_tabs_are_built_when_first_needed(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WIREBENCH_CONFIG_DIR", str(tmp_path))
+    root = tk.Tk()
+    fresh = WirebenchApp(root)
+    try:
+        assert list(fresh._built) == [0]  # only the tab on show
+        ftp = fresh.tab("ftp")
+        assert ftp is not None and ftp.key == "ftp" and sorted(fresh._built) == [0, 3]
+        assert fresh.tab("ftp") is ftp  # built once
+        fresh.select_tab(5)
+        root.update()
+        assert fresh.current_tab().key == "servers"
+        assert fresh.preload_tabs().join(60) is None
+    finally:
+        fresh.close()
+        del fresh, root
+        gc.collect()
