@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import tkinter as tk
 from pathlib import Path
 
@@ -89,7 +90,10 @@ def test_tabs_are_built_when_first_needed(tmp_path: Path,
         fresh.select_tab(5)
         root.update()
         assert fresh.current_tab().key == "servers"
-        assert fresh.preload_tabs().join(60) is None
+        loader = fresh.preload_tabs()
+        loader.join(60)
+        assert not loader.is_alive()
+        assert all(module in sys.modules for module, *_ in TABS)
     finally:
         fresh.close()
         del fresh, root
