@@ -17,6 +17,7 @@ RENDERERS: dict[str, str] = {
     "ftp": "core.codegen.ftp_script",
     "smtp": "core.codegen.smtp_script",
     "echo-server": "core.codegen.echo_server_script",
+    "telnet": "core.codegen.telnet_script",
 }
 
 
