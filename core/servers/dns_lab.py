@@ -45,6 +45,7 @@ TLD_HOST = "127.0.0.3"
 ZONE = "wirebench.test."
 BIG_RECORDS = 200
 MAX_TCP_CLIENTS = 32
+EDNS_PAYLOAD = 1232
 
 SOA = "hostmaster.wirebench.test. 2026112501 3600 600 86400 60"
 
@@ -148,7 +149,7 @@ class ZoneAnswerer:
         return next((z for z in self.zones if name.is_subdomain(z.origin)), None)
 
     def answer(self, query: dns.message.Message) -> dns.message.Message:
-        response = dns.message.make_response(query)
+        response = dns.message.make_response(query, our_payload=EDNS_PAYLOAD)
         response.flags &= ~dns.flags.RA  # authoritative only: no recursion offered
         if query.opcode() != dns.opcode.QUERY:
             response.set_rcode(dns.rcode.NOTIMP)
@@ -252,13 +253,13 @@ def respond(answerer: ZoneAnswerer, wire: bytes, max_size: int | None) -> bytes 
     if query.flags & dns.flags.QR:
         return None  # never answer an answer (no loops between servers)
     response = answerer.answer(query)
-    if max_size is None:
-        return response.to_wire()
+    if max_size is None:  # TCP: without an explicit size dnspython caps at the EDNS one
+        return response.to_wire(max_size=65535)
     limit = max(512, query.payload) if query.edns >= 0 else 512
     try:
         return response.to_wire(max_size=min(limit, max_size))
     except dns.exception.TooBig:
-        short = dns.message.make_response(query)
+        short = dns.message.make_response(query, our_payload=EDNS_PAYLOAD)
         short.flags |= dns.flags.TC | (response.flags & dns.flags.AA)
         return short.to_wire()
 
