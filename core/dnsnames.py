@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 
+import dns.exception
 import dns.name
 
 from core.errors import UserError
@@ -35,8 +36,12 @@ def _encode_label(label: str, field: str) -> str:
         return label
     try:
         return dns.name.from_unicode(label + ".").labels[0].decode("ascii")
+    except dns.name.LabelTooLong:
+        raise UserError(
+            f"{field}: label '{_short(label)}' becomes more than {MAX_LABEL} characters once "
+            "encoded (punycode); shorten it.", field) from None
     except (UnicodeError, dns.name.NameTooLong, dns.name.LabelTooLong,
-            dns.name.EmptyLabel, dns.exception.SyntaxError) as exc:
+            dns.name.EmptyLabel, dns.exception.DNSException) as exc:
         reason = str(exc).rstrip(".") or type(exc).__name__
         raise UserError(
             f"{field}: '{_short(label)}' is not a valid international name ({reason}); "
