@@ -40,8 +40,7 @@ def _encode_label(label: str, field: str) -> str:
         raise UserError(
             f"{field}: label '{_short(label)}' becomes more than {MAX_LABEL} characters once "
             "encoded (punycode); shorten it.", field) from None
-    except (UnicodeError, dns.name.NameTooLong, dns.name.LabelTooLong,
-            dns.name.EmptyLabel, dns.exception.DNSException) as exc:
+    except (UnicodeError, dns.exception.DNSException) as exc:
         reason = str(exc).rstrip(".") or type(exc).__name__
         raise UserError(
             f"{field}: '{_short(label)}' is not a valid international name ({reason}); "

@@ -151,6 +151,7 @@ class ZoneAnswerer:
     def answer(self, query: dns.message.Message) -> dns.message.Message:
         response = dns.message.make_response(query, our_payload=EDNS_PAYLOAD)
         response.flags &= ~dns.flags.RA  # authoritative only: no recursion offered
+        response.flags |= query.flags & dns.flags.CD  # RFC 4035 3.1.6: CD is copied
         if query.opcode() != dns.opcode.QUERY:
             response.set_rcode(dns.rcode.NOTIMP)
             return response
