@@ -23,7 +23,7 @@ class BatchView(LookupView):
         top.pack(fill="both", expand=True)
         left = ttk.LabelFrame(top, text="Names (one per line, # comments)", padding=6)
         left.pack(side="left", fill="y", **PAD)
-        self.names = tk.Text(left, width=34, height=12, font=("TkFixedFont", 10), undo=True,
+        self.names = tk.Text(left, width=34, height=12, font="TkFixedFont", undo=True,
                              wrap="none")
         self.names.pack(fill="both", expand=True)
         self.names.insert("1.0", f.get("batch_names", "wirebench.test\nwww.wirebench.test\n"

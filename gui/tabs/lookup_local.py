@@ -10,7 +10,7 @@ from core import byteorder, resolver, services
 from core.errors import UserError
 from gui.tabs.lookup_common import PAD, LookupView, make_tree
 
-MONO = ("TkFixedFont", 10)
+MONO = "TkFixedFont"  # the named font: a ("TkFixedFont", 10) tuple is not monospaced
 
 
 class HostView(LookupView):
@@ -154,7 +154,7 @@ class ServicesView(LookupView):
         ttk.Button(form, text="by number", command=self.proto_by_number).grid(
             row=1, column=7, **PAD)
         self.result_var = tk.StringVar(value="")
-        ttk.Label(form, textvariable=self.result_var, font=("TkFixedFont", 11, "bold")).grid(
+        ttk.Label(form, textvariable=self.result_var, font="TkFixedFont").grid(
             row=2, column=0, columnspan=8, sticky="w", **PAD)
         self.message_label(self).pack(fill="x", **PAD)
 
@@ -248,6 +248,17 @@ class ServicesView(LookupView):
         fields.update(service=self.service.get(), service_proto=self.proto.get())
 
 
+EXAMPLES: tuple[tuple[int, int, str], ...] = (
+    (21, 16, "FTP control port in a TCP header"),
+    (80, 16, "HTTP port in a TCP header"),
+    (8080, 16, "alternate HTTP port"),
+    (53, 16, "DNS port; also a DNS header's counts are 16-bit big-endian"),
+    (0x7F000001, 32, "127.0.0.1 as a 32-bit IPv4 address"),
+    (0xC0000201, 32, "192.0.2.1 (documentation range)"),
+    (0x12345678, 32, "the classic byte-swap example"),
+)
+
+
 class ByteOrderView(LookupView):
     """htons/ntohs/htonl/ntohl and inet_aton/ntoa/pton/ntop with the bytes shown.
 
@@ -290,6 +301,19 @@ class ByteOrderView(LookupView):
         ttk.Label(addrs, textvariable=self.addr_var, font=MONO).grid(
             row=2, column=0, columnspan=4, sticky="w", **PAD)
         self.message_label(self).pack(fill="x", **PAD)
+
+        table = ttk.LabelFrame(self, text="Worked examples on this host", padding=6)
+        table.pack(fill="both", expand=True, **PAD)
+        frame, self.examples = make_tree(table, (
+            ("value", "Value", 110), ("width", "Width", 70), ("host", "In memory (host)", 150),
+            ("network", "On the wire (network)", 170), ("hton", "hton*(value)", 120),
+            ("meaning", "Where you meet it", 300)), height=7)
+        frame.pack(fill="both", expand=True)
+        for value, bits, meaning in EXAMPLES:
+            conv = (byteorder.htons if bits == 16 else byteorder.htonl)(value)
+            self.examples.insert("", "end", values=(
+                f"{value} (0x{value:0{bits // 4}x})", f"{bits} bit", conv.host_bytes,
+                conv.network_bytes, conv.result, meaning))
 
     def convert(self, name: str) -> None:
         self.clear_error()
