@@ -100,6 +100,7 @@ class DnsRequest:
     checking_disabled: bool = False
     reverse: bool = False  # name is an address: ask PTR of its in-addr/ip6.arpa name
     verify_tls: bool = True
+    ca_file: str = ""  # trust this CA (PEM) for DoT/DoH, e.g. the lab certificate
     doh_path: str = "/dns-query"
 
 
@@ -212,6 +213,29 @@ def rcode_problem(rcode: int, qname: str, server: str, has_answer: bool,
 def network_problem(exc: BaseException, server: str, port: int, transport: str,
                     timeout: float) -> UserError:
     where = f"{server}:{port} over {transport.upper()}"
+    text = str(exc)
+    if "CERTIFICATE_VERIFY_FAILED" in text or isinstance(exc, ssl.SSLCertVerificationError):
+        reason = text.split("certificate verify failed:")[-1].split("(_ssl")[0].strip()
+        return UserError(f"TLS certificate rejected by {where}: {reason or text}. Give a CA "
+                         "file that signs it, or turn off Verify TLS for this test.",
+                         "Server")
+    if type(exc).__module__.split(".")[0].startswith("httpx"):
+        # DoH errors come from the HTTP client; map the usual ones by their kind
+        kind = type(exc).__name__
+        cause = exc.__cause__ or exc.__context__
+        while cause is not None and not isinstance(cause, OSError):
+            cause = cause.__cause__ or cause.__context__
+        if "Timeout" in kind:
+            exc = TimeoutError(text)
+        elif cause is not None:
+            exc = cause
+        elif "refused" in text.lower():
+            exc = ConnectionRefusedError(text)
+        elif kind == "ConnectError":
+            return UserError(f"Could not connect to {where}: nothing listens there or the "
+                             "network is down; check the server and port.", "Port")
+        else:
+            return UserError(f"HTTPS request to {where} failed: {text or kind}.", "Server")
     if isinstance(exc, dns.exception.Timeout | TimeoutError | socket.timeout):
         hint = " or try TCP" if transport == "udp" else ""
         return UserError(f"No answer from {where} within {timeout:g} s (timeout): check the "
@@ -252,18 +276,19 @@ def _send(query: dns.message.Message, request: DnsRequest, server: str, port: in
     if transport == "tls":
         from core.tlscerts import client_context
 
-        context = client_context(verify=request.verify_tls)
-        hostname = None if is_address(server) else server
-        if request.verify_tls and hostname is None:
-            # a bare address has no name to check: verify the chain, not the name
-            context.check_hostname = False
+        context = client_context(verify=request.verify_tls, ca_file=request.ca_file or None)
+        # an address is checked against the certificate's IP entries, a name against DNS
         return dns.query.tls(query, server, timeout=left, port=port, ssl_context=context,
-                             server_hostname=hostname), "tls"
+                             server_hostname=server), "tls"
     note = transport_note("https")
     if note:
         raise UserError(note, "Transport")
+    from core.tlscerts import client_context
+
+    verify: bool | ssl.SSLContext = (client_context(True, request.ca_file or None)
+                                     if request.verify_tls else False)
     return dns.query.https(query, server, timeout=left, port=port, path=request.doh_path,
-                           verify=request.verify_tls), "https"
+                           verify=verify), "https"
 
 
 def query(request: DnsRequest) -> DnsReply:

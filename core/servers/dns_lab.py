@@ -40,6 +40,7 @@ from core.servers.base import ServerController, ServerStartError
 from core.servers.registry import ServeKind
 
 LAB_PORT = 5353
+LAB_TLS_PORT = 8853  # DoT and DoH
 ROOT_HOST = "127.0.0.2"
 TLD_HOST = "127.0.0.3"
 ZONE = "wirebench.test."
@@ -316,8 +317,11 @@ class DnsLabServer(ServerController):
     def __init__(self, host: str = "127.0.0.1", port: int = 0,
                  outbox: queue.SimpleQueue[Event] | None = None,
                  hierarchy: bool | None = None, root_host: str = ROOT_HOST,
-                 tld_host: str = TLD_HOST) -> None:
+                 tld_host: str = TLD_HOST, tls_port: int | None = None) -> None:
         super().__init__(host, port, outbox)
+        #: DoT and DoH (HTTP/1.1) share this TLS port; None = off, 0 = any free port
+        self.tls_port = tls_port
+        self._tls_sock: socket.socket | None = None
         self.hierarchy = _is_lab_loopback(host) if hierarchy is None else hierarchy
         self.root_host = root_host
         self.tld_host = tld_host
@@ -370,15 +374,41 @@ class DnsLabServer(ServerController):
             raise ServerStartError("Could not find one free port on all three lab DNS "
                                    "addresses; try again or give a port.", "Port")
         self._listeners = listeners
+        if self.tls_port is not None:
+            try:
+                self._bind_tls()
+            except OSError:
+                for listener in listeners:
+                    listener.close()
+                raise
         self._stopping.clear()
         self._thread = threading.Thread(target=self._serve, name="dns-lab:serve", daemon=True)
         self._thread.start()
 
+    def _bind_tls(self) -> None:
+        from core.tlscerts import server_context
+
+        self._tls_context = server_context()
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.tls_port or 0))
+            sock.listen(32)
+        except OSError:
+            sock.close()
+            raise
+        sock.setblocking(False)
+        self.tls_port = sock.getsockname()[1]
+        self._tls_sock = sock
+
     def describe(self) -> str:
+        secure = (f"; DoT and DoH (https://{self.host}:{self.tls_port}/dns-query, "
+                  "self-signed) on port " + str(self.tls_port)) if self._tls_sock else ""
         if not self.hierarchy:
-            return f"zone {ZONE} (no root/TLD: they need a 127.x host)"
+            return f"zone {ZONE} (no root/TLD: they need a 127.x host){secure}"
         return (f"zone {ZONE}; root {self.root_host} and test. {self.tld_host} on port "
-                f"{self.port} (trace root)")
+                f"{self.port} (trace root){secure}")
 
     @property
     def running(self) -> bool:
@@ -389,6 +419,8 @@ class DnsLabServer(ServerController):
         for listener in self._listeners:
             selector.register(listener.udp, selectors.EVENT_READ, ("udp", listener))
             selector.register(listener.tcp, selectors.EVENT_READ, ("tcp", listener))
+        if self._tls_sock is not None:
+            selector.register(self._tls_sock, selectors.EVENT_READ, ("tls", self._listeners[0]))
         try:
             while not self._stopping.is_set():
                 for key, _ in selector.select(0.2):
@@ -396,7 +428,7 @@ class DnsLabServer(ServerController):
                     if kind == "udp":
                         self._serve_udp(key.fileobj, listener)
                     else:
-                        self._accept(key.fileobj, listener)
+                        self._accept(key.fileobj, listener, kind == "tls")
         finally:
             selector.close()
 
@@ -429,7 +461,7 @@ class DnsLabServer(ServerController):
                 except OSError:
                     pass
 
-    def _accept(self, sock: socket.socket, listener: _Listener) -> None:
+    def _accept(self, sock: socket.socket, listener: _Listener, tls: bool = False) -> None:
         try:
             conn, _peer = sock.accept()
         except OSError:
@@ -439,8 +471,8 @@ class DnsLabServer(ServerController):
                 conn.close()
                 self.log("too many TCP clients: connection dropped", "warning")
                 return
-            thread = threading.Thread(target=self._serve_tcp, args=(conn, listener),
-                                      name="dns-lab:tcp", daemon=True)
+            thread = threading.Thread(target=self._serve_tls if tls else self._serve_tcp,
+                                      args=(conn, listener), name="dns-lab:tcp", daemon=True)
             self._clients.add(thread)
             self._client_socks.add(conn)
         self.count(opened=1)
@@ -466,11 +498,38 @@ class DnsLabServer(ServerController):
         except OSError:
             return
         finally:
-            conn.close()
-            self.count(closed=1)
+            self._client_done(conn)
+
+    def _serve_tls(self, conn: socket.socket, listener: _Listener) -> None:
+        from core.servers.dns_secure import serve_secure
+
+        conn.setblocking(True)
+        conn.settimeout(5.0)
+        try:
+            secure = self._tls_context.wrap_socket(conn, server_side=True)
+        except (OSError, ValueError) as exc:
+            self.log(f"TLS handshake failed: {exc}", "warning")
+            self._client_done(conn)
+            return
+        with self._lock:
+            self._client_socks.add(secure)
+        try:
+            serve_secure(secure, lambda wire: respond(listener.answerer, wire, None),
+                         lambda: not self._stopping.is_set(), self.count)
+        except OSError:
+            pass
+        finally:
+            secure.close()
             with self._lock:
-                self._clients.discard(threading.current_thread())
-                self._client_socks.discard(conn)
+                self._client_socks.discard(secure)
+            self._client_done(conn)
+
+    def _client_done(self, conn: socket.socket) -> None:
+        conn.close()
+        self.count(closed=1)
+        with self._lock:
+            self._clients.discard(threading.current_thread())
+            self._client_socks.discard(conn)
 
     def _stop(self, timeout: float) -> None:
         self._stopping.set()
@@ -489,6 +548,9 @@ class DnsLabServer(ServerController):
         for listener in self._listeners:
             listener.close()
         self._listeners = []
+        if self._tls_sock is not None:
+            self._tls_sock.close()
+            self._tls_sock = None
 
 
 def _recv_exact(conn: socket.socket, size: int) -> bytes | None:
@@ -502,7 +564,8 @@ def _recv_exact(conn: socket.socket, size: int) -> bytes | None:
 
 
 def lab_peers(host: str = "127.0.0.1", ephemeral: bool = False) -> list[ServerController]:
-    return [DnsLabServer(host, 0 if ephemeral else LAB_PORT)]
+    return [DnsLabServer(host, 0 if ephemeral else LAB_PORT,
+                         tls_port=0 if ephemeral else LAB_TLS_PORT)]
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -512,11 +575,15 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-hierarchy", action="store_true",
                         help=f"serve only {ZONE} (no root on {ROOT_HOST}, no test. on "
                              f"{TLD_HOST})")
+    parser.add_argument("--tls-port", type=int, default=LAB_TLS_PORT,
+                        help=f"DoT and DoH port (default {LAB_TLS_PORT}; 0 = any free port)")
+    parser.add_argument("--no-tls", action="store_true", help="no DoT/DoH port")
 
 
 def _build(args: argparse.Namespace) -> list[ServerController]:
     return [DnsLabServer(args.host, args.port,
-                         hierarchy=False if args.no_hierarchy else None)]
+                         hierarchy=False if args.no_hierarchy else None,
+                         tls_port=None if args.no_tls else args.tls_port)]
 
 
 SERVE_KINDS = {
