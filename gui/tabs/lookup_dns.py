@@ -14,6 +14,7 @@ from gui.tabs.lookup_common import PAD, LookupView, host_port_from_record, make_
 from gui.widgets.logview import LogView
 
 LAB_PORT = 5353
+LAB_TLS_PORT = 8853
 
 
 def roots_text(roots: tuple[tuple[str, str], ...]) -> str:
@@ -77,9 +78,18 @@ class DnsView(LookupView):
                    command=lambda: self._set_roots(INTERNET_ROOTS)).pack(side="left", padx=2)
         ttk.Button(troots, text="Lab roots",
                    command=lambda: self._set_roots(LAB_ROOTS)).pack(side="left", padx=2)
+        tls_row = ttk.Frame(form)
+        tls_row.grid(row=3, column=0, columnspan=12, sticky="ew")
+        ttk.Label(tls_row, text="TLS CA file").pack(side="left", **PAD)
+        self.ca_file = ttk.Entry(tls_row, width=40)
+        self.ca_file.insert(0, f.get("dns_ca_file", ""))
+        self.ca_file.pack(side="left", fill="x", expand=True, **PAD)
+        self.fields_by_name["CA file"] = self.ca_file
+        ttk.Button(tls_row, text="Lab certificate", command=self.trust_lab).pack(
+            side="left", padx=2)
         self.note_var = tk.StringVar(value="")
-        ttk.Label(form, textvariable=self.note_var, foreground="#a05a00").grid(
-            row=3, column=0, columnspan=12, sticky="w")
+        ttk.Label(tls_row, textvariable=self.note_var, foreground="#a05a00").pack(
+            side="left", padx=8)
         self.message_label(self).pack(fill="x", **PAD)
 
         self.results = ttk.Notebook(self)
@@ -108,14 +118,28 @@ class DnsView(LookupView):
         self.roots.delete(0, "end")
         self.roots.insert(0, roots_text(roots))
 
+    def trust_lab(self) -> None:
+        """Trust the lab's self-signed certificate for DoT/DoH (made on first use)."""
+        from core.tlscerts import self_signed
+
+        cert, _key = self_signed()
+        self.ca_file.delete(0, "end")
+        self.ca_file.insert(0, str(cert))
+
     def use_lab(self) -> None:
         """Point the form at the running lab DNS server (or its usual port)."""
         peer = self.app.lab.peer("dns")
-        port = peer.port if peer is not None and peer.running else LAB_PORT
+        secure = self.transport.get() in ("tls", "https")
+        running = peer is not None and peer.running
+        if secure:
+            port = getattr(peer, "tls_port", None) if running else LAB_TLS_PORT
+            port = port or LAB_TLS_PORT
+            self.trust_lab()
+        else:
+            port = peer.port if running else LAB_PORT
         self.server.set("127.0.0.1")
         self.port.delete(0, "end")
         self.port.insert(0, str(port))
-        self.transport.set("udp")
         self._set_roots(LAB_ROOTS)
         if peer is None or not peer.running:
             self.show_info(f"The lab DNS server is not running: start it (Lab menu or "
@@ -134,7 +158,8 @@ class DnsView(LookupView):
         return DnsRequest(
             name=self.name.get(), rdtype=self.rdtype.get(), server=self.server.get(),
             port=self.port.get().strip() or None, transport=self.transport.get(),
-            timeout=timeout, **{k: v.get() for k, v in self.opt.items()})
+            timeout=timeout, ca_file=self.ca_file.get().strip(),
+            **{k: v.get() for k, v in self.opt.items()})
 
     def query(self) -> None:
         self.clear_error()
@@ -249,5 +274,5 @@ class DnsView(LookupView):
         fields.update(dns_name=self.name.get(), dns_type=self.rdtype.get(),
                       dns_server=self.server.get(), dns_port=self.port.get(),
                       dns_transport=self.transport.get(), dns_timeout=self.timeout.get(),
-                      dns_roots=self.roots.get(),
+                      dns_roots=self.roots.get(), dns_ca_file=self.ca_file.get(),
                       **{f"dns_{k}": v.get() for k, v in self.opt.items()})

@@ -160,3 +160,25 @@ def test_fields_are_saved(lookup) -> None:
     lookup.save_fields()
     assert lookup.fields["dns_name"] == "saved.wirebench.test"
     assert isinstance(lookup.fields["view"], int)
+
+
+def test_dot_query_to_the_app_lab_peer(lookup, wait_until) -> None:
+    peer = lookup.app.lab.peer("dns")
+    peer.start()
+    try:
+        view = lookup.show_view("dns")
+        view.transport.set("tls")
+        view.use_lab()  # the running peer's TLS port and the lab certificate
+        assert view.port.get() == str(peer.tls_port)
+        assert view.ca_file.get().endswith(".pem")
+        view.name.set("www.wirebench.test")
+        view.rdtype.set("AAAA")
+        view.last_reply = None
+        view.query_button.invoke()
+        wait_until(lambda: view.last_reply is not None, message="no DoT reply")
+        assert view.last_reply.transport == "tls" and view.last_reply.short() == ["::1"]
+        assert "(TLS)" in view.raw.get_text()
+    finally:
+        view.transport.set("udp")
+        view.ca_file.delete(0, "end")
+        peer.stop()
