@@ -140,16 +140,6 @@ def test_system_nameservers_read_resolv_conf() -> None:
     assert isinstance(servers, list)
 
 
-@pytest.fixture(scope="module")
-def secure_lab():
-    from core.servers.dns_lab import DnsLabServer
-
-    server = DnsLabServer("127.0.0.1", 0, hierarchy=False, tls_port=0)
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.mark.parametrize("transport", ["tls", "https"])
 def test_dot_and_doh_against_the_lab(secure_lab, transport) -> None:
     from core.tlscerts import self_signed
@@ -176,35 +166,3 @@ def test_secure_transport_to_a_closed_port(closed_udp_port, transport) -> None:
     with pytest.raises(UserError, match="refused|Could not connect"):
         query(DnsRequest("wirebench.test", "A", server="127.0.0.1", port=closed_udp_port,
                          transport=transport, timeout=2))
-
-
-def test_doh_get_and_bad_requests(secure_lab) -> None:
-    import base64
-    import socket
-    import ssl
-
-    import dns.message
-
-    wire = dns.message.make_query("www.wirebench.test", "A", id=0).to_wire()
-    param = base64.urlsafe_b64encode(wire).rstrip(b"=").decode()
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    requests = {
-        f"GET /dns-query?dns={param} HTTP/1.1": b"200 OK",
-        "GET /elsewhere HTTP/1.1": b"404",
-        "DELETE /dns-query HTTP/1.1": b"405",
-        "GET /dns-query?dns=!!! HTTP/1.1": b"400",
-    }
-    for line, expected in requests.items():
-        with socket.create_connection(("127.0.0.1", secure_lab.tls_port), timeout=3) as raw, \
-                context.wrap_socket(raw) as tls:
-            tls.sendall(f"{line}\r\nHost: lab\r\nConnection: close\r\n\r\n".encode())
-            data = b""
-            while chunk := tls.recv(65536):
-                data += chunk
-        head, _, body = data.partition(b"\r\n\r\n")
-        assert expected in head.split(b"\r\n")[0], (line, head)
-        if expected == b"200 OK":
-            assert b"application/dns-message" in head
-            assert dns.message.from_wire(body).answer[0][0].address == "127.0.0.1"
