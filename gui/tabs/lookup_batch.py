@@ -11,6 +11,7 @@ from core.dns_query import COMMON_TYPES
 from core.errors import UserError
 from core.events import Event, Progress
 from gui.tabs.lookup_common import PAD, LookupView, make_tree
+from gui.tabs.lookup_dns import SYSTEM
 
 MAX_SHOWN = 5000  # a Treeview with 100k rows is slow to fill; the CSV has them all
 
@@ -23,7 +24,7 @@ class BatchView(LookupView):
         top.pack(fill="both", expand=True)
         left = ttk.LabelFrame(top, text="Names (one per line, # comments)", padding=6)
         left.pack(side="left", fill="y", **PAD)
-        self.names = tk.Text(left, width=34, height=12, font="TkFixedFont", undo=True,
+        self.names = tk.Text(left, width=30, height=12, font="TkFixedFont", undo=True,
                              wrap="none")
         self.names.pack(fill="both", expand=True)
         self.names.insert("1.0", f.get("batch_names", "wirebench.test\nwww.wirebench.test\n"
@@ -46,20 +47,20 @@ class BatchView(LookupView):
         self.mode = ttk.Combobox(opts, state="readonly", width=7, values=list(MODES))
         self.mode.set(f.get("batch_mode", "dns"))
         self.labelled(opts, "Mode", self.mode, 2, field="Mode")
-        self.server = ttk.Combobox(opts, width=16, values=["", "127.0.0.1"])
-        self.server.set(f.get("batch_server", ""))
-        self.labelled(opts, "Server", self.server, 4, field="Server")
+        self.server = ttk.Combobox(opts, width=12, values=[SYSTEM, "127.0.0.1"])
+        self.server.set(f.get("batch_server", SYSTEM) or SYSTEM)
+        self.labelled(opts, "Server", self.server, 0, row=1, field="Server")
         self.port = ttk.Entry(opts, width=7)
         self.port.insert(0, f.get("batch_port", "53"))
-        self.labelled(opts, "Port", self.port, 6, field="Port")
+        self.labelled(opts, "Port", self.port, 2, row=1, field="Port")
         self.window = ttk.Spinbox(opts, from_=1, to=1024, width=6)
         self.window.set(f.get("batch_window", "64"))
-        self.labelled(opts, "Concurrency", self.window, 0, row=1, field="Concurrency")
+        self.labelled(opts, "Concurrency", self.window, 4, row=1, field="Concurrency")
         self.timeout = ttk.Spinbox(opts, from_=0.2, to=60, increment=0.5, width=6)
         self.timeout.set(f.get("batch_timeout", "2"))
-        self.labelled(opts, "Timeout s", self.timeout, 2, row=1, field="Timeout")
+        self.labelled(opts, "Timeout s", self.timeout, 4, field="Timeout")
         buttons = ttk.Frame(opts)
-        buttons.grid(row=1, column=4, columnspan=4, sticky="w")
+        buttons.grid(row=2, column=0, columnspan=8, sticky="w")
         self.run_button = ttk.Button(buttons, text="Run batch", command=self.start)
         self.run_button.pack(side="left", padx=2)
         self.cancel_button = ttk.Button(buttons, text="Cancel", command=self.cancel,
@@ -68,9 +69,9 @@ class BatchView(LookupView):
         self.export_button = ttk.Button(buttons, text="Export CSV…", command=self.export,
                                         state="disabled")
         self.export_button.pack(side="left", padx=2)
-        ttk.Label(opts, text="dns = pipelined UDP to the server (TCP when truncated); "
-                  "system = the C resolver, bounded pool", foreground="#777").grid(
-            row=2, column=0, columnspan=8, sticky="w", **PAD)
+        ttk.Label(buttons, text="dns = pipelined UDP to the server (TCP when truncated); "
+                  "system = the C resolver, bounded pool", foreground="#777",
+                  wraplength=380).pack(side="left", padx=8)
 
         self.progress = ttk.Progressbar(right, mode="determinate")
         self.progress.pack(fill="x", **PAD)
@@ -79,7 +80,6 @@ class BatchView(LookupView):
             ("n", "#", 50), ("name", "Name", 230), ("status", "Status", 90),
             ("rtt", "ms", 60), ("answers", "Answers", 260), ("note", "Note", 240)))
         frame.pack(fill="both", expand=True, **PAD)
-        self.send_buttons(self, self.selected).pack(anchor="w", **PAD)
         self.result: BatchResult | None = None
 
     def lab_sample(self) -> None:
@@ -123,7 +123,9 @@ class BatchView(LookupView):
         self.run_button.state(["disabled"])
         self.cancel_button.state(["!disabled"])
         self.show_info(f"Resolving {len(names)} names …")
-        self.session.batch(names, rdtype=self.rdtype.get(), server=self.server.get(),
+        server = self.server.get().strip()
+        self.session.batch(names, rdtype=self.rdtype.get(),
+                           server="" if server.lower() == SYSTEM else server,
                            port=self.port.get(), mode=self.mode.get(), timeout=timeout,
                            window=window)
 

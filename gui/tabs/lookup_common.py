@@ -36,6 +36,16 @@ class LookupView(ttk.Frame):
         self.message_var = tk.StringVar(value="")
         self.fields_by_name: dict[str, tk.Widget] = {}
         self._marked: tk.Widget | None = None
+        if self.sends_results:
+            # packed first, at the bottom: a small window squeezes the results, not this
+            self.send_buttons(self, self.selected).pack(side="bottom", anchor="w", **PAD)
+
+    #: whether the view offers "Connect in Socket console" etc. for its selection
+    sends_results = True
+
+    def selected(self) -> tuple[str, int | None]:
+        """The host (and port) of the selected result, for the send-to buttons."""
+        return "", None
 
     # -- plumbing ---------------------------------------------------------------------
     def run(self, task: str, fn: Callable[..., Any], *args: Any) -> None:

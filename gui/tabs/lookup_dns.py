@@ -15,6 +15,7 @@ from gui.widgets.logview import LogView
 
 LAB_PORT = 5353
 LAB_TLS_PORT = 8853
+SYSTEM = "system"  # in the Server box: the first nameserver of /etc/resolv.conf
 
 
 def roots_text(roots: tuple[tuple[str, str], ...]) -> str:
@@ -27,30 +28,39 @@ class DnsView(LookupView):
         f = tab.fields
         form = ttk.LabelFrame(self, text="Query", padding=6)
         form.pack(fill="x", **PAD)
-        self.name = ttk.Combobox(form, width=30, values=self.recent("dns_recent").items())
+        # one frame per row, packed: at 1024 px nothing gets squeezed to zero width
+        row0, row1, opts = ttk.Frame(form), ttk.Frame(form), ttk.Frame(form)
+        for row in (row0, row1, opts):
+            row.grid(column=0, columnspan=12, sticky="ew")
+        form.columnconfigure(0, weight=1)
+        self.name = ttk.Combobox(row0, width=30, values=self.recent("dns_recent").items())
         self.name.set(f.get("dns_name", "wirebench.test"))
-        self.labelled(form, "Name", self.name, 0, field="Name")
-        self.rdtype = ttk.Combobox(form, width=9, values=list(COMMON_TYPES))
+        self._field(row0, "Name", self.name, "Name", expand=True)
+        self.rdtype = ttk.Combobox(row0, width=10, values=list(COMMON_TYPES))
         self.rdtype.set(f.get("dns_type", "A"))
-        self.labelled(form, "Type", self.rdtype, 2, field="Type")
-        self.server = ttk.Combobox(form, width=18,
-                                   values=["", "127.0.0.1", *self.recent("dns_servers").items()])
-        self.server.set(f.get("dns_server", ""))
-        self.labelled(form, "Server", self.server, 4, field="Server")
-        self.port = ttk.Entry(form, width=7)
-        self.port.insert(0, f.get("dns_port", ""))
-        self.labelled(form, "Port", self.port, 6, field="Port")
-        self.transport = ttk.Combobox(form, state="readonly", width=6, values=list(TRANSPORTS))
-        self.transport.set(f.get("dns_transport", "udp"))
-        self.labelled(form, "Via", self.transport, 8, field="Transport")
-        self.transport.bind("<<ComboboxSelected>>", lambda e: self._transport_changed())
-        self.timeout = ttk.Spinbox(form, from_=0.5, to=60, increment=0.5, width=5)
-        self.timeout.set(f.get("dns_timeout", "3"))
-        self.labelled(form, "Timeout s", self.timeout, 10, field="Timeout")
-        form.columnconfigure(1, weight=1)
+        self._field(row0, "Type", self.rdtype, "Type")
+        self.query_button = ttk.Button(row0, text="Query", command=self.query)
+        self.query_button.pack(side="left", padx=(12, 4))
+        self.trace_button = ttk.Button(row0, text="Trace", command=self.trace)
+        self.trace_button.pack(side="left", padx=4)
+        self.name.bind("<Return>", lambda e: self.query())
 
-        opts = ttk.Frame(form)
-        opts.grid(row=1, column=0, columnspan=12, sticky="w")
+        servers = [SYSTEM, "127.0.0.1", *self.recent("dns_servers").items()]
+        self.server = ttk.Combobox(row1, width=22, values=servers)
+        self.server.set(f.get("dns_server", SYSTEM) or SYSTEM)
+        self._field(row1, "Server", self.server, "Server", expand=True)
+        self.port = ttk.Entry(row1, width=7)
+        self.port.insert(0, f.get("dns_port", ""))
+        self._field(row1, "Port", self.port, "Port")
+        self.transport = ttk.Combobox(row1, state="readonly", width=6, values=list(TRANSPORTS))
+        self.transport.set(f.get("dns_transport", "udp"))
+        self._field(row1, "Via", self.transport, "Transport")
+        self.transport.bind("<<ComboboxSelected>>", lambda e: self._transport_changed())
+        self.timeout = ttk.Spinbox(row1, from_=0.5, to=60, increment=0.5, width=5)
+        self.timeout.set(f.get("dns_timeout", "3"))
+        self._field(row1, "Timeout s", self.timeout, "Timeout")
+        ttk.Button(row1, text="Use lab server", command=self.use_lab).pack(side="left", padx=8)
+
         self.opt = {}
         for key, label, default in (("recurse", "Recursion (RD)", True),
                                     ("edns", "EDNS", True), ("dnssec", "DNSSEC (DO)", False),
@@ -59,16 +69,11 @@ class DnsView(LookupView):
                                     ("verify_tls", "Verify TLS", True)):
             var = tk.BooleanVar(value=bool(f.get(f"dns_{key}", default)))
             self.opt[key] = var
-            ttk.Checkbutton(opts, text=label, variable=var).pack(side="left", padx=(0, 10))
-        self.query_button = ttk.Button(opts, text="Query",
-                                       command=self.query)
-        self.query_button.pack(side="left", padx=(12, 4))
-        self.trace_button = ttk.Button(opts, text="Trace", command=self.trace)
-        self.trace_button.pack(side="left", padx=4)
-        ttk.Button(opts, text="Use lab server", command=self.use_lab).pack(side="left", padx=4)
+            ttk.Checkbutton(opts, text=label, variable=var).pack(side="left", padx=(4, 10),
+                                                                 pady=3)
 
         troots = ttk.Frame(form)
-        troots.grid(row=2, column=0, columnspan=12, sticky="ew")
+        troots.grid(column=0, columnspan=12, sticky="ew")
         ttk.Label(troots, text="Trace roots").pack(side="left", **PAD)
         self.roots = ttk.Entry(troots)
         self.roots.insert(0, f.get("dns_roots", roots_text(INTERNET_ROOTS[:3])))
@@ -79,7 +84,7 @@ class DnsView(LookupView):
         ttk.Button(troots, text="Lab roots",
                    command=lambda: self._set_roots(LAB_ROOTS)).pack(side="left", padx=2)
         tls_row = ttk.Frame(form)
-        tls_row.grid(row=3, column=0, columnspan=12, sticky="ew")
+        tls_row.grid(column=0, columnspan=12, sticky="ew")
         ttk.Label(tls_row, text="TLS CA file").pack(side="left", **PAD)
         self.ca_file = ttk.Entry(tls_row, width=40)
         self.ca_file.insert(0, f.get("dns_ca_file", ""))
@@ -108,15 +113,24 @@ class DnsView(LookupView):
             ("detail", "Records / note", 420)), tree_column=("Step / zone", 200))
         trace_frame.pack(fill="both", expand=True)
         self.results.add(trace_page, text="Trace")
-        self.send_buttons(self, self.selected).pack(anchor="w", **PAD)
         self.last_reply: DnsReply | None = None
         self.last_trace: TraceResult | None = None
         self._transport_changed()
+
+    def _field(self, row: ttk.Frame, label: str, widget: tk.Widget, field: str,
+               expand: bool = False) -> None:
+        ttk.Label(row, text=label).pack(side="left", padx=(4, 2), pady=3)
+        widget.pack(side="left", fill="x", expand=expand, padx=(0, 6), pady=3)
+        self.fields_by_name[field] = widget
 
     # -- actions ----------------------------------------------------------------------
     def _set_roots(self, roots: tuple[tuple[str, str], ...]) -> None:
         self.roots.delete(0, "end")
         self.roots.insert(0, roots_text(roots))
+
+    def server_text(self) -> str:
+        text = self.server.get().strip()
+        return "" if text.lower() == SYSTEM else text
 
     def trust_lab(self) -> None:
         """Trust the lab's self-signed certificate for DoT/DoH (made on first use)."""
@@ -156,7 +170,7 @@ class DnsView(LookupView):
         except ValueError:
             raise UserError("Timeout must be a number of seconds, e.g. 3.", "Timeout") from None
         return DnsRequest(
-            name=self.name.get(), rdtype=self.rdtype.get(), server=self.server.get(),
+            name=self.name.get(), rdtype=self.rdtype.get(), server=self.server_text(),
             port=self.port.get().strip() or None, transport=self.transport.get(),
             timeout=timeout, ca_file=self.ca_file.get().strip(),
             **{k: v.get() for k, v in self.opt.items()})
@@ -169,8 +183,8 @@ class DnsView(LookupView):
             self.show_error(str(exc), exc.field_name)
             return
         self.remember(self.name, "dns_recent")
-        if self.server.get().strip():
-            self.recent("dns_servers").add(self.server.get())
+        if self.server_text():
+            self.recent("dns_servers").add(self.server_text())
         self.show_info(f"Asking {request.server or 'the system server'} for "
                        f"{request.name} {request.rdtype} over {request.transport.upper()} …")
         self.session.dns(request)

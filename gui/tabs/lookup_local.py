@@ -54,8 +54,9 @@ class HostView(LookupView):
         flags.grid(row=2, column=1, columnspan=7, sticky="w")
         chosen = set(fields.get("gai_flags", ["AI_CANONNAME"]))
         self.flag_vars = {name: tk.BooleanVar(value=name in chosen) for name in resolver.AI_FLAGS}
-        for name, var in self.flag_vars.items():
-            ttk.Checkbutton(flags, text=name, variable=var).pack(side="left", padx=(0, 8))
+        for i, (name, var) in enumerate(self.flag_vars.items()):
+            ttk.Checkbutton(flags, text=name, variable=var).grid(
+                row=i // 4, column=i % 4, sticky="w", padx=(0, 12))
         form.columnconfigure(1, weight=1)
 
         self.message_label(self).pack(fill="x", **PAD)
@@ -63,7 +64,6 @@ class HostView(LookupView):
             ("call", "Call", 150), ("family", "Family", 80), ("type", "Type", 100),
             ("address", "Address", 220), ("port", "Port", 60), ("name", "Name / aliases", 300)))
         tree_frame.pack(fill="both", expand=True, **PAD)
-        self.send_buttons(self, self.selected).pack(anchor="w", **PAD)
         self.run("machine", self._machine)
 
     @staticmethod
@@ -179,7 +179,6 @@ class ServicesView(LookupView):
             ("aliases", "Aliases", 200), ("comment", "Comment", 300)))
         frame.pack(fill="both", expand=True, pady=(4, 0))
         self.table.bind("<<TreeviewSelect>>", self._picked)
-        self.send_buttons(self, self.selected).pack(anchor="w", **PAD)
         self._services: list[services.ServiceEntry] = []
         self._protocols: list[services.ProtocolEntry] = []
         self.run("tables", lambda: (services.service_table(), services.protocol_table()))
@@ -264,6 +263,8 @@ class ByteOrderView(LookupView):
 
     Pure arithmetic on this machine: it runs at once on the Tk thread (no network).
     """
+
+    sends_results = False
 
     def __init__(self, master: tk.Misc, tab) -> None:
         super().__init__(master, tab)
