@@ -233,7 +233,12 @@ class Tracer:
                                  note=f"bad referral to {cut} (not below {zone})", **base)
                     return self._result(qname, rdtype_text, answer, rcode_text, False,
                                         f"{sname} sent a bad referral to {cut}", start)
-                self._record(kind="referral",
+                glued = {rr.name for rr in reply.additional}
+                unglued = [rd.target.to_text() for rd in referral[0]
+                           if rd.target not in glued]
+                note = ("" if len(unglued) < len(referral[0]) else
+                        f"no glue: looking up {unglued[0]} from the root first")
+                self._record(kind="referral", note=note,
                              records=rows_of(referral) + rows_of(reply.additional), **base)
                 servers = self._next_servers(referral[0], reply, depth)
                 zone = cut.to_text()

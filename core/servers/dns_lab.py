@@ -67,6 +67,7 @@ $TTL 300
 @ CAA 0 issue "letsencrypt.org"
 @ CAA 0 iodef "mailto:hostmaster@wirebench.test"
 ns1 A {v4}
+ns2 A {v4}
 mail A {v4}
 mail2 A {v4}
 www A {v4}
@@ -86,6 +87,16 @@ custom TYPE65280 \\# 4 c0ffee00
 *.batch A {v4}
 nodata TXT "only TXT here"
 {big}
+"""
+
+
+def noglue_zone_text(v4: str) -> str:
+    """A zone whose delegation in test. has no glue: a resolver must look its server up."""
+    return f"""$ORIGIN noglue.test.
+$TTL 300
+@ SOA ns2.wirebench.test. {SOA}
+@ NS ns2.wirebench.test.
+www A {v4}
 """
 
 
@@ -132,6 +143,7 @@ ns A {tld}
 a.root-servers A {root}
 wirebench NS ns1.wirebench.test.
 ns1.wirebench A {v4}
+noglue NS ns2.wirebench.test.
 """
 
 
@@ -343,7 +355,8 @@ class DnsLabServer(ServerController):
 
     def _make_listeners(self) -> list[_Listener]:
         v4 = self.zone_address
-        auth = ZoneAnswerer([load_zone(auth_zone_text(v4)), load_zone(reverse_v4_zone_text()),
+        auth = ZoneAnswerer([load_zone(auth_zone_text(v4)), load_zone(noglue_zone_text(v4)),
+                             load_zone(reverse_v4_zone_text()),
                              load_zone(reverse_v6_zone_text())])
         listeners = [_Listener(self.host, auth, "wirebench.test")]
         if self.hierarchy:

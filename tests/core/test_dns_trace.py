@@ -78,3 +78,15 @@ def test_parse_roots_and_bad_input() -> None:
         trace("x.test", "A", roots="127.0.0.2", port=0)
     with pytest.raises(UserError, match="unknown"):
         trace("x.test", "NOPE", roots="127.0.0.2")
+
+
+def test_referral_without_glue_looks_the_server_up(dns_lab) -> None:
+    result = run(dns_lab, "www.noglue.test", "A")
+    assert result.complete and [r.value for r in result.answer] == ["127.0.0.1"]
+    referral = result.steps[1]
+    assert referral.zone == "test." and "no glue" in referral.note
+    assert "ns2.wirebench.test." in referral.note
+    # the name server's own address was traced from the root, then asked
+    assert [s.zone for s in result.steps[2:5]] == [".", "test.", "wirebench.test."]
+    assert result.steps[-1].server_name == "ns2.wirebench.test."
+    assert result.steps[-1].zone == "noglue.test."
