@@ -104,6 +104,13 @@ class DnsView(LookupView):
             ("ttl", "TTL", 70), ("class", "Class", 50), ("type", "Type", 70),
             ("value", "Value", 420)), tree_column=("Name / section", 300))
         tree_frame.pack(fill="both", expand=True)
+        self.tree.bind("<Double-1>", lambda e: self.follow())
+        self.tree.bind("<Return>", lambda e: self.follow())
+        self.menu = tk.Menu(self, tearoff=False)
+        self.menu.add_command(label="Follow (query what this record points to)",
+                              command=self.follow)
+        self.menu.add_command(label="Copy value", command=self.copy_value)
+        self.tree.bind("<Button-3>", self._popup)
         self.results.add(answer_page, text="Answer")
         self.raw = LogView(self.results, max_lines=20_000, height=10)
         self.results.add(self.raw, text="Raw (dig)")
@@ -271,6 +278,43 @@ class DnsView(LookupView):
                            f"({result.elapsed_ms:.0f} ms): {values}")
         else:
             self.show_error(f"Trace: {result.problem}")
+
+    def _popup(self, event: tk.Event) -> None:
+        row = self.tree.identify_row(event.y)
+        if row:
+            self.tree.selection_set(row)
+            self.menu.tk_popup(event.x_root, event.y_root)
+
+    def _record(self) -> tuple[str, str, str] | None:
+        focus = self.tree.selection()
+        if not focus:
+            return None
+        values = self.tree.item(focus[0], "values")
+        if len(values) != 4 or not values[2]:
+            return None
+        return self.tree.item(focus[0], "text"), str(values[2]), str(values[3])
+
+    def follow(self) -> None:
+        """Like clicking through in a DNS browser: a name leads to its addresses, an
+        address to its PTR (reverse) record."""
+        record = self._record()
+        if record is None:
+            return
+        name, rdtype, value = record
+        host, _port = host_port_from_record(rdtype, name, value)
+        if rdtype in ("A", "AAAA"):
+            self.name.set(value)
+            self.rdtype.set("PTR")
+        else:
+            self.name.set(host)
+            self.rdtype.set("A")
+        self.query()
+
+    def copy_value(self) -> None:
+        record = self._record()
+        if record is not None:
+            self.clipboard_clear()
+            self.clipboard_append(record[2])
 
     def selected(self) -> tuple[str, int | None]:
         tree = self.tree if self.results.index("current") != 2 else self.trace_tree

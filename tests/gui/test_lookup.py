@@ -182,3 +182,24 @@ def test_dot_query_to_the_app_lab_peer(lookup, wait_until) -> None:
         view.transport.set("udp")
         view.ca_file.delete(0, "end")
         peer.stop()
+
+
+def test_following_records_walks_the_zone(lookup, dns_lab, wait_until) -> None:
+    view = ask_lab(lookup, dns_lab, wait_until, "wirebench.test", "MX")
+    answer = view.tree.get_children()[1]  # Header, Answer, Authority, Additional
+    mx = next(i for i in view.tree.get_children(answer)
+              if view.tree.item(i, "values")[3] == "10 mail.wirebench.test.")
+    view.tree.selection_set(mx)
+    view.last_reply = None
+    view.follow()  # the MX target's address
+    wait_until(lambda: view.last_reply is not None)
+    assert view.last_reply.qname == "mail.wirebench.test." and view.last_reply.short() == [
+        "127.0.0.1"]
+    answer = view.tree.get_children()[1]
+    view.tree.selection_set(view.tree.get_children(answer)[0])
+    view.copy_value()
+    assert view.clipboard_get() == "127.0.0.1"
+    view.last_reply = None
+    view.follow()  # the address's PTR record
+    wait_until(lambda: view.last_reply is not None)
+    assert view.last_reply.rdtype == "PTR" and view.last_reply.short() == ["wirebench.test."]
