@@ -28,7 +28,7 @@ import dns.rdatatype
 
 from core.dns_fastwire import decode_reply, encode_query, encode_question
 from core.dns_query import network_problem, parse_type, system_nameservers
-from core.dnsnames import check_name
+from core.dnsnames import check_name, is_address
 from core.errors import UserError, check_port
 
 MAX_NAMES = 100_000
@@ -126,6 +126,11 @@ def run_batch(names: Iterable[str], rdtype: str = "A", server: str = "",
         if not address:
             raise UserError("No system DNS server is configured: type a server.", "Server")
         number = check_port(port, "Port")
+        if not is_address(address):
+            from core.resolver import gethostbyname
+
+            # a server given by name is looked up once, with a deadline, before the batch
+            address = gethostbyname(check_name(address, "Server"), deadline=timeout)
         engine = UdpPipeline(address, number, qtype, timeout, max(1, tries), window)
         engine.run(valid, rows, on_progress, cancel)
     else:

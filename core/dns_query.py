@@ -310,7 +310,7 @@ def query(request: DnsRequest) -> DnsReply:
         raise network_problem(exc, server, port, request.transport, request.timeout) from None
     rtt = (time.monotonic() - start) * 1000.0
     rdtype = dns.rdatatype.to_text(message.question[0].rdtype)
-    wire_size = len(reply.to_wire()) if reply.wire is None else len(reply.wire)
+    wire_size = len(reply.wire) if reply.wire else len(reply.to_wire(max_size=65535))
     answer = rows_of(reply.answer)
     return DnsReply(
         qname=qname, rdtype=rdtype, server=server, port=port, transport=used,

@@ -107,3 +107,10 @@ def test_csv_export(dns_lab, tmp_path) -> None:
     assert rows[3][2] == "NXDOMAIN"
     with pytest.raises(UserError, match="Cannot write"):
         write_csv(result, tmp_path / "no" / "dir" / "x.csv")
+
+
+def test_server_given_by_name(dns_lab) -> None:
+    rows = run_batch(["www.wirebench.test"], "A", "localhost", dns_lab.port).rows
+    assert rows[0].answers == ("127.0.0.1",)
+    with pytest.raises(UserError, match="empty label"):
+        run_batch(["www.wirebench.test"], "A", "bad..server", dns_lab.port)
