@@ -10,7 +10,8 @@ with no network at all::
 Every listener answers over UDP and TCP; a UDP answer larger than the client's buffer
 (512 bytes, or its EDNS size) is sent truncated with TC set, so a client must retry over
 TCP — ``big.wirebench.test`` holds 200 A records to make that happen. Zones the server
-does not hold get REFUSED. Built on dnspython's message and zone classes.
+does not hold get REFUSED; ``servfail.``, ``refused.`` and ``silent.wirebench.test``
+misbehave on purpose (SERVFAIL, REFUSED, no answer at all). Built on dnspython's message and zone classes.
 """
 
 from __future__ import annotations
@@ -48,6 +49,14 @@ BIG_RECORDS = 200
 MAX_TCP_CLIENTS = 32
 EDNS_PAYLOAD = 1232
 PACKET_CACHE_SIZE = 4096
+
+ZONE_NAME = dns.name.from_text(ZONE)
+#: names in the lab zone that misbehave on purpose, to show how a client copes
+MISBEHAVING: dict[str, int | str] = {
+    "servfail": dns.rcode.SERVFAIL,  # a broken zone behind the server
+    "refused": dns.rcode.REFUSED,  # policy says no
+    "silent": "silent",  # never answered: the client's timeout and retries
+}
 
 SOA = "hostmaster.wirebench.test. 2026112501 3600 600 86400 60"
 
@@ -162,7 +171,8 @@ class ZoneAnswerer:
     def zone_for(self, name: dns.name.Name) -> dns.zone.Zone | None:
         return next((z for z in self.zones if name.is_subdomain(z.origin)), None)
 
-    def answer(self, query: dns.message.Message) -> dns.message.Message:
+    def answer(self, query: dns.message.Message) -> dns.message.Message | None:
+        """The response, or None for a query the lab drops on purpose (silent.*)."""
         response = dns.message.make_response(query, our_payload=EDNS_PAYLOAD)
         response.flags &= ~dns.flags.RA  # authoritative only: no recursion offered
         response.flags |= query.flags & dns.flags.CD  # RFC 4035 3.1.6: CD is copied
@@ -176,6 +186,13 @@ class ZoneAnswerer:
         zone = self.zone_for(question.name) if question.rdclass == dns.rdataclass.IN else None
         if zone is None:
             response.set_rcode(dns.rcode.REFUSED)
+            return response
+        misbehaviour = MISBEHAVING.get(question.name.labels[0].decode("ascii", "replace")
+                                       ) if question.name.parent() == ZONE_NAME else None
+        if misbehaviour == "silent":
+            return None
+        if misbehaviour is not None:
+            response.set_rcode(misbehaviour)
             return response
         self._fill(zone, question.name, question.rdtype, response)
         return response
@@ -268,6 +285,8 @@ def respond(answerer: ZoneAnswerer, wire: bytes, max_size: int | None) -> bytes 
     if query.flags & dns.flags.QR:
         return None  # never answer an answer (no loops between servers)
     response = answerer.answer(query)
+    if response is None:
+        return None
     if max_size is None:  # TCP: without an explicit size dnspython caps at the EDNS one
         return response.to_wire(max_size=65535)
     limit = max(512, query.payload) if query.edns >= 0 else 512

@@ -114,3 +114,11 @@ def test_server_given_by_name(dns_lab) -> None:
     assert rows[0].answers == ("127.0.0.1",)
     with pytest.raises(UserError, match="empty label"):
         run_batch(["www.wirebench.test"], "A", "bad..server", dns_lab.port)
+
+
+def test_one_silent_name_times_out_while_the_rest_answer(dns_lab) -> None:
+    names = ["silent.wirebench.test", "servfail.wirebench.test"] + [
+        f"q{i}.batch.wirebench.test" for i in range(20)]
+    rows = run_batch(names, "A", "127.0.0.1", dns_lab.port, timeout=0.3, tries=2).rows
+    assert rows[0].status == "timeout" and rows[1].status == "SERVFAIL"
+    assert all(r.status == "NOERROR" for r in rows[2:])

@@ -166,3 +166,12 @@ def test_secure_transport_to_a_closed_port(closed_udp_port, transport) -> None:
     with pytest.raises(UserError, match="refused|Could not connect"):
         query(DnsRequest("wirebench.test", "A", server="127.0.0.1", port=closed_udp_port,
                          transport=transport, timeout=2))
+
+
+def test_servfail_and_silent_names(dns_lab) -> None:
+    failing = ask(dns_lab, "servfail.wirebench.test", "A")
+    assert failing.rcode == "SERVFAIL" and "could not answer" in failing.problem
+    policy = ask(dns_lab, "refused.wirebench.test", "A")
+    assert policy.rcode == "REFUSED"
+    with pytest.raises(UserError, match="timeout"):
+        ask(dns_lab, "silent.wirebench.test", "A", timeout=0.3)
