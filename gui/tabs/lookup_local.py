@@ -67,8 +67,14 @@ class HostView(LookupView):
         self.run("machine", self._machine)
 
     @staticmethod
-    def _machine() -> tuple[str, str]:
-        return resolver.gethostname(), resolver.getfqdn()
+    def _machine() -> tuple[str, str, str]:
+        # the origin document's 4.1: what a web server starting here would bind to
+        name = resolver.gethostname()
+        try:
+            bind = f"({name!r}, {services.getservbyname('http', 'tcp')})"
+        except UserError as exc:
+            bind = f"unknown: {exc}"
+        return name, resolver.getfqdn(), bind
 
     def resolve(self, call: str) -> None:
         text = self.host.get()
@@ -88,8 +94,9 @@ class HostView(LookupView):
 
     def on_done(self, task: str, result: Any) -> None:
         if task == "machine":
-            name, fqdn = result
-            self.machine_var.set(f"This machine: gethostname() = {name}    getfqdn() = {fqdn}")
+            name, fqdn, bind = result
+            self.machine_var.set(f"This machine: gethostname() = {name}    getfqdn() = {fqdn}"
+                                 f"    a web server here binds {bind}")
             return
         self.tree.delete(*self.tree.get_children())
         if task == "gethostbyname" or task == "getfqdn":

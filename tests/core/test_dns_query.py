@@ -102,7 +102,7 @@ def test_timeout_and_refused_connection(closed_udp_port) -> None:
 
 def test_tls_to_a_plain_dns_port_fails_clearly(dns_lab) -> None:
     with pytest.raises(UserError) as info:
-        ask(dns_lab, "www.wirebench.test", "A", transport="tls", timeout=2)
+        ask(dns_lab, "www.wirebench.test", "A", transport="tls", timeout=0.5)
     assert "127.0.0.1" in str(info.value)
 
 

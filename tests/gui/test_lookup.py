@@ -104,6 +104,7 @@ def test_host_and_services_views(lookup, wait_until) -> None:
     wait_until(lambda: any(str(host.tree.item(i, "values")[4]) == "21"
                            for i in host.tree.get_children()))
     assert "gethostname()" in host.machine_var.get()
+    assert ", 80)" in host.machine_var.get()  # hostname and getservbyname('http', 'tcp')
 
     services = lookup.show_view("services")
     services.service.delete(0, "end")
