@@ -17,6 +17,7 @@ misbehave on purpose (SERVFAIL, REFUSED, no answer at all). Built on dnspython's
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
 import queue
 import selectors
@@ -386,6 +387,28 @@ class DnsLabServer(ServerController):
         return listeners
 
     def _start(self) -> None:
+        try:
+            self._bind_all()
+        except OSError as exc:
+            if not self.hierarchy or exc.errno != errno.EADDRNOTAVAIL:
+                raise
+            # macOS and some containers have only 127.0.0.1: serve the zone, no trace root
+            self.log(f"{self.root_host}/{self.tld_host} are not addresses of this machine: "
+                     "serving without the lab root and TLD (trace needs them)", "warning")
+            self.hierarchy = False
+            self._bind_all()
+        if self.tls_port is not None:
+            try:
+                self._bind_tls()
+            except OSError:
+                for listener in self._listeners:
+                    listener.close()
+                raise
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._serve, name="dns-lab:serve", daemon=True)
+        self._thread.start()
+
+    def _bind_all(self) -> None:
         listeners = self._make_listeners()
         # port 0: the first bind picks a port; the other addresses must get the same one,
         # so on a clash start over with a new port (a few tries)
@@ -394,10 +417,10 @@ class DnsLabServer(ServerController):
             try:
                 for listener in listeners:
                     port = listener.bind(port)
-            except OSError:
+            except OSError as exc:
                 for listener in listeners:
                     listener.close()
-                if self.port != 0:
+                if self.port != 0 or exc.errno == errno.EADDRNOTAVAIL:
                     raise
                 continue
             self.port = port
@@ -406,16 +429,6 @@ class DnsLabServer(ServerController):
             raise ServerStartError("Could not find one free port on all three lab DNS "
                                    "addresses; try again or give a port.", "Port")
         self._listeners = listeners
-        if self.tls_port is not None:
-            try:
-                self._bind_tls()
-            except OSError:
-                for listener in listeners:
-                    listener.close()
-                raise
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._serve, name="dns-lab:serve", daemon=True)
-        self._thread.start()
 
     def _bind_tls(self) -> None:
         from core.tlscerts import server_context

@@ -85,3 +85,19 @@ def test_registry_hooks() -> None:
     args = parser.parse_args(["--port", "0", "--no-hierarchy"])
     built = kind.build(args)
     assert built[0].port == 0 and not built[0].hierarchy
+
+
+def test_without_the_extra_loopback_addresses_it_serves_the_zone_alone() -> None:
+    # 192.0.2.1 (documentation range) is no address of this machine, as 127.0.0.2 is
+    # not on macOS: the server must still come up, without root and TLD
+    server = DnsLabServer("127.0.0.1", 0, root_host="192.0.2.1", tld_host="192.0.2.2")
+    server.start()
+    try:
+        assert not server.hierarchy
+        assert udp(server, "www.wirebench.test").answer
+    finally:
+        server.stop()
+    from core.worker import drain
+
+    assert any("not addresses of this machine" in getattr(e, "text", "")
+               for e in drain(server.outbox))
