@@ -11,7 +11,8 @@ Every listener answers over UDP and TCP; a UDP answer larger than the client's b
 (512 bytes, or its EDNS size) is sent truncated with TC set, so a client must retry over
 TCP — ``big.wirebench.test`` holds 200 A records to make that happen. Zones the server
 does not hold get REFUSED; ``servfail.``, ``refused.`` and ``silent.wirebench.test``
-misbehave on purpose (SERVFAIL, REFUSED, no answer at all). Built on dnspython's message and zone classes.
+misbehave on purpose (SERVFAIL, REFUSED, no answer at all). Built on dnspython's
+message and zone classes.
 """
 
 from __future__ import annotations
