@@ -119,6 +119,7 @@ class DnsReply:
     additional: list[RecordRow] = field(default_factory=list)
     size: int = 0
     raw: str = ""
+    sent: str = ""  # the query as sent, dig +qr style
     problem: str = ""  # a sentence when rcode is not NOERROR or the answer is empty
 
     @property
@@ -318,6 +319,7 @@ def query(request: DnsRequest) -> DnsReply:
         answer=answer, authority=rows_of(reply.authority),
         additional=rows_of(reply.additional), size=wire_size,
         raw=dig_text(message, reply, server, port, used, rtt, wire_size),
+        sent=query_text(message),
         problem=rcode_problem(reply.rcode(), qname, server, bool(answer), rdtype))
 
 
@@ -334,14 +336,46 @@ def _section_text(title: str, rrsets: list) -> list[str]:
     return lines
 
 
+def message_text(message: dns.message.Message) -> list[str]:
+    """Header, OPT pseudo-section and sections of one message, as dig prints them."""
+    counts = (f"QUERY: {len(message.question)}, "
+              f"ANSWER: {sum(len(r) for r in message.answer)}, "
+              f"AUTHORITY: {sum(len(r) for r in message.authority)}, "
+              f"ADDITIONAL: {sum(len(r) for r in message.additional)}")
+    lines = [
+        f";; ->>HEADER<<- opcode: {dns.opcode.to_text(message.opcode())}, "
+        f"status: {dns.rcode.to_text(message.rcode())}, id: {message.id}",
+        f";; flags: {' '.join(f.lower() for f in _flags(message))}; {counts}",
+        "",
+    ]
+    if message.edns >= 0:
+        do = " do" if message.ednsflags & dns.flags.DO else ""
+        lines += [";; OPT PSEUDOSECTION:",
+                  f"; EDNS: version: {message.edns}, flags:{do}; udp: {message.payload}", ""]
+    lines.append(";; QUESTION SECTION:")
+    for question in message.question:
+        lines.append(f";{question.name.to_text()}\t\t"
+                     f"{dns.rdataclass.to_text(question.rdclass)}\t"
+                     f"{dns.rdatatype.to_text(question.rdtype)}")
+    lines.append("")
+    lines += _section_text("ANSWER", message.answer)
+    lines += _section_text("AUTHORITY", message.authority)
+    lines += _section_text("ADDITIONAL", message.additional)
+    return lines
+
+
+def query_text(query_msg: dns.message.Message) -> str:
+    """The query as sent (``dig +qr``)."""
+    size = len(query_msg.to_wire())
+    return "\n".join([";; Sending:", *message_text(query_msg),
+                      f";; QUERY SIZE: {size}"]) + "\n"
+
+
 def dig_text(query_msg: dns.message.Message, reply: dns.message.Message, server: str,
              port: int, transport: str, rtt_ms: float, size: int) -> str:
     """The reply as ``dig`` prints it (header, OPT, sections, stats)."""
     question = query_msg.question[0]
     qtype = dns.rdatatype.to_text(question.rdtype)
-    counts = (f"QUERY: {len(reply.question)}, ANSWER: {sum(len(r) for r in reply.answer)}, "
-              f"AUTHORITY: {sum(len(r) for r in reply.authority)}, "
-              f"ADDITIONAL: {sum(len(r) for r in reply.additional)}")
     lines = [
         f"; <<>> Wirebench <<>> @{server} -p {port} {question.name.to_text()} {qtype}"
         + ("" if transport.startswith("udp") else f" +{transport}"),
@@ -349,22 +383,7 @@ def dig_text(query_msg: dns.message.Message, reply: dns.message.Message, server:
     ]
     if transport == "udp→tcp":
         lines.insert(1, ";; Truncated, retrying in TCP mode.")
-    lines += [
-        f";; ->>HEADER<<- opcode: {dns.opcode.to_text(reply.opcode())}, "
-        f"status: {dns.rcode.to_text(reply.rcode())}, id: {reply.id}",
-        f";; flags: {' '.join(f.lower() for f in _flags(reply))}; {counts}",
-        "",
-    ]
-    if reply.edns >= 0:
-        do = " do" if reply.ednsflags & dns.flags.DO else ""
-        lines += [";; OPT PSEUDOSECTION:",
-                  f"; EDNS: version: {reply.edns}, flags:{do}; udp: {reply.payload}", ""]
-    lines += [";; QUESTION SECTION:",
-              f";{question.name.to_text()}\t\t"
-              f"{dns.rdataclass.to_text(question.rdclass)}\t{qtype}", ""]
-    lines += _section_text("ANSWER", reply.answer)
-    lines += _section_text("AUTHORITY", reply.authority)
-    lines += _section_text("ADDITIONAL", reply.additional)
+    lines += message_text(reply)
     host = f"[{server}]" if ":" in server else server
     lines += [
         f";; Query time: {rtt_ms:.1f} msec",

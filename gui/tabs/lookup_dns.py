@@ -62,6 +62,7 @@ class DnsView(LookupView):
         ttk.Button(row1, text="Use lab server", command=self.use_lab).pack(side="left", padx=8)
 
         self.opt = {}
+        self.show_query = tk.BooleanVar(value=bool(f.get("dns_qr", False)))
         for key, label, default in (("recurse", "Recursion (RD)", True),
                                     ("edns", "EDNS", True), ("dnssec", "DNSSEC (DO)", False),
                                     ("checking_disabled", "CD", False),
@@ -71,6 +72,8 @@ class DnsView(LookupView):
             self.opt[key] = var
             ttk.Checkbutton(opts, text=label, variable=var).pack(side="left", padx=(4, 10),
                                                                  pady=3)
+        ttk.Checkbutton(opts, text="Show query (+qr)", variable=self.show_query).pack(
+            side="left", padx=(4, 10), pady=3)
 
         troots = ttk.Frame(form)
         troots.grid(column=0, columnspan=12, sticky="ew")
@@ -246,7 +249,7 @@ class DnsView(LookupView):
         if first:
             tree.selection_set(first)
         self.raw.clear()
-        self.raw.append(reply.raw)
+        self.raw.append((reply.sent + "\n" if self.show_query.get() else "") + reply.raw)
         if reply.rcode != "NOERROR" or not reply.answer:
             self.show_error(reply.problem)
         else:
@@ -333,4 +336,5 @@ class DnsView(LookupView):
                       dns_server=self.server.get(), dns_port=self.port.get(),
                       dns_transport=self.transport.get(), dns_timeout=self.timeout.get(),
                       dns_roots=self.roots.get(), dns_ca_file=self.ca_file.get(),
+                      dns_qr=self.show_query.get(),
                       **{f"dns_{k}": v.get() for k, v in self.opt.items()})

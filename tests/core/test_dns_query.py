@@ -89,6 +89,8 @@ def test_flags_reflect_the_request(dns_lab) -> None:
     assert "flags: qr aa cd;" in reply.raw
     dnssec = ask(dns_lab, "www.wirebench.test", "A", dnssec=True)
     assert "EDNS: version: 0" in dnssec.raw
+    assert "EDNS: version: 0, flags: do; udp: 1232" in dnssec.sent  # +qr: what was sent
+    assert ";; flags: cd;" in reply.sent and ";www.wirebench.test.\t\tIN\tA" in reply.sent
 
 
 def test_timeout_and_refused_connection(closed_udp_port) -> None:

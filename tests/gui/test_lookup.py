@@ -204,3 +204,13 @@ def test_following_records_walks_the_zone(lookup, dns_lab, wait_until) -> None:
     view.follow()  # the address's PTR record
     wait_until(lambda: view.last_reply is not None)
     assert view.last_reply.rdtype == "PTR" and view.last_reply.short() == ["wirebench.test."]
+
+
+def test_show_query_puts_the_sent_message_above_the_reply(lookup, dns_lab, wait_until) -> None:
+    lookup.dns_view.show_query.set(True)
+    try:
+        view = ask_lab(lookup, dns_lab, wait_until, "www.wirebench.test", "A")
+        text = view.raw.get_text()
+        assert text.index(";; Sending:") < text.index(";; Got answer:")
+    finally:
+        lookup.dns_view.show_query.set(False)
