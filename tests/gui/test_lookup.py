@@ -214,3 +214,27 @@ def test_show_query_puts_the_sent_message_above_the_reply(lookup, dns_lab, wait_
         assert text.index(";; Sending:") < text.index(";; Got answer:")
     finally:
         lookup.dns_view.show_query.set(False)
+
+
+def test_batch_cancel_and_host_errors(lookup, dns_lab, wait_until) -> None:
+    view = lookup.show_view("batch")
+    view.names.delete("1.0", "end")
+    view.names.insert("1.0", "silent.wirebench.test\n" * 30)
+    view.server.set("127.0.0.1")
+    view.port.delete(0, "end")
+    view.port.insert(0, str(dns_lab.port))
+    view.timeout.set("5")
+    view.result = None
+    view.run_button.invoke()
+    assert view.cancel_button.instate(["!disabled"])
+    view.cancel_button.invoke()
+    wait_until(lambda: view.result is not None, timeout=5, message="cancel did not stop")
+    assert view.result.cancelled and "cancelled" in view.message_var.get()
+    view.timeout.set("2")
+
+    host = lookup.show_view("host")
+    host.host.set("a..b")
+    host.resolve("gethostbyname")
+    wait_until(lambda: "empty label" in host.message_var.get())
+    assert host.host.instate(["invalid"])
+    host.host.set("localhost")
