@@ -11,15 +11,22 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from core import byteorder, dns_batch, dns_query, dns_trace, resolver, services
 from core.dns_trace import TraceStepEvent
+from core.dnsnames import is_address
 from core.events import Event, Progress
 from core.worker import Worker, new_source
 
 __all__ = ["LookupSession", "RecentQueries", "byteorder", "dns_batch", "dns_query",
            "dns_trace", "resolver", "services"]
+
+
+class Recorder(Protocol):
+    """What a session records into (``core.recording.Recording`` has this shape)."""
+
+    def add(self, op: str, **args: Any) -> None: ...
 
 
 class RecentQueries:
@@ -50,17 +57,50 @@ class LookupSession:
     cancelled; one of each runs at a time.
     """
 
-    def __init__(self, outbox: queue.SimpleQueue[Event] | None = None) -> None:
+    def __init__(self, outbox: queue.SimpleQueue[Event] | None = None,
+                 recording: Recorder | None = None) -> None:
         self.source = new_source("lookup")
         self.worker = Worker(self.source, outbox)
         self.outbox = self.worker.outbox
         self._cancel = threading.Event()
+        #: where "Show as Python" steps go (a ``core.recording.Recording("dns")``)
+        self.recording = recording
 
-    def run(self, task: str, fn: Callable[..., Any], *args: Any) -> threading.Thread:
-        return self.worker.submit(fn, *args, task=task)
+    def run(self, task: str, fn: Callable[..., Any], *args: Any,
+            record: tuple[str, dict[str, Any]] | None = None) -> threading.Thread:
+        """Run ``fn(*args)`` on a worker; on success add ``record`` (op, args) as a step."""
+        if record is None:
+            return self.worker.submit(fn, *args, task=task)
+
+        def work() -> Any:
+            result = fn(*args)
+            if self.recording is not None:
+                self.recording.add(record[0], **record[1])
+            return result
+
+        return self.worker.submit(work, task=task)
+
+    def resolver(self, task: str, fn: Callable[..., Any], *args: Any) -> threading.Thread:
+        """A socket-module function (gethostbyname, getservbyname, …), recorded as such."""
+        name = getattr(fn, "__name__", task)
+        return self.run(task, fn, *args, record=("resolver", {"function": name,
+                                                             "args": list(args)}))
 
     def dns(self, request: dns_query.DnsRequest) -> threading.Thread:
-        return self.run("dns", dns_query.query, request)
+        port = int(request.port) if str(request.port or "").strip().isdigit() else 53
+        server = request.server or next(iter(dns_query.system_nameservers()), "127.0.0.1")
+        if request.reverse or (request.rdtype.upper() == "PTR"
+                               and is_address(request.name.strip())):
+            step = ("reverse", {"address": request.name.strip(), "server": server,
+                                "port": port, "timeout": request.timeout})
+        else:
+            step = ("query", {"name": request.name.strip(), "rdtype": request.rdtype.upper(),
+                              "server": server, "port": port,
+                              "tcp": request.transport == "tcp",
+                              "timeout": request.timeout})
+        # DoT/DoH have no line in the generated script: record only what it can replay
+        record = step if request.transport in ("udp", "tcp") else None
+        return self.run("dns", dns_query.query, request, record=record)
 
     def trace(self, name: str, rdtype: str, roots: str, port: int | str,
               timeout: float = 2.0, deadline: float = 30.0) -> threading.Thread:

@@ -15,12 +15,23 @@ from gui.tabs.lookup_dns import DnsView
 from gui.tabs.lookup_local import ByteOrderView, HostView, ServicesView
 
 
+def _new_recording():  # -> core.recording.Recording | None
+    try:
+        from core.recording import Recording
+    except ModuleNotFoundError:
+        return None
+    return Recording("dns")
+
+
 class LookupTab(Tab):
     title = "Lookup"
     key = "lookup"
 
     def __init__(self, master: tk.Misc, app) -> None:
         super().__init__(master, app)
+        #: what "Show as Python" renders (core.codegen.dns_script); None where the
+        #: recording module is not available
+        self.recording = _new_recording()
         self.views = ttk.Notebook(self)
         self.views.pack(fill="both", expand=True)
         self.host_view = HostView(self.views, self)

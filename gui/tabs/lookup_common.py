@@ -31,7 +31,7 @@ class LookupView(ttk.Frame):
         super().__init__(master, padding=6)
         self.tab = tab
         self.app = tab.app
-        self.session = LookupSession()
+        self.session = LookupSession(recording=getattr(tab, "recording", None))
         self.app.bridge.attach(self.session.outbox, self.on_events)
         self.message_var = tk.StringVar(value="")
         self.fields_by_name: dict[str, tk.Widget] = {}
@@ -48,9 +48,15 @@ class LookupView(ttk.Frame):
         return "", None
 
     # -- plumbing ---------------------------------------------------------------------
-    def run(self, task: str, fn: Callable[..., Any], *args: Any) -> None:
+    def run(self, task: str, fn: Callable[..., Any], *args: Any,
+            record: tuple[str, dict[str, Any]] | None = None) -> None:
         self.clear_error()
-        self.session.run(task, fn, *args)
+        self.session.run(task, fn, *args, record=record)
+
+    def record(self, op: str, **args: Any) -> None:
+        """Add a "Show as Python" step now (for work done on the Tk thread)."""
+        if self.session.recording is not None:
+            self.session.recording.add(op, **args)
 
     def on_events(self, events: list[Event]) -> None:
         for event in events:

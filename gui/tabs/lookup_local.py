@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import tkinter as tk
 from tkinter import ttk
 from typing import Any
@@ -83,14 +84,26 @@ class HostView(LookupView):
               "gethostbyname_ex": resolver.gethostbyname_ex,
               "gethostbyaddr": resolver.gethostbyaddr, "getfqdn": resolver.getfqdn}[call]
         self.show_info(f"{call}({text!r}) …")
-        self.run(call, fn, text)
+        self.clear_error()
+        if call == "getfqdn" and not text.strip():
+            self.session.resolver(call, fn)
+        else:
+            self.session.resolver(call, fn, text)
 
     def getaddrinfo(self) -> None:
         self.remember(self.host, "host_recent")
         flags = [name for name, var in self.flag_vars.items() if var.get()]
         self.show_info("getaddrinfo …")
+        port = self.port.get().strip()
+        bits = 0
+        for name in flags:
+            bits |= resolver.AI_FLAGS[name]
+        step = {"function": "getaddrinfo", "args": [
+            self.host.get().strip() or None, int(port) if port.isdigit() else (port or None),
+            resolver.FAMILIES.get(self.family.get(), 0),
+            resolver.SOCKTYPES.get(self.socktype.get(), 0), 0, bits]}
         self.run("getaddrinfo", resolver.getaddrinfo, self.host.get(), self.port.get(),
-                 self.family.get(), self.socktype.get(), flags)
+                 self.family.get(), self.socktype.get(), flags, record=("resolver", step))
 
     def on_done(self, task: str, result: Any) -> None:
         if task == "machine":
@@ -191,13 +204,21 @@ class ServicesView(LookupView):
         self.run("tables", lambda: (services.service_table(), services.protocol_table()))
 
     def by_name(self) -> None:
-        self.run("getservbyname", services.getservbyname, self.service.get(), self.proto.get())
+        self.clear_error()
+        self.session.resolver("getservbyname", services.getservbyname,
+                              self.service.get().strip(), self.proto.get())
 
     def by_port(self) -> None:
-        self.run("getservbyport", services.getservbyport, self.port.get(), self.proto.get())
+        port = self.port.get().strip()
+        self.run("getservbyport", services.getservbyport, port, self.proto.get(),
+                 record=("resolver", {"function": "getservbyport",
+                                      "args": [int(port) if port.isdigit() else port,
+                                               self.proto.get()]}))
 
     def proto_by_name(self) -> None:
-        self.run("getprotobyname", services.getprotobyname, self.protocol.get())
+        self.clear_error()
+        self.session.resolver("getprotobyname", services.getprotobyname,
+                              self.protocol.get().strip())
 
     def proto_by_number(self) -> None:
         self.run("getprotobynumber", services.getprotobynumber, self.number.get())
@@ -344,6 +365,7 @@ class ByteOrderView(LookupView):
         self.conv_text.insert("1.0", "\n".join(lines))
         self.conv_text.configure(state="disabled")
         self.show_info(conv.summary())
+        self.record("resolver", function=name, args=[conv.value])
 
     def address_call(self, name: str) -> None:
         self.clear_error()
@@ -362,6 +384,11 @@ class ByteOrderView(LookupView):
             return
         self.addr_var.set(f"{name}: {packed.text}  <->  {packed.packed_hex}  "
                           f"({packed.length} bytes, {packed.family})")
+        raw = bytes.fromhex(packed.packed_hex.replace(" ", ""))
+        family = socket.AF_INET6 if packed.family == "IPv6" else socket.AF_INET
+        self.record("resolver", function=name, args={
+            "inet_aton": [packed.text], "inet_ntoa": [raw],
+            "inet_pton": [family, packed.text], "inet_ntop": [family, raw]}[name])
         self.show_info(self.addr_var.get())
 
     def save_fields(self, fields: dict[str, Any]) -> None:

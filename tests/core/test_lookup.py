@@ -66,3 +66,39 @@ def test_errors_arrive_as_failed_with_the_field() -> None:
         assert "Unknown service" in failed[0].message
     finally:
         session.close()
+
+
+class StepList:
+    """Collects steps the way core.recording.Recording does (op + keyword args)."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[str, dict]] = []
+
+    def add(self, op: str, **args) -> None:
+        self.steps.append((op, args))
+
+
+def test_successful_lookups_are_recorded_for_show_as_python(dns_lab) -> None:
+    from core import resolver
+
+    steps = StepList()
+    session = LookupSession(recording=steps)
+    try:
+        session.resolver("gethostbyname", resolver.gethostbyname, "localhost")
+        wait_for(session, "gethostbyname")
+        session.resolver("getservbyname", services.getservbyname, "nope-service", "tcp")
+        wait_for(session, "getservbyname")  # fails: not recorded
+        session.dns(DnsRequest("wirebench.test", "MX", server="127.0.0.1", port=dns_lab.port,
+                               transport="tcp"))
+        wait_for(session, "dns")
+        session.dns(DnsRequest("127.0.0.1", "PTR", server="127.0.0.1", port=dns_lab.port))
+        wait_for(session, "dns")
+    finally:
+        session.close()
+    assert steps.steps == [
+        ("resolver", {"function": "gethostbyname", "args": ["localhost"]}),
+        ("query", {"name": "wirebench.test", "rdtype": "MX", "server": "127.0.0.1",
+                   "port": dns_lab.port, "tcp": True, "timeout": 3.0}),
+        ("reverse", {"address": "127.0.0.1", "server": "127.0.0.1", "port": dns_lab.port,
+                     "timeout": 3.0}),
+    ]
