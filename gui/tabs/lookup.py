@@ -45,9 +45,19 @@ class LookupTab(Tab):
         for view, text in zip(self.all_views,
                               ("Host", "Services", "Byte order", "DNS", "Batch"), strict=True):
             self.views.add(view, text=f" {text} ")
+        if self.recording is not None:
+            # on the right of the sub-view tabs, where the strip is empty
+            ttk.Button(self, text="Show as Python", command=self.show_python).place(
+                relx=1.0, x=-4, y=0, anchor="ne")
         last = self.fields.get("view", 0)
         if isinstance(last, int) and 0 <= last < len(self.all_views):
             self.views.select(last)
+
+    def show_python(self) -> None:
+        """The lookups done so far as a standalone script (resolver calls, dnspython)."""
+        from gui.widgets.code_panel import CodeWindow
+
+        CodeWindow(self, self.recording, self.title)
 
     def show_view(self, name: str) -> LookupView:
         view = {"host": self.host_view, "services": self.services_view,
