@@ -154,7 +154,10 @@ class LookupView(ttk.Frame):
             return
         other.open_target(host.rstrip(".") if not host.endswith("in-addr.arpa.") else host,
                           port if port else default_port)
-        self.app.select_tab(self.app.tabs.index(other))
+        # tab_index where tabs are built on first use; a plain list search otherwise
+        index = (self.app.tab_index(other) if hasattr(self.app, "tab_index")
+                 else self.app.tabs.index(other))
+        self.app.select_tab(index)
 
 
 def make_tree(master: tk.Misc, columns: tuple[tuple[str, str, int], ...], height: int = 12,
