@@ -11,7 +11,8 @@ import dns.message
 import dns.query
 import dns.rcode
 
-from core.servers.dns_lab import BIG_RECORDS, DnsLabServer, lab_peers
+from core.servers.dns_lab import DnsLabServer, lab_peers
+from core.servers.dns_zones import BIG_RECORDS
 from core.servers.registry import serve_kinds
 
 
