@@ -10,23 +10,15 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from core.servers.dns_zones import (
-    BIG_RECORDS,
-    ZoneAnswerer,
-    auth_zone_text,
-    load_zone,
-    noglue_zone_text,
-    respond,
-    reverse_v4_zone_text,
-    root_zone_text,
-    tld_zone_text,
-)
+from core.servers import dns_zones as zones
+from core.servers.dns_zones import BIG_RECORDS, ZoneAnswerer, load_zone, respond
 
-AUTH = ZoneAnswerer([load_zone(auth_zone_text("127.0.0.1")),
-                     load_zone(noglue_zone_text("127.0.0.1")),
-                     load_zone(reverse_v4_zone_text())])
-ROOT = ZoneAnswerer([load_zone(root_zone_text("127.0.0.1", "127.0.0.2", "127.0.0.3"))])
-TLD = ZoneAnswerer([load_zone(tld_zone_text("127.0.0.1", "127.0.0.2", "127.0.0.3"))])
+AUTH = ZoneAnswerer([load_zone(zones.auth_zone_text("127.0.0.1")),
+                     load_zone(zones.noglue_zone_text("127.0.0.1")),
+                     load_zone(zones.reverse_v4_zone_text())])
+HINTS = ("127.0.0.1", "127.0.0.2", "127.0.0.3")
+ROOT = ZoneAnswerer([load_zone(zones.root_zone_text(*HINTS))])
+TLD = ZoneAnswerer([load_zone(zones.tld_zone_text(*HINTS))])
 
 
 def ask(answerer: ZoneAnswerer, name: str, rdtype: str = "A", max_size: int | None = 65535,
