@@ -1,0 +1,240 @@
+"""A user works the Lookup tab against the lab DNS server and sees the results."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def lookup(app):
+    tab = app.tab("lookup")
+    app.select_tab(app.tabs.index(tab))
+    return tab
+
+
+def ask_lab(lookup, dns_lab, wait_until, name: str, rdtype: str):
+    """Fill the DNS form for the lab server, press Query, wait for the reply."""
+    view = lookup.show_view("dns")
+    view.server.set("127.0.0.1")
+    view.port.delete(0, "end")
+    view.port.insert(0, str(dns_lab.port))
+    view.name.set(name)
+    view.rdtype.set(rdtype)
+    view.last_reply = None
+    view.query_button.invoke()
+    wait_until(lambda: view.last_reply is not None, message="no DNS reply shown")
+    return view
+
+
+def test_mx_query_shows_answer_tree_and_raw_text(lookup, dns_lab, wait_until) -> None:
+    view = ask_lab(lookup, dns_lab, wait_until, "wirebench.test", "MX")
+    rows = [view.tree.item(i, "values") for top in view.tree.get_children()
+            for i in view.tree.get_children(top)]
+    assert any(r[2] == "MX" and r[3] == "10 mail.wirebench.test." for r in rows)
+    assert "status: NOERROR" in view.raw.get_text()
+    assert "NOERROR: 2 answer records" in view.message_var.get()
+    assert "wirebench.test" in view.name.cget("values")  # remembered
+
+
+def test_trace_fills_the_trace_view_step_by_step(lookup, dns_lab, wait_until) -> None:
+    view = lookup.show_view("dns")
+    view.port.delete(0, "end")
+    view.port.insert(0, str(dns_lab.port))
+    view.roots.delete(0, "end")
+    view.roots.insert(0, "127.0.0.2")
+    view.name.set("www.wirebench.test")
+    view.rdtype.set("A")
+    view.last_trace = None
+    view.trace_button.invoke()
+    wait_until(lambda: view.last_trace is not None, message="trace did not finish")
+    steps = view.trace_tree.get_children()
+    assert [view.trace_tree.item(s, "text") for s in steps] == [
+        "#1 .", "#2 test.", "#3 wirebench.test."]
+    assert view.trace_tree.item(steps[2], "values")[2] == "ANSWER"
+    assert "Trace done in 3 steps" in view.message_var.get()
+    assert view.results.index("current") == 2
+
+
+def test_batch_runs_and_exports(lookup, dns_lab, wait_until, tmp_path) -> None:
+    view = lookup.show_view("batch")
+    view.lab_sample()
+    view.port.delete(0, "end")
+    view.port.insert(0, str(dns_lab.port))
+    view.result = None
+    view.run_button.invoke()
+    wait_until(lambda: view.result is not None, message="batch did not finish")
+    rows = [view.table.item(i, "values") for i in view.table.get_children()]
+    assert len(rows) == 204
+    status = {r[1]: r[2] for r in rows}
+    assert status["host0.batch.wirebench.test"] == "NOERROR"
+    assert status["nope.wirebench.test"] == "NXDOMAIN"
+    assert status["a..b"] == "invalid"
+    assert "201 NOERROR" in view.message_var.get()
+    assert view.run_button.instate(["!disabled"])
+    out = tmp_path / "batch.csv"
+    view.export(str(out))
+    assert out.read_text().count("\n") == 205
+
+
+def test_bad_name_is_explained_and_field_marked(lookup, wait_until) -> None:
+    view = lookup.show_view("dns")
+    view.name.set("a..b")
+    view.query_button.invoke()
+    wait_until(lambda: "empty label" in view.message_var.get())
+    assert view.name.instate(["invalid"])
+    assert "empty label" in lookup.app.status_var.get()
+    view.name.set("wirebench.test")
+    view.port.delete(0, "end")
+    view.port.insert(0, "99999")
+    view.query_button.invoke()
+    wait_until(lambda: "65535" in view.message_var.get())
+    assert view.port.instate(["invalid"])
+
+
+def test_host_and_services_views(lookup, wait_until) -> None:
+    host = lookup.show_view("host")
+    host.host.set("localhost")
+    host.resolve("gethostbyname")
+    wait_until(lambda: any("127.0.0.1" in host.tree.item(i, "values")
+                           for i in host.tree.get_children()))
+    host.port.delete(0, "end")
+    host.port.insert(0, "ftp")
+    host.family.set("IPv4")
+    host.gai_button.invoke()
+    wait_until(lambda: any(str(host.tree.item(i, "values")[4]) == "21"
+                           for i in host.tree.get_children()))
+    assert "gethostname()" in host.machine_var.get()
+    assert ", 80)" in host.machine_var.get()  # hostname and getservbyname('http', 'tcp')
+
+    services = lookup.show_view("services")
+    services.service.delete(0, "end")
+    services.service.insert(0, "http")
+    services.proto.set("tcp")
+    services.by_name()
+    wait_until(lambda: services.result_var.get().endswith("= 80"))
+    wait_until(lambda: services.table.get_children())
+    services.search_var.set("ftp")
+    names = {services.table.item(i, "values")[0] for i in services.table.get_children()}
+    assert "ftp" in names and "http" not in names
+    services.proto_by_name()
+    wait_until(lambda: services.result_var.get().endswith("= 1"))
+
+
+def test_byte_order_view(lookup) -> None:
+    view = lookup.show_view("byteorder")
+    view.value.delete(0, "end")
+    view.value.insert(0, "0x1234")
+    view.convert("htons")
+    text = view.conv_text.get("1.0", "end")
+    assert "on the wire (network)   : 12 34" in text
+    view.value.delete(0, "end")
+    view.value.insert(0, "70000")
+    view.convert("htons")
+    assert "0–65535" in view.message_var.get()
+    view.address.delete(0, "end")
+    view.address.insert(0, "::1")
+    view.family.set("IPv6")
+    view.address_call("inet_pton")
+    assert "00 01" in view.addr_var.get()
+    assert len(view.examples.get_children()) >= 5
+
+
+def test_send_to_other_tabs(lookup, dns_lab, wait_until) -> None:
+    view = ask_lab(lookup, dns_lab, wait_until, "_ftp._tcp.wirebench.test", "SRV")
+    host, port = view.selected()
+    assert (host, port) == ("ftp.wirebench.test.", 2121)
+    seen = []
+    ftp = lookup.app.tab("ftp")
+    original = ftp.open_target
+    ftp.open_target = lambda h, p=None: seen.append((h, p))
+    try:
+        view.send_to("ftp", view.selected, 21)
+    finally:
+        ftp.open_target = original
+    assert seen == [("ftp.wirebench.test", 2121)]
+    assert lookup.app.current_tab() is ftp
+    lookup.app.select_tab(lookup.app.tabs.index(lookup))
+
+
+def test_fields_are_saved(lookup) -> None:
+    lookup.dns_view.name.set("saved.wirebench.test")
+    lookup.save_fields()
+    assert lookup.fields["dns_name"] == "saved.wirebench.test"
+    assert isinstance(lookup.fields["view"], int)
+
+
+def test_dot_query_to_the_app_lab_peer(lookup, wait_until) -> None:
+    peer = lookup.app.lab.peer("dns")
+    peer.start()
+    try:
+        view = lookup.show_view("dns")
+        view.transport.set("tls")
+        view.use_lab()  # the running peer's TLS port and the lab certificate
+        assert view.port.get() == str(peer.tls_port)
+        assert view.ca_file.get().endswith(".pem")
+        view.name.set("www.wirebench.test")
+        view.rdtype.set("AAAA")
+        view.last_reply = None
+        view.query_button.invoke()
+        wait_until(lambda: view.last_reply is not None, message="no DoT reply")
+        assert view.last_reply.transport == "tls" and view.last_reply.short() == ["::1"]
+        assert "(TLS)" in view.raw.get_text()
+    finally:
+        view.transport.set("udp")
+        view.ca_file.delete(0, "end")
+        peer.stop()
+
+
+def test_following_records_walks_the_zone(lookup, dns_lab, wait_until) -> None:
+    view = ask_lab(lookup, dns_lab, wait_until, "wirebench.test", "MX")
+    answer = view.tree.get_children()[1]  # Header, Answer, Authority, Additional
+    mx = next(i for i in view.tree.get_children(answer)
+              if view.tree.item(i, "values")[3] == "10 mail.wirebench.test.")
+    view.tree.selection_set(mx)
+    view.last_reply = None
+    view.follow()  # the MX target's address
+    wait_until(lambda: view.last_reply is not None)
+    assert view.last_reply.qname == "mail.wirebench.test." and view.last_reply.short() == [
+        "127.0.0.1"]
+    answer = view.tree.get_children()[1]
+    view.tree.selection_set(view.tree.get_children(answer)[0])
+    view.copy_value()
+    assert view.clipboard_get() == "127.0.0.1"
+    view.last_reply = None
+    view.follow()  # the address's PTR record
+    wait_until(lambda: view.last_reply is not None)
+    assert view.last_reply.rdtype == "PTR" and view.last_reply.short() == ["wirebench.test."]
+
+
+def test_show_query_puts_the_sent_message_above_the_reply(lookup, dns_lab, wait_until) -> None:
+    lookup.dns_view.show_query.set(True)
+    try:
+        view = ask_lab(lookup, dns_lab, wait_until, "www.wirebench.test", "A")
+        text = view.raw.get_text()
+        assert text.index(";; Sending:") < text.index(";; Got answer:")
+    finally:
+        lookup.dns_view.show_query.set(False)
+
+
+def test_batch_cancel_and_host_errors(lookup, dns_lab, wait_until) -> None:
+    view = lookup.show_view("batch")
+    view.names.delete("1.0", "end")
+    view.names.insert("1.0", "silent.wirebench.test\n" * 30)
+    view.server.set("127.0.0.1")
+    view.port.delete(0, "end")
+    view.port.insert(0, str(dns_lab.port))
+    view.timeout.set("5")
+    view.result = None
+    view.run_button.invoke()
+    assert view.cancel_button.instate(["!disabled"])
+    view.cancel_button.invoke()
+    wait_until(lambda: view.result is not None, timeout=5, message="cancel did not stop")
+    assert view.result.cancelled and "cancelled" in view.message_var.get()
+    view.timeout.set("2")
+
+    host = lookup.show_view("host")
+    host.host.set("a..b")
+    host.resolve("gethostbyname")
+    wait_until(lambda: "empty label" in host.message_var.get())
+    assert host.host.instate(["invalid"])
+    host.host.set("localhost")
