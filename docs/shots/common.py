@@ -22,7 +22,7 @@ os.environ.setdefault("WIREBENCH_CONFIG_DIR", tempfile.mkdtemp(prefix="wb-shot-c
 os.environ.setdefault("WIREBENCH_DATA_DIR", tempfile.mkdtemp(prefix="wb-shot-data-"))
 
 
-def launch(geometry: str = "1280x800+0+0", theme: str = "light"):  # -> WirebenchApp
+def launch(geometry: str = "1280x772+0+0", theme: str = "light"):  # -> WirebenchApp
     from gui.app import WirebenchApp
 
     root = tk.Tk(className="Wirebench")
