@@ -66,7 +66,8 @@ class LabMailHandler:
         record = self.sink.store.add(
             peer=f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer or "?"),
             mail_from=envelope.mail_from or "", rcpt_tos=list(envelope.rcpt_tos), data=data,
-            auth_user=user if session.authenticated else "", tls=bool(session.ssl))
+            auth_user=user if session.authenticated else "",
+            tls=bool(session.ssl) or self.sink.implicit_tls)
         self.sink.received(record)
         return f"250 2.0.0 Ok: queued as {record.id}"
 
@@ -87,7 +88,7 @@ class LabMailHandler:
                           auth_data=LoginPassword(user.encode(), b"") if ok else None)
 
 
-class _CountingSMTP(SMTP):
+class CountingSMTP(SMTP):
     """aiosmtpd's protocol, counting connections for the Servers tab."""
 
     def __init__(self, handler: Any, sink: SmtpSink, **kwargs: Any) -> None:
@@ -123,7 +124,7 @@ class _BoundController(Controller):
         super().__init__(handler, hostname=host, port=port, **kwargs)
 
     def factory(self) -> SMTP:
-        return _CountingSMTP(self.handler, self._sink, **self.SMTP_kwargs)
+        return self._sink.protocol(self.handler, self._sink, **self.SMTP_kwargs)
 
     def _create_server(self):  # noqa: ANN202 (aiosmtpd's own signature)
         return self.loop.create_server(self._factory_invoker, sock=self._sock,
@@ -135,6 +136,8 @@ class SmtpSink(ServerController):
 
     kind = "smtp"
     title = "SMTP mail sink"
+    #: the aiosmtpd protocol class; purpose-built test servers subclass it
+    protocol: type[CountingSMTP] = CountingSMTP
 
     def __init__(self, host: str = "127.0.0.1", port: int = LAB_PORT, outbox: Any = None, *,
                  implicit_tls: bool = False, starttls: bool = True,
@@ -189,7 +192,7 @@ class SmtpSink(ServerController):
                 kwargs["ssl_context"] = context
             elif self.starttls:
                 kwargs["tls_context"] = context
-            controller = _BoundController(LabMailHandler(self), sock, self, **kwargs)
+            controller = _BoundController(self.make_handler(), sock, self, **kwargs)
             self.port = sock.getsockname()[1]
             controller.start()
         except BaseException:
@@ -206,6 +209,10 @@ class SmtpSink(ServerController):
                 controller.stop(no_assert=True)
             except (RuntimeError, AssertionError):
                 pass
+
+    def make_handler(self) -> LabMailHandler:
+        """The aiosmtpd handler; subclasses may answer differently (tests' refusals)."""
+        return LabMailHandler(self)
 
     def _authenticate(self, server: SMTP, session: Session, envelope: Envelope,
                       mechanism: str, auth_data: Any) -> AuthResult:
