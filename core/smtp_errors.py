@@ -1,9 +1,10 @@
 """Every smtplib exception as one clear sentence: what the server said and what to do.
 
 The origin document lists SMTPException, SMTPServerDisconnected, SMTPResponseException,
-SMTPSenderRefused, SMTPRecipientsRefused, SMTPDataError, SMTPConnectionError (``SMTPConnectError`` in
-the real module) and SMTPHeloError; SMTPAuthenticationError and SMTPNotSupportedError are the modern
-additions. The most specific class is matched first (they inherit from each other).
+SMTPSenderRefused, SMTPRecipientsRefused, SMTPDataError, SMTPConnectionError
+(``SMTPConnectError`` in the real module) and SMTPHeloError; SMTPAuthenticationError and
+SMTPNotSupportedError are the modern additions. The most specific class is matched
+first (they inherit from each other).
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ def describe_smtp_error(exc: BaseException, target: str = "") -> str:
         return (f"The server refused {'the recipient' if count == 1 else f'all {count} recipients'}"
                 f"; nothing was sent. Check the addresses:\n{describe_refused(exc.recipients)}")
     if isinstance(exc, smtplib.SMTPSenderRefused):
-        return (f"The server refused the sender {exc.sender}: {reply_text(exc.smtp_code, exc.smtp_error)}. "
-                "Use a From address this server accepts (often it must match the login).")
+        return (f"The server refused the sender {exc.sender}: "
+                f"{reply_text(exc.smtp_code, exc.smtp_error)}. Use a From address this "
+                "server accepts (often it must match the login).")
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return (f"Login refused{where}: {reply_text(exc.smtp_code, exc.smtp_error)}. "
                 "Check the user name and password, or pick another AUTH mechanism.")

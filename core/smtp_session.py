@@ -466,9 +466,7 @@ class SmtpSession:
             return True
         if settings.user:
             self._authenticate(settings)
-        if self._stop_here("AUTH", stop_after):
-            return True
-        return False
+        return self._stop_here("AUTH", stop_after)
 
     def _greet(self) -> None:
         assert self.smtp is not None

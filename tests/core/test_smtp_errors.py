@@ -74,9 +74,9 @@ def test_not_supported_from_a_real_server(make_sink):
     from core.servers.smtp_sink import SmtpSink
 
     sink = make_sink(SmtpSink, starttls=False)
-    with smtplib.SMTP("127.0.0.1", sink.port, timeout=5, local_hostname="t") as client:
-        with pytest.raises(smtplib.SMTPNotSupportedError) as info:
-            client.starttls()
+    with (smtplib.SMTP("127.0.0.1", sink.port, timeout=5, local_hostname="t") as client,
+          pytest.raises(smtplib.SMTPNotSupportedError) as info):
+        client.starttls()
     assert "does not support" in describe_smtp_error(info.value)
 
 

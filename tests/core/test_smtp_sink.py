@@ -58,9 +58,9 @@ def test_starttls_with_the_lab_certificate_and_auth_plain_login_cram(smtp_sink):
 
 
 def test_wrong_password_refused(smtp_sink):
-    with smtplib.SMTP("127.0.0.1", smtp_sink.port, timeout=5, local_hostname="t") as c:
-        with pytest.raises(smtplib.SMTPAuthenticationError):
-            c.login("lab", "wrong")
+    with (smtplib.SMTP("127.0.0.1", smtp_sink.port, timeout=5, local_hostname="t") as c,
+          pytest.raises(smtplib.SMTPAuthenticationError)):
+        c.login("lab", "wrong")
 
 
 def test_vrfy_knows_the_lab_user_only(smtp_sink):
@@ -73,11 +73,10 @@ def test_vrfy_knows_the_lab_user_only(smtp_sink):
 
 def test_auth_require_tls_refuses_cleartext_auth():
     sink = SmtpSink(port=0, auth_require_tls=True)
-    with sink:
-        with smtplib.SMTP("127.0.0.1", sink.port, timeout=5, local_hostname="t") as c:
-            c.ehlo()
-            code, _ = c.docmd("AUTH", "PLAIN AGxhYgBsYWI=")
-            assert code == 538
+    with sink, smtplib.SMTP("127.0.0.1", sink.port, timeout=5, local_hostname="t") as c:
+        c.ehlo()
+        code, _ = c.docmd("AUTH", "PLAIN AGxhYgBsYWI=")
+        assert code == 538
 
 
 def test_connections_are_counted_once_even_with_starttls(smtp_sink):
@@ -95,10 +94,9 @@ def test_connections_are_counted_once_even_with_starttls(smtp_sink):
 def test_mbox_copy(tmp_path):
     sink = SmtpSink(port=0)
     sink.store.mbox_path = tmp_path / "sink.mbox"
-    with sink:
-        with smtplib.SMTP("127.0.0.1", sink.port, timeout=5, local_hostname="t") as c:
-            c.sendmail("a@b.c", ["lab@localhost"], MESSAGE)
-            c.sendmail("d@e.f", ["lab@localhost"], MESSAGE)
+    with sink, smtplib.SMTP("127.0.0.1", sink.port, timeout=5, local_hostname="t") as c:
+        c.sendmail("a@b.c", ["lab@localhost"], MESSAGE)
+        c.sendmail("d@e.f", ["lab@localhost"], MESSAGE)
     box = mailbox.mbox(str(tmp_path / "sink.mbox"))
     assert [m["Subject"] for m in box] == ["sink test", "sink test"]
     assert box[1].get_from().startswith("d@e.f")
