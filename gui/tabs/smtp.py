@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from core.errors import UserError
 from core.events import Event, Failed, Progress, StateChanged, TaskDone
 from core.mail_drafts import DraftStore, SentEntry
-from core.mail_message import MailDraft, build_message, human_size
+from core.mail_message import MailDraft, build_message, human_size, parse_addresses
 from core.servers.smtp_inbox import MailReceived
 from core.smtp_errors import describe_refused, describe_smtp_error
 from core.smtp_session import (
@@ -62,6 +62,7 @@ class SmtpTab(Tab):
         self._autosave_job: str | None = None
         self._progress_started = 0.0
         self._pending_mail: MailDraft | None = None
+        self._last_marker = ""
         self._build_server_bar()
         self.views = ttk.Notebook(self)
         self.views.pack(fill="both", expand=True, pady=(6, 0))
@@ -341,8 +342,6 @@ class SmtpTab(Tab):
             return
         draft = self.composer.get_draft()
         try:
-            from core.mail_message import parse_addresses
-
             addresses = [a.addr_spec for name, value in (("To", draft.to), ("Cc", draft.cc),
                                                          ("Bcc", draft.bcc))
                          for a in parse_addresses(value, name)]
@@ -403,6 +402,7 @@ class SmtpTab(Tab):
         for event in events:
             if isinstance(event, SmtpLine):
                 lines.append((event.format(), event.marker))
+                self._last_marker = event.marker
                 continue
             if lines:  # keep the transcript in order with what follows
                 self.log.append_many(lines)
@@ -483,12 +483,14 @@ class SmtpTab(Tab):
         first, _, rest = message.partition("\n")
         self.show_error(first + (" " + "; ".join(s.strip() for s in rest.splitlines())
                                  if rest else ""))
-        self.log.append_many([(f"{'':>9} *** {line}", "***") for line in message.splitlines()])
-        if field_name:
-            if not self.composer.focus_field(field_name):
-                widget = self.widgets.get(field_name)
-                if widget is not None:
-                    widget.focus_set()
+        if self._last_marker != "***":  # the session may have logged it already
+            self.log.append_many([(f"{'':>9} *** {line}", "***")
+                                  for line in message.splitlines()])
+        self._last_marker = "***"
+        if field_name and not self.composer.focus_field(field_name):
+            widget = self.widgets.get(field_name)
+            if widget is not None:
+                widget.focus_set()
 
     # -- app hooks -----------------------------------------------------------------------
     def transcript_text(self) -> str | None:
