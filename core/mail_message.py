@@ -169,6 +169,9 @@ def _needs_utf8(addresses: list[Address]) -> bool:
 
 def _normalise_eols(data: bytes) -> bytes:
     # SMTP forbids bare CR and LF; a bare "\n.\r\n" must not end DATA early
+    crlf = data.count(b"\r\n")
+    if data.count(b"\n") == crlf and data.count(b"\r") == crlf:
+        return data  # already clean: skip a regex pass that would hold the GIL for long
     return re.sub(rb"\r\n|\r|\n", b"\r\n", data)
 
 

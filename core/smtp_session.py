@@ -338,40 +338,42 @@ class TranscriptSMTP(smtplib.SMTP):
         code, repl = self.getreply()
         if code != 354:
             raise smtplib.SMTPDataError(code, repl)
-        payload = _quote_periods(msg)
-        if not payload.endswith(b"\r\n"):
-            payload += b"\r\n"
-        body_lines = payload.count(b"\r\n")
+        data = msg if msg.endswith(b"\r\n") else msg + b"\r\n"
+        body_lines = data.count(b"\r\n")
         if self.show_body:
-            lines = payload.split(b"\r\n")[:-1]
-            for line in lines[:BODY_LINES_SHOWN]:
-                self._out(line.decode("utf-8", "replace"))
-            if len(lines) > BODY_LINES_SHOWN:
-                self._emit("===", f"{len(lines) - BODY_LINES_SHOWN:,} more body lines not shown")
+            shown = data.split(b"\r\n", BODY_LINES_SHOWN)
+            for line in shown[:BODY_LINES_SHOWN]:
+                self._out(("." if line.startswith(b".") else "")
+                          + line.decode("utf-8", "replace"))
+            if body_lines > BODY_LINES_SHOWN:
+                self._emit("===", f"{body_lines - BODY_LINES_SHOWN:,} more body lines "
+                                  "not shown")
         else:
-            self._out(f"[message body: {len(payload):,} bytes, {body_lines:,} lines — "
+            self._out(f"[message body: {len(data):,} bytes, {body_lines:,} lines — "
                       "tick 'Show body' to see it]")
-        payload += b".\r\n"
-        total, sent, last = len(payload), 0, 0.0
-        view = memoryview(payload)
+        # stuff dots one chunk of whole lines at a time: a single regex pass over tens
+        # of megabytes would hold the GIL long enough to freeze the Tk thread
+        total, done, last = len(data) + 3, 0, 0.0
         try:
-            while sent < total:
+            while done < len(data):
                 if self.aborted.is_set():
-                    raise StoppedByUser(f"stopped after {sent:,} of {total:,} bytes of DATA")
-                n = min(_CHUNK, total - sent)
-                self.sock.sendall(view[sent:sent + n])
-                sent += n
+                    raise StoppedByUser(f"stopped after {done:,} of {total:,} bytes of DATA")
+                cut = data.find(b"\n", done + _CHUNK)
+                end = len(data) if cut < 0 else cut + 1
+                self.sock.sendall(_quote_periods(data[done:end]))
+                done = end
                 now = time.monotonic()
-                if self._progress and (now - last >= _PROGRESS_EVERY or sent == total):
+                if self._progress and now - last >= _PROGRESS_EVERY:
                     last = now
-                    self._progress(sent, total)
+                    self._progress(done, total)
+            self.sock.sendall(b".\r\n")
+            if self._progress:
+                self._progress(total, total)
         except OSError as exc:
             self.close()
             if self.aborted.is_set():
-                raise StoppedByUser(f"stopped after {sent:,} of {total:,} bytes of DATA") from exc
+                raise StoppedByUser(f"stopped after {done:,} of {total:,} bytes of DATA") from exc
             raise smtplib.SMTPServerDisconnected(f"Server not connected ({exc})") from exc
-        finally:
-            view.release()
         self._out(".")
         return self.getreply()
 

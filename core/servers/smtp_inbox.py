@@ -51,13 +51,18 @@ class MailRecord:
     def message(self) -> EmailMessage:
         return BytesParser(policy=policy.default).parsebytes(self.data)  # type: ignore[return-value]
 
+    def _head(self) -> EmailMessage:
+        # only the header block: parsing a 30 MB body to read a Subject is wasted work
+        end = self.data.find(b"\r\n\r\n")
+        head = self.data if end < 0 else self.data[:end + 4]
+        return BytesParser(policy=policy.default).parsebytes(  # type: ignore[return-value]
+            head, headersonly=True)
+
     def headers(self) -> list[tuple[str, str]]:
-        msg = self.message()
-        return [(name, str(value)) for name, value in msg.items()]
+        return [(name, str(value)) for name, value in self._head().items()]
 
     def header(self, name: str) -> str:
-        value = self.message().get(name, "")
-        return str(value)
+        return str(self._head().get(name, ""))
 
     def bodies(self) -> tuple[str, str]:
         """(plain text, HTML) of the message; either may be empty."""
@@ -80,12 +85,42 @@ class MailRecord:
                 return part.get_payload(decode=True) or b""
         raise IndexError(f"message {self.id} has no attachment {index}")
 
+    def view(self, source_limit: int = 2_000_000) -> MailView:
+        """Everything the Inbox shows, parsed once (slow for big mail: call off the Tk
+        thread)."""
+        msg = self.message()
+        plain = msg.get_body(preferencelist=("plain",))
+        html = msg.get_body(preferencelist=("html",))
+        parts = []
+        payloads = []
+        for index, part in enumerate(msg.iter_attachments()):
+            payload = part.get_payload(decode=True) or b""
+            payloads.append(payload)
+            parts.append(MailPart(part.get_filename() or f"part-{index + 1}",
+                                  part.get_content_type(), len(payload), index))
+        return MailView(record=self, headers=[(n, str(v)) for n, v in msg.items()],
+                        plain=_text_of(plain), html=_text_of(html), attachments=parts,
+                        source=self.source_text(source_limit), payloads=tuple(payloads))
+
     def source_text(self, limit: int = 2_000_000) -> str:
         """Raw source for display, cut at ``limit`` characters (a 25 MB mail would not fit)."""
         text = self.data[:limit].decode("utf-8", "replace")
         if len(self.data) > limit:
             text += f"\n[… {len(self.data) - limit:,} more bytes not shown]"
         return text
+
+
+@dataclass(frozen=True, slots=True)
+class MailView:
+    """A parsed message ready for display; attachment bytes already decoded."""
+
+    record: MailRecord
+    headers: list[tuple[str, str]]
+    plain: str
+    html: str
+    attachments: list[MailPart]
+    source: str
+    payloads: tuple[bytes, ...] = ()
 
 
 def _text_of(part: EmailMessage | None) -> str:

@@ -305,6 +305,7 @@ class SmtpTab(Tab):
             self.show_error("A command is still running: wait for it or press Stop.")
             return False
         self.stop_button.configure(state="normal")
+        self._last_marker = ""
         self.session.worker.submit(fn, *args, task=task, on_error=describe_smtp_error)
         return True
 

@@ -7,6 +7,8 @@ when the sink announces a message, so nothing polls.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 import tkinter as tk
 from collections.abc import Callable
@@ -14,7 +16,7 @@ from pathlib import Path
 from tkinter import filedialog, ttk
 
 from core.mail_message import human_size
-from core.servers.smtp_inbox import MailRecord, MailStore
+from core.servers.smtp_inbox import MailRecord, MailStore, MailView
 from gui.widgets.logview import LogView
 
 SOURCE_LIMIT = 500_000  # characters of raw source shown; the rest is summarised
@@ -46,6 +48,9 @@ class InboxView(ttk.Frame):
         self.on_info = on_info or (lambda message: None)
         self.store: MailStore | None = None
         self.current: MailRecord | None = None
+        self.shown: MailView | None = None
+        self._parsed: queue.SimpleQueue[MailView] = queue.SimpleQueue()
+        self._poll_job: str | None = None
 
         bar = ttk.Frame(self)
         bar.pack(fill="x", pady=(0, 4))
@@ -164,29 +169,57 @@ class InboxView(ttk.Frame):
         for tree in (self.header_list, self.attachment_list):
             tree.delete(*tree.get_children())
         self.source_view.clear()
+        self.shown = None
+        _set_text(self.html_text, "")
         if record is None:
             _set_text(self.body_text, "")
-            _set_text(self.html_text, "")
             return
-        plain, html = record.bodies()
+        _set_text(self.body_text, f"Loading message {record.id} "
+                                  f"({human_size(record.size)})…")
+        # parsing a 30 MB message takes seconds: never on the Tk thread
+        threading.Thread(target=lambda: self._parsed.put(record.view(SOURCE_LIMIT)),
+                         name="inbox-parse", daemon=True).start()
+        if self._poll_job is None:
+            self._poll_job = self.after(30, self._poll)
+
+    def _poll(self) -> None:
+        self._poll_job = None
+        while True:
+            try:
+                view = self._parsed.get_nowait()
+            except queue.Empty:
+                break
+            if view.record is self.current:
+                self._render(view)
+        if self.current is not None and self.shown is None:
+            self._poll_job = self.after(30, self._poll)
+
+    def _render(self, view: MailView) -> None:
+        record = view.record
+        self.shown = view
         summary = (f"From: {record.header('From')}\nTo: {record.header('To')}\n"
                    f"Subject: {record.header('Subject')}\n"
                    f"Envelope: {record.mail_from or '<>'} → {', '.join(record.rcpt_tos)}\n"
                    f"Received from {record.peer}, {'TLS' if record.tls else 'cleartext'}"
                    f"{', AUTH ' + record.auth_user if record.auth_user else ''}\n\n")
-        _set_text(self.body_text, summary + (plain or "(no plain-text part)"))
-        _set_text(self.html_text, html or "(no HTML part)")
-        for i, (name, value) in enumerate(record.headers()):
+        _set_text(self.body_text, summary + (view.plain or "(no plain-text part)"))
+        _set_text(self.html_text, view.html or "(no HTML part)")
+        for i, (name, value) in enumerate(view.headers):
             self.header_list.insert("", "end", iid=f"h{i}", text=name, values=(value,))
-        for part in record.attachments():
+        for part in view.attachments:
             self.attachment_list.insert("", "end", iid=f"p{part.index}", text=part.filename,
                                         values=(part.content_type, human_size(part.size)))
-        source = record.source_text(limit=SOURCE_LIMIT)
-        self.source_view.append(source.replace("\r\n", "\n").rstrip("\n"))
+        self.source_view.append(view.source.replace("\r\n", "\n").rstrip("\n"))
+
+    def destroy(self) -> None:
+        if self._poll_job is not None:
+            self.after_cancel(self._poll_job)
+            self._poll_job = None
+        super().destroy()
 
     def ask_save(self) -> None:
         chosen = self.attachment_list.selection()
-        if self.current is None or not chosen:
+        if self.shown is None or not chosen:
             self.on_error("Select an attachment first, then Save.")
             return
         name = self.attachment_list.item(chosen[0], "text")
@@ -196,10 +229,11 @@ class InboxView(ttk.Frame):
             self.save_attachment(int(chosen[0][1:]), path)
 
     def save_attachment(self, index: int, path: str | Path) -> bool:
-        if self.current is None:
+        if self.shown is None:
+            self.on_error("The message is still loading; save again in a moment.")
             return False
         try:
-            Path(path).write_bytes(self.current.attachment_payload(index))
+            Path(path).write_bytes(self.shown.payloads[index])
         except (OSError, IndexError) as exc:
             self.on_error(f"Could not save the attachment to {path}: {exc}. "
                           "Choose a writable folder.")

@@ -57,3 +57,24 @@ def test_concurrent_adds_are_all_kept():
     for t in threads:
         t.join()
     assert len(store) == 400 and len({r.id for r in store.all()}) == 400
+
+
+def test_view_parses_once_for_display(tmp_path):
+    store = MailStore()
+    record = store.add(peer="p", mail_from="ann@example.com", rcpt_tos=["lab@localhost"],
+                       data=sample(tmp_path))
+    view = record.view(source_limit=100)
+    assert view.record is record and view.plain == "plain body\n"
+    assert view.html.strip() == "<p>html body</p>"
+    assert [p.filename for p in view.attachments] == ["notes.txt"]
+    assert view.payloads == (b"attached text\n",)
+    assert ("Subject", "Inbox test") in view.headers
+    assert view.source.endswith("more bytes not shown]")
+
+
+def test_headers_read_without_parsing_the_body(tmp_path):
+    store = MailStore()
+    data = sample(tmp_path) + b"\r\n" + b"x" * 5_000_000  # a huge tail after the headers
+    record = store.add(peer="p", mail_from="a@b.c", rcpt_tos=["x@y.z"], data=data)
+    assert record.header("Subject") == "Inbox test"
+    assert record.header("X-Missing") == ""

@@ -72,6 +72,7 @@ def test_compose_with_attachment_send_then_read_it_in_the_inbox(app, tab, lab_si
     wait_until(lambda: tab.inbox.message_ids(), message="message not in the Inbox")
     [record_id] = tab.inbox.message_ids()
     tab.inbox.select(record_id)
+    wait_until(lambda: tab.inbox.shown is not None, message="message did not load")
     body = tab.inbox.body_text.get("1.0", "end")
     assert "Subject: GUI send" in body and "Hello from the tab.\n.\n..x" in body
     assert "TLS, AUTH lab" in body
@@ -195,6 +196,14 @@ def test_25_mb_attachment_sends_with_progress_and_a_live_ui(app, tab, lab_sink,
     [record] = lab_sink.store.all()
     assert record.attachment_payload(0) == big.read_bytes()
     assert float(tab.progress["value"]) == 1.0
+    tab.views.select(tab.inbox)
+    wait_until(lambda: tab.inbox.message_ids() == [record.id])
+    ticks.clear()
+    tab.inbox.select(record.id)  # parsing 35 MB happens off the Tk thread
+    assert "Loading message" in tab.inbox.body_text.get("1.0", "end")
+    app.root.after(20, tick)
+    wait_until(lambda: tab.inbox.shown is not None, timeout=60)
+    assert tab.inbox.attachment_list.item("p0", "text") == "video.bin"
 
 
 def test_stop_button_aborts_a_transfer(app, tab, lab_sink, wait_until, tmp_path):
