@@ -516,11 +516,26 @@ class SmtpSession:
         self.quit()
         return True
 
+    def _reuse(self, settings: SmtpSettings) -> bool:
+        """True when an open session was made with these server settings (it is reused);
+        an open session to another server, or with other credentials, is ended first."""
+        if not self.connected or self.settings is None or self.smtp is None:
+            return False
+        old, new = self.settings, settings
+        if (old.host, old.port, old.security, old.user, old.password, old.verify,
+                old.ca_file) != (new.host, new.port, new.security, new.user, new.password,
+                                 new.verify, new.ca_file):
+            self.emit("===", "Server settings changed: ending the open session")
+            self.quit()
+            return False
+        self.smtp.show_body = settings.show_body
+        return True
+
     def send(self, settings: SmtpSettings, mail: OutgoingMail, stop_after: str = "") -> SendResult:
         """Send ``mail``; on an open session reuse it, otherwise connect and QUIT after."""
         with self._held():
             started = time.monotonic()
-            one_shot = not self.connected
+            one_shot = not self._reuse(settings)
             try:
                 if one_shot and self.open(settings, stop_after):
                     return SendResult(stopped_after=stop_after, size=mail.size)
@@ -593,9 +608,10 @@ class SmtpSession:
             raise UserError(f"{verb} needs an argument: a user name or address.", "Argument")
         with self._held():
             try:
-                if not self.connected:
-                    if verb == "QUIT":
+                if verb == "QUIT":
+                    if not self.connected:
                         raise UserError("No session is open: nothing to QUIT.", "Command")
+                elif not self._reuse(settings):
                     self.open(settings)
                 assert self.smtp is not None
                 if verb == "QUIT":
@@ -614,7 +630,7 @@ class SmtpSession:
     def verify(self, settings: SmtpSettings, addresses: list[str]) -> list[VerbResult]:
         """VRFY each address (the document's check before sendmail); QUIT if we opened."""
         with self._held():
-            one_shot = not self.connected
+            one_shot = not self._reuse(settings)
             try:
                 if one_shot:
                     self.open(settings)

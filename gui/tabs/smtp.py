@@ -34,6 +34,7 @@ from gui.tabs.base import Tab
 from gui.widgets.logview import LogView
 from gui.widgets.mail_composer import ComposerForm
 from gui.widgets.mail_inbox import InboxView
+from gui.widgets.mail_sent_log import SentLogView
 
 if TYPE_CHECKING:
     from gui.app import WirebenchApp
@@ -70,6 +71,9 @@ class SmtpTab(Tab):
         self.inbox = InboxView(self.views, on_error=self.show_error, on_info=self.show_info)
         self.inbox.sink_button.configure(command=self.toggle_sink)
         self.views.add(self.inbox, text="  Inbox (lab sink)  ")
+        self.sent_log = SentLogView(self.views)
+        self.views.add(self.sent_log, text="  Sent log  ")
+        self.sent_log.show(self.drafts.sent())
         self._load_fields()
         draft = self.drafts.load()
         if draft is not None:
@@ -136,7 +140,10 @@ class SmtpTab(Tab):
         actions = ttk.Frame(left)
         actions.pack(side="bottom", fill="x", pady=(6, 0))  # first, so never squeezed out
         self.composer.pack(fill="both", expand=True)
-        self.send_button = ttk.Button(actions, text="Send", style="Accent.TButton",
+        for widget in list(self.composer.entries.values()) + list(self.composer.texts.values()):
+            widget.bind("<Control-Return>", lambda e: (self.send(), "break")[1])
+        self.send_button = ttk.Button(actions, text="Send  (Ctrl+Enter)",
+                                      style="Accent.TButton",
                                       command=self.send)
         self.send_button.pack(side="left")
         self.verify_button = ttk.Button(actions, text="Verify recipients",
@@ -475,6 +482,8 @@ class SmtpTab(Tab):
                 size=result.size, outcome=result.reply, refused=tuple(result.refused)))
         except OSError as exc:
             self.show_error(f"Sent, but the sent log could not be written: {exc.strerror}.")
+        else:
+            self.sent_log.show(self.drafts.sent())
 
     def _task_failed(self, event: Failed) -> None:
         self._idle()

@@ -354,3 +354,17 @@ def test_show_body_puts_stuffed_lines_in_the_transcript(smtp_sink, session):
     sent = sent_lines(session)
     assert "one" in sent and ".." in sent and "two" in sent
     assert not any(t.startswith("[message body") for t in sent)
+
+
+def test_open_session_is_reused_until_the_server_bar_changes(smtp_sink, session):
+    s = settings(smtp_sink)
+    session.command(s, "VRFY", "lab")
+    session.send(s, mail())  # rides the hand session: no second connection
+    assert session.connected and smtp_sink.stats().total_connections == 1
+    assert smtp_sink.store.all()
+    other = settings(smtp_sink, "starttls", verify=False)
+    session.command(other, "NOOP")
+    assert smtp_sink.stats().total_connections == 2
+    assert any("Server settings changed" in line.text for line in session.transcript)
+    assert session.command(s, "QUIT").code == 221  # QUIT ends whatever is open
+    assert not session.connected

@@ -86,6 +86,9 @@ def test_compose_with_attachment_send_then_read_it_in_the_inbox(app, tab, lab_si
     assert {"From", "To", "Subject", "Message-ID"} <= set(headers)
     [entry, *_] = DraftStore().sent()
     assert entry.subject == "GUI send" and entry.recipients == ("lab@localhost",)
+    newest = tab.sent_log.rows()[0]
+    assert newest[2] == "lab@localhost" and newest[3] == "GUI send"
+    assert newest[5].startswith("250")
 
 
 def test_draft_survives_closing_and_reopening(app, tab, wait_until, tmp_path):
