@@ -108,7 +108,7 @@ class SmtpTab(Tab):
             self.widgets[key] = widget
 
         top, bottom = rows
-        field(top, "Host", ttk.Entry(top, textvariable=self.host_var, width=20), "Host")
+        field(top, "Host", ttk.Entry(top, textvariable=self.host_var, width=16), "Host")
         field(top, "Port", ttk.Entry(top, textvariable=self.port_var, width=6), "Port")
         security = ttk.Combobox(top, textvariable=self.security_var, values=SECURITY_CHOICES,
                                 state="readonly", width=8)
@@ -118,21 +118,23 @@ class SmtpTab(Tab):
             side="left", padx=(0, 10))
         field(top, "CA file", ttk.Entry(top, textvariable=self.ca_var, width=16), "CA file",
               expand=True)
-        ttk.Button(top, text="Browse…", command=self.ask_ca_file).pack(side="left")
-        field(bottom, "User", ttk.Entry(bottom, textvariable=self.user_var, width=14), "User")
+        ttk.Button(top, text="…", width=2, command=self.ask_ca_file).pack(side="left")
+        field(bottom, "User", ttk.Entry(bottom, textvariable=self.user_var, width=12), "User")
         field(bottom, "Password",
               ttk.Entry(bottom, textvariable=self.password_var, show="•", width=12), "Password")
         field(bottom, "AUTH", ttk.Combobox(bottom, textvariable=self.mechanism_var,
-                                           values=AUTH_MECHANISMS, state="readonly", width=9),
+                                           values=AUTH_MECHANISMS, state="readonly", width=8),
               "AUTH")
-        ttk.Checkbutton(bottom, text="Allow AUTH without TLS (this send only)",
+        ttk.Checkbutton(bottom, text="Allow AUTH without TLS (once)",
                         variable=self.cleartext_var).pack(side="left")
-        self.lab_button = ttk.Button(bottom, text="Use lab sink", command=self.use_lab_sink)
+        self.lab_button = ttk.Button(bottom, text="Lab sink", command=self.use_lab_sink)
         self.lab_button.pack(side="right")
 
     def _build_compose_page(self) -> None:
         page = ttk.PanedWindow(self.views, orient="horizontal")
         self.views.add(page, text="  Compose & transcript  ")
+        self._compose_page = page
+        page.bind("<Configure>", self._first_layout, add="+")
 
         left = ttk.Frame(page, padding=(0, 4, 8, 0))
         self.composer = ComposerForm(left, on_change=self._draft_changed,
@@ -142,17 +144,16 @@ class SmtpTab(Tab):
         self.composer.pack(fill="both", expand=True)
         for widget in list(self.composer.entries.values()) + list(self.composer.texts.values()):
             widget.bind("<Control-Return>", lambda e: (self.send(), "break")[1])
-        self.send_button = ttk.Button(actions, text="Send  (Ctrl+Enter)",
-                                      style="Accent.TButton",
+        self.send_button = ttk.Button(actions, text="Send", style="Accent.TButton",
                                       command=self.send)
         self.send_button.pack(side="left")
-        self.verify_button = ttk.Button(actions, text="Verify recipients",
+        self.verify_button = ttk.Button(actions, text="Verify",
                                         command=self.verify_recipients)
         self.verify_button.pack(side="left", padx=6)
         ttk.Label(actions, text="Stop after").pack(side="left", padx=(6, 4))
         self.stop_after_var = tk.StringVar(self, value=STOP_CHOICES[0])
         ttk.Combobox(actions, textvariable=self.stop_after_var, values=STOP_CHOICES,
-                     state="readonly", width=9).pack(side="left")
+                     state="readonly", width=8).pack(side="left")
         ttk.Button(actions, text="New", command=self.new_message).pack(side="right")
         self.draft_var = tk.StringVar(self, value="")
         ttk.Label(actions, textvariable=self.draft_var, foreground="#7f8c8d").pack(
@@ -165,9 +166,9 @@ class SmtpTab(Tab):
         tools.pack(fill="x", pady=(0, 4))
         self.verb_var = tk.StringVar(self, value="VRFY")
         ttk.Combobox(tools, textvariable=self.verb_var, values=VERBS, state="readonly",
-                     width=6).pack(side="left")
+                     width=5).pack(side="left")
         self.argument_var = tk.StringVar(self)
-        argument = ttk.Entry(tools, textvariable=self.argument_var, width=10)
+        argument = ttk.Entry(tools, textvariable=self.argument_var, width=6)
         argument.pack(side="left", padx=4, fill="x", expand=True)
         argument.bind("<Return>", lambda e: self.run_verb())
         self.widgets["Argument"] = argument
@@ -204,6 +205,12 @@ class SmtpTab(Tab):
         self.caps.insert("", "end", text="(connect or send to see them)", values=("",))
         right.add(caps, weight=1)
         page.add(right, weight=3)
+
+    def _first_layout(self, event: tk.Event) -> None:
+        # requested sizes would give the composer most of a small window; start at half
+        if event.width > 200 and not getattr(self, "_sash_placed", False):
+            self._sash_placed = True
+            self._compose_page.sashpos(0, int(event.width * 0.5))
 
     # -- fields --------------------------------------------------------------------------
     def _load_fields(self) -> None:
@@ -396,7 +403,7 @@ class SmtpTab(Tab):
             self.show_error(f"The draft could not be saved in {self.drafts.folder}: "
                             f"{exc.strerror}. Check that the data folder is writable.")
             return
-        self.draft_var.set(f"Draft saved {time.strftime('%H:%M:%S')}")
+        self.draft_var.set(f"Saved {time.strftime('%H:%M:%S')}")
 
     def reload_draft(self) -> None:
         draft = self.drafts.load()

@@ -70,9 +70,9 @@ class ComposerForm(ttk.Frame):
         self.attach_list.heading("#0", text="Attachment")
         self.attach_list.heading("type", text="Type")
         self.attach_list.heading("size", text="Size")
-        self.attach_list.column("#0", width=220, stretch=True)
-        self.attach_list.column("type", width=150, stretch=False)
-        self.attach_list.column("size", width=80, stretch=False, anchor="e")
+        self.attach_list.column("#0", width=170, stretch=True)
+        self.attach_list.column("type", width=120, stretch=False)
+        self.attach_list.column("size", width=70, stretch=False, anchor="e")
         self.attach_list.grid(row=0, column=0, rowspan=3, sticky="ew")
         self.attach_list.bind("<Delete>", lambda e: self.remove_selected())
         ttk.Button(box, text="Add…", command=self.ask_attachments).grid(
@@ -158,11 +158,12 @@ class ComposerForm(ttk.Frame):
             text = "No attachments"
         else:
             # base64 grows the bytes by a third: that is what SIZE is compared with
-            text = (f"{len(self.attachments)} attachment(s), {human_size(total)} "
-                    f"(≈{human_size(total * 4 / 3)} encoded)")
+            count = len(self.attachments)
+            text = (f"{count} file{'s' * (count != 1)}, {human_size(total)} "
+                    f"({human_size(total * 4 / 3)} encoded)")
         over = bool(self.size_limit and total * 4 / 3 > self.size_limit)
         if self.size_limit:
-            text += f" — server limit {human_size(self.size_limit)}"
+            text += f"; server limit {human_size(self.size_limit)}"
             if over:
                 text += ": too big, remove some"
         self.total_var.set(text)

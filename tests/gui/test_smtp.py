@@ -100,7 +100,7 @@ def test_draft_survives_closing_and_reopening(app, tab, wait_until, tmp_path):
     store = DraftStore()
     wait_until(lambda: (store.load() or None) is not None
                and store.load().subject == "Unsent thoughts", message="draft not autosaved")
-    assert tab.draft_var.get().startswith("Draft saved")
+    assert tab.draft_var.get().startswith("Saved")
     reopened = SmtpTab(app.notebook, app)  # what the next start of the app builds
     try:
         draft = reopened.composer.get_draft()
