@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from core.mail_message import MailDraft
@@ -17,6 +19,7 @@ def form(app):
     widget.changes, widget.errors = changes, errors
     yield widget
     widget.destroy()
+    gc.collect()  # Tk variables must die on the Tk thread, not in a worker's GC
 
 
 def test_draft_round_trip_without_change_storm(app, form, tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from core.mail_message import MailDraft, build_message
@@ -16,6 +18,7 @@ def inbox(app):
     view.errors = errors
     yield view
     view.destroy()
+    gc.collect()  # Tk variables must die on the Tk thread, not in a worker's GC
 
 
 def add(store: MailStore, tmp_path, subject: str, big_source: bool = False):

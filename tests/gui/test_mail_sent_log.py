@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from core.mail_drafts import SentEntry
 from gui.widgets.mail_sent_log import SentLogView
 
@@ -23,3 +25,4 @@ def test_rows(app):
         assert view.rows() == []
     finally:
         view.destroy()
+        gc.collect()  # Tk variables must die on the Tk thread, not in a worker's GC

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 
@@ -112,6 +113,7 @@ def test_draft_survives_closing_and_reopening(app, tab, wait_until, tmp_path):
     finally:
         reopened.close()
         reopened.destroy()
+        gc.collect()  # Tk variables must die on the Tk thread, not in a worker's GC
 
 
 def test_failed_send_keeps_the_message_and_says_why(app, tab, wait_until):
