@@ -660,13 +660,17 @@ class SmtpSession:
             self.emit("***", f"Stopped by user: {exc}")
         elif not isinstance(exc, UserError) or self.connected:
             self.emit("***", describe_smtp_error(exc).split("\n")[0])
-        if isinstance(exc, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused) \
-                and self.connected and self.smtp is not None:
-            try:  # leave the server in a clean state, then go (or stay for hand use)
-                self.smtp.rset()
-            except (smtplib.SMTPException, OSError):
-                self.close()
-                return
+        polite = (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused,
+                  smtplib.SMTPNotSupportedError, UserError)
+        if isinstance(exc, polite) and self.connected and self.smtp is not None:
+            # the connection still works: leave the server clean, then go (or stay open
+            # for hand use)
+            if isinstance(exc, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused):
+                try:
+                    self.smtp.rset()
+                except (smtplib.SMTPException, OSError):
+                    self.close()
+                    return
             if one_shot:
                 self.quit()
             return

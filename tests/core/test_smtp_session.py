@@ -254,6 +254,7 @@ def test_size_limit_checked_before_mail(make_sink, session, tmp_path):
         session.send(settings(sink), mail(attachments=[str(path)]))
     assert info.value.field_name == "Attachments" and "SIZE 10000" in str(info.value)
     assert not any(t.lower().startswith("mail") for t in sent_lines(session))
+    assert sent_lines(session)[-1] == "QUIT" and not session.connected
 
 
 @pytest.mark.parametrize("step", STEPS)
@@ -368,3 +369,12 @@ def test_open_session_is_reused_until_the_server_bar_changes(smtp_sink, session)
     assert any("Server settings changed" in line.text for line in session.transcript)
     assert session.command(s, "QUIT").code == 221  # QUIT ends whatever is open
     assert not session.connected
+
+
+def test_auth_not_offered_is_explained_and_quits_politely(make_sink, session):
+    sink = make_sink(starttls=False, auth_require_tls=True)  # hides AUTH without TLS
+    s = settings(sink, "none", user="lab", password="lab", allow_cleartext_auth=True)
+    with pytest.raises(smtplib.SMTPNotSupportedError) as info:
+        session.send(s, mail())
+    assert "offers no AUTH" in describe_smtp_error(info.value)
+    assert sent_lines(session)[-1] == "QUIT" and not sink.store.all()
