@@ -24,11 +24,11 @@ from core.smtp_session import (
     VERBS,
     SendResult,
     SmtpCapabilitiesSeen,
-    SmtpLine,
     SmtpSession,
     SmtpSettings,
     VerbResult,
 )
+from core.smtp_transcript import SmtpLine
 from core.tlscerts import self_signed
 from gui.tabs.base import Tab
 from gui.widgets.logview import LogView

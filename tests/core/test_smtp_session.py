@@ -15,14 +15,13 @@ from core.events import Progress, StateChanged
 from core.mail_message import MailDraft, build_message
 from core.smtp_errors import StoppedByUser, describe_smtp_error
 from core.smtp_session import (
-    MASK,
     STEPS,
     Capabilities,
     SmtpCapabilitiesSeen,
-    SmtpLine,
     SmtpSession,
     SmtpSettings,
 )
+from core.smtp_transcript import MASK, SmtpLine
 from core.worker import drain
 from tests.fixtures.smtp_peers import GrumpySink, HeloOnlySink
 
