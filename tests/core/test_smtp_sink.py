@@ -6,7 +6,6 @@ import argparse
 import mailbox
 import smtplib
 import socket
-import ssl
 import time
 
 import pytest
@@ -16,16 +15,11 @@ from core.servers.base import ServerStartError
 from core.servers.smtp_inbox import MailReceived
 from core.servers.smtp_sink import LAB_PORT, SERVE_KINDS, SmtpSink, lab_peers
 from core.worker import drain
+from tests.fixtures.smtp_peers import insecure_context
 
 MESSAGE = (b"From: a@b.c\r\nTo: lab@localhost\r\nSubject: sink test\r\n\r\n"
            b"body line\r\n")
 
-
-def insecure() -> ssl.SSLContext:
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 def test_plain_unauthenticated_delivery_is_stored_and_announced(smtp_sink):
@@ -47,7 +41,7 @@ def test_plain_unauthenticated_delivery_is_stored_and_announced(smtp_sink):
 def test_starttls_with_the_lab_certificate_and_auth_plain_login_cram(smtp_sink):
     for mechanism in ("PLAIN", "LOGIN", "CRAM-MD5"):
         with smtplib.SMTP("127.0.0.1", smtp_sink.port, timeout=5, local_hostname="t") as c:
-            c.starttls(context=insecure())
+            c.starttls(context=insecure_context())
             c.ehlo()
             c.user, c.password = "lab", "lab"
             method = getattr(c, "auth_" + mechanism.lower().replace("-", "_"))
@@ -81,7 +75,7 @@ def test_auth_require_tls_refuses_cleartext_auth():
 
 def test_connections_are_counted_once_even_with_starttls(smtp_sink):
     with smtplib.SMTP("127.0.0.1", smtp_sink.port, timeout=5, local_hostname="t") as c:
-        c.starttls(context=insecure())
+        c.starttls(context=insecure_context())
         c.ehlo()
         assert smtp_sink.stats().connections == 1
     deadline = time.monotonic() + 5

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ssl
 import threading
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from core.servers.smtp_sink import SmtpSink
 from core.smtp_errors import StoppedByUser
 from core.smtp_transcript import MASK, TranscriptSMTP, _quote_periods
+from tests.fixtures.smtp_peers import insecure_context
 
 
 class Recorder:
@@ -32,18 +32,12 @@ def client(port: int, rec: Recorder, **kw) -> TranscriptSMTP:
     return smtp
 
 
-def insecure() -> ssl.SSLContext:
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
 
 def test_every_reply_line_is_recorded_with_its_marker(smtp_sink):
     rec = Recorder()
     with client(smtp_sink.port, rec) as smtp:
         smtp.ehlo()
-        smtp.starttls(context=insecure())
+        smtp.starttls(context=insecure_context())
         smtp.ehlo()
         smtp.noop()
     markers = [m for m, _ in rec.lines]
@@ -62,7 +56,7 @@ def test_every_reply_line_is_recorded_with_its_marker(smtp_sink):
 def test_auth_is_decoded_and_the_password_masked(smtp_sink, mechanism, expected):
     rec = Recorder()
     with client(smtp_sink.port, rec) as smtp:
-        smtp.starttls(context=insecure())
+        smtp.starttls(context=insecure_context())
         smtp.ehlo()
         smtp.user, smtp.password = "lab", "s3cret-lab"
         smtp_sink.password = "s3cret-lab"
@@ -141,7 +135,7 @@ def test_abort_before_data_stops_and_stores_nothing(smtp_sink):
 def test_implicit_tls_greeting_arrives_inside_tls():
     with SmtpSink(port=0, implicit_tls=True) as sink:
         rec = Recorder()
-        with client(sink.port, rec, tls_context=insecure()) as smtp:
+        with client(sink.port, rec, tls_context=insecure_context()) as smtp:
             smtp.noop()
     assert rec.lines[0][0] == "===" and "certificate NOT verified" in rec.lines[0][1]
     assert rec.lines[1][0] == "<~"
