@@ -237,3 +237,38 @@ def test_transcript_save_hook_and_self_test(app, tab, lab_sink, wait_until):
     tab.save_fields()
     assert app.settings.section("smtp")["port"] == str(lab_sink.port)
     assert "password" not in app.settings.section("smtp")
+
+
+def test_refused_recipients_are_listed_one_by_one(app, tab, refusing_sink, wait_until):
+    tab.host_var.set("127.0.0.1")
+    tab.port_var.set(str(refusing_sink.port))
+    tab.security_var.set("none")
+    tab.user_var.set("")
+    compose(tab, sender="a@example.com", to="bad1@example.com, good@example.com",
+            cc="bad2@example.com", subject="partly", body="x")
+    tab.send_button.invoke()
+    wait_until(lambda: "2 refused" in status(app), message=status(app))
+    assert "bad1@example.com: 550" in status(app) and "bad2@example.com: 550" in status(app)
+    log = tab.log.get_text()
+    assert "*** Recipient bad1@example.com refused: 550" in log
+    assert "*** Recipient bad2@example.com refused: 550" in log
+    [record] = refusing_sink.store.all()
+    assert record.rcpt_tos == ("good@example.com",)
+    newest = tab.sent_log.rows()[0]
+    assert "refused: bad1@example.com, bad2@example.com" in newest[2]
+
+
+def test_inbox_starts_and_stops_the_lab_sink(app, tab, wait_until):
+    sink = app.lab.peer("smtp")
+    assert not sink.running
+    tab.views.select(tab.inbox)
+    tab.inbox.sink_button.invoke()
+    try:
+        wait_until(lambda: "listening on" in tab.inbox.sink_var.get(),
+                   message=tab.inbox.sink_var.get())
+        assert sink.running and tab.inbox.sink_button.cget("text") == "Stop sink"
+    finally:
+        tab.inbox.sink_button.invoke()
+        wait_until(lambda: not sink.running and "stopped" in tab.inbox.sink_var.get(),
+                   message=tab.inbox.sink_var.get())
+    assert tab.inbox.sink_button.cget("text") == "Start sink"
