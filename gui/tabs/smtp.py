@@ -7,6 +7,7 @@ widgets. The draft is autosaved while typing and kept when a send fails.
 
 from __future__ import annotations
 
+import ssl
 import time
 import tkinter as tk
 from tkinter import filedialog, ttk
@@ -320,7 +321,14 @@ class SmtpTab(Tab):
             return False
         self.stop_button.configure(state="normal")
         self._last_marker = ""
-        self.session.worker.submit(fn, *args, task=task, on_error=describe_smtp_error)
+
+        def run(*job_args: object) -> object:
+            try:
+                return fn(*job_args)
+            except ssl.SSLCertVerificationError as exc:  # the fix is in the CA file field
+                raise UserError(describe_smtp_error(exc), "CA file") from exc
+
+        self.session.worker.submit(run, *args, task=task, on_error=describe_smtp_error)
         return True
 
     def _checked_settings(self) -> SmtpSettings | None:

@@ -272,3 +272,13 @@ def test_inbox_starts_and_stops_the_lab_sink(app, tab, wait_until):
         wait_until(lambda: not sink.running and "stopped" in tab.inbox.sink_var.get(),
                    message=tab.inbox.sink_var.get())
     assert tab.inbox.sink_button.cget("text") == "Start sink"
+
+
+def test_untrusted_certificate_points_at_the_ca_field(app, tab, lab_sink, wait_until):
+    tab.use_lab_sink()
+    tab.ca_var.set("")  # the lab certificate is self-signed: nothing vouches for it now
+    tab.verb_var.set("NOOP")
+    tab.run_verb()
+    wait_until(lambda: "TLS certificate rejected" in status(app), message=status(app))
+    wait_until(lambda: app.root.focus_get() is tab.widgets["CA file"])
+    assert "turn off verification" in status(app)
