@@ -192,6 +192,15 @@ class MailStore:
         with self._lock:
             return next((r for r in self._records if r.id == record_id), None)
 
+    def remove(self, record_id: int) -> bool:
+        with self._lock:
+            for i, record in enumerate(self._records):
+                if record.id == record_id:
+                    self._bytes -= record.size
+                    del self._records[i]
+                    return True
+        return False
+
     def clear(self) -> None:
         with self._lock:
             self._records.clear()

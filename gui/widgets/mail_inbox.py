@@ -58,6 +58,8 @@ class InboxView(ttk.Frame):
         ttk.Label(bar, textvariable=self.sink_var).pack(side="left")
         self.clear_button = ttk.Button(bar, text="Delete all", command=self.clear)
         self.clear_button.pack(side="right")
+        self.delete_button = ttk.Button(bar, text="Delete", command=self.delete_selected)
+        self.delete_button.pack(side="right", padx=(6, 0))
         self.sink_button = ttk.Button(bar, text="Start sink")
         self.sink_button.pack(side="right", padx=6)
 
@@ -81,6 +83,7 @@ class InboxView(ttk.Frame):
         scroll.pack(side="right", fill="y")
         self.messages.pack(side="left", fill="both", expand=True)
         self.messages.bind("<<TreeviewSelect>>", lambda e: self._selected())
+        self.messages.bind("<Delete>", lambda e: self.delete_selected())
         panes.add(list_frame, weight=1)
 
         self.views = ttk.Notebook(panes)
@@ -149,6 +152,14 @@ class InboxView(ttk.Frame):
         self.messages.selection_set(iid)
         self.messages.see(iid)
         self._selected()
+
+    def delete_selected(self) -> None:
+        chosen = self.messages.selection()
+        if self.store is None or not chosen:
+            self.on_error("Select a message in the Inbox first, then Delete.")
+            return
+        self.store.remove(int(chosen[0][1:]))
+        self.refresh()
 
     def clear(self) -> None:
         if self.store is not None:

@@ -40,6 +40,9 @@ def test_store_bounds_drop_the_oldest():
     assert [r.id for r in store.all()] == ids[2:]
     big = store.add(peer="p", mail_from="a@b.c", rcpt_tos=["x@y.z"], data=b"y" * 20_000)
     assert [r.id for r in store.all()] == [big.id]  # the newest always stays
+    assert store.remove(big.id) and not store.remove(big.id) and len(store) == 0
+    small = store.add(peer="p", mail_from="a@b.c", rcpt_tos=["x@y.z"], data=b"z" * 9_000)
+    assert [r.id for r in store.all()] == [small.id]  # the byte count went down on remove
     store.clear()
     assert store.all() == []
 

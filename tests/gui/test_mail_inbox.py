@@ -62,6 +62,13 @@ def test_refresh_follows_the_store(app, inbox, tmp_path, wait_until):
     inbox.refresh()
     assert len(inbox.message_ids()) == 2 and a.id not in inbox.message_ids()
     assert inbox.current is None and inbox.body_text.get("1.0", "end").strip() == ""
+    newest = inbox.message_ids()[0]
+    inbox.select(newest)
+    inbox.delete_selected()
+    assert newest not in inbox.message_ids() and store.get(newest) is None
+    inbox.messages.selection_remove(*inbox.messages.selection())
+    inbox.delete_selected()
+    assert "Select a message" in inbox.errors[-1]
     inbox.clear()
     assert inbox.message_ids() == [] and len(store) == 0
 
