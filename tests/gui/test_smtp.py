@@ -282,3 +282,36 @@ def test_untrusted_certificate_points_at_the_ca_field(app, tab, lab_sink, wait_u
     wait_until(lambda: "TLS certificate rejected" in status(app), message=status(app))
     wait_until(lambda: app.root.focus_get() is tab.widgets["CA file"])
     assert "turn off verification" in status(app)
+
+
+def test_draft_survives_a_real_restart_of_the_app(tmp_path):
+    """Two separate processes: type and quit (without waiting for autosave), then start."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(root), WIREBENCH_DATA_DIR=str(tmp_path / "data"),
+               WIREBENCH_CONFIG_DIR=str(tmp_path / "config"))
+    first = (
+        "import tkinter as tk\n"
+        "from gui.app import WirebenchApp\n"
+        "app = WirebenchApp(tk.Tk(), lab_ephemeral=True)\n"
+        "tab = app.tab('smtp')\n"
+        "tab.composer.vars['to'].set('restart@example.org')\n"
+        "tab.composer.texts['body'].insert('1.0', 'typed just before quitting')\n"
+        "app.close()\n"
+    )
+    second = (
+        "import tkinter as tk\n"
+        "from gui.app import WirebenchApp\n"
+        "app = WirebenchApp(tk.Tk(), lab_ephemeral=True)\n"
+        "d = app.tab('smtp').composer.get_draft()\n"
+        "print(d.to, '|', d.body)\n"
+        "app.close()\n"
+    )
+    for script in (first, second):
+        done = subprocess.run([sys.executable, "-c", script], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "restart@example.org | typed just before quitting"
