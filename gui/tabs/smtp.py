@@ -14,7 +14,15 @@ from tkinter import filedialog, ttk
 from typing import TYPE_CHECKING
 
 from core.errors import UserError
-from core.events import Event, Failed, Progress, StateChanged, TaskDone
+from core.events import (
+    Event,
+    Failed,
+    Progress,
+    ServerStarted,
+    ServerStopped,
+    StateChanged,
+    TaskDone,
+)
 from core.mail_drafts import DraftStore, SentEntry
 from core.mail_message import MailDraft, build_message, human_size, parse_addresses
 from core.servers.smtp_inbox import MailReceived
@@ -277,11 +285,14 @@ class SmtpTab(Tab):
         if sink is None:
             self.inbox.set_sink_status("Lab sink unavailable", False)
         elif sink.running:
+            modes = "implicit TLS" if sink.implicit_tls else (
+                "STARTTLS" if sink.starttls else "cleartext")
             self.inbox.set_sink_status(
-                f"Lab sink listening on {sink.address} — {sink.describe()}", True)
+                f"Lab sink listening on {sink.address} — {modes}, AUTH "
+                f"{sink.user}/{sink.password} or none", True)
         else:
-            self.inbox.set_sink_status("Lab sink stopped: press Start sink (or Lab > Start "
-                                       "all lab peers) to receive mail here", False)
+            self.inbox.set_sink_status("Lab sink stopped: Start sink (or Lab > Start all) "
+                                       "to receive mail here", False)
 
     def toggle_sink(self) -> None:
         sink = self.sink()
@@ -311,7 +322,8 @@ class SmtpTab(Tab):
         received = [e for e in events if isinstance(e, MailReceived)]
         if received:
             self.inbox.refresh()
-        if any(getattr(e, "kind", None) == "smtp" for e in events):
+        if received or any(isinstance(e, ServerStarted | ServerStopped)
+                           and e.kind == "smtp" for e in events):
             self._refresh_sink_status()
 
     # -- actions -------------------------------------------------------------------------

@@ -55,13 +55,14 @@ class InboxView(ttk.Frame):
         bar = ttk.Frame(self)
         bar.pack(fill="x", pady=(0, 4))
         self.sink_var = tk.StringVar(self, value="Lab sink: not running")
-        ttk.Label(bar, textvariable=self.sink_var).pack(side="left")
+        # buttons first: a long status line must not push them out of a narrow window
         self.clear_button = ttk.Button(bar, text="Delete all", command=self.clear)
         self.clear_button.pack(side="right")
         self.delete_button = ttk.Button(bar, text="Delete", command=self.delete_selected)
         self.delete_button.pack(side="right", padx=(6, 0))
         self.sink_button = ttk.Button(bar, text="Start sink")
         self.sink_button.pack(side="right", padx=6)
+        ttk.Label(bar, textvariable=self.sink_var).pack(side="left", fill="x", expand=True)
 
         panes = ttk.PanedWindow(self, orient="vertical")
         panes.pack(fill="both", expand=True)
