@@ -50,13 +50,14 @@ if TYPE_CHECKING:
 
 SECURITY_CHOICES = ("none", "starttls", "tls")
 STOP_CHOICES = ("full send",) + STEPS[:-1]
+# mid-tones that read on the light and the dark theme alike
 TRANSCRIPT_TAGS = {
-    "->": {"foreground": "#1f5fbf"},
-    "<-": {"foreground": "#1e8449"},
-    "~>": {"foreground": "#6c3483"},
-    "<~": {"foreground": "#117a65"},
-    "***": {"foreground": "#c0392b"},
-    "===": {"foreground": "#7f8c8d"},
+    "->": {"foreground": "#3d7ee0"},
+    "<-": {"foreground": "#27a05a"},
+    "~>": {"foreground": "#a05cd6"},
+    "<~": {"foreground": "#1aa38a"},
+    "***": {"foreground": "#e0483a"},
+    "===": {"foreground": "#8c979a"},
 }
 AUTOSAVE_MS = 600
 
