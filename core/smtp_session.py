@@ -237,9 +237,7 @@ class SmtpSession:
                     "The server does not offer STARTTLS, which Security requires: stopped "
                     "before AUTH, nothing secret was sent. Use implicit TLS (port 465) or "
                     "another server; choose 'none' only for a lab test.", "Security")
-            code, reply = smtp.starttls(context=context)
-            if code != 220:
-                raise smtplib.SMTPResponseException(code, reply)
+            smtp.starttls(context=context)
             self._greet()
         if self._stop_here("STARTTLS", stop_after):
             return True
@@ -482,7 +480,7 @@ class SmtpSession:
         smtp = self.smtp
         if smtp is None:
             return
-        sock = smtp.sock
+        sock = smtp.sock or smtp.connecting  # connect() and TLS handshakes wait here too
         if sock is not None:
             try:
                 sock.shutdown(socket.SHUT_RDWR)

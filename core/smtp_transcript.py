@@ -69,6 +69,7 @@ class TranscriptSMTP(smtplib.SMTP):
         self.show_body = show_body
         self.in_tls = False
         self.aborted = aborted or threading.Event()
+        self.connecting: socket.socket | None = None  # the socket, even before connect()
         self._auth_mechanism = ""
         self._auth_steps = 0
         self._last_challenge = ""
@@ -84,10 +85,10 @@ class TranscriptSMTP(smtplib.SMTP):
 
     # -- socket ------------------------------------------------------------------------
     def _get_socket(self, host, port, timeout):  # noqa: ANN001, ANN202 (smtplib's signature)
-        sock = super()._get_socket(host, port, timeout)
+        sock = self._connect_socket(host, port, timeout)
         if self._implicit_tls is not None:
             try:
-                sock = self._implicit_tls.wrap_socket(sock, server_hostname=self._host)
+                sock = self._handshake(self._implicit_tls, sock)
             except BaseException:
                 sock.close()
                 raise
@@ -95,11 +96,60 @@ class TranscriptSMTP(smtplib.SMTP):
             self._emit("===", _tls_summary(sock))
         return sock
 
-    def starttls(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
-        code, reply = super().starttls(*args, **kwargs)
-        if code == 220:
-            self.in_tls = True
-            self._emit("===", _tls_summary(self.sock))
+    def _handshake(self, context: ssl.SSLContext, sock: socket.socket) -> ssl.SSLSocket:
+        # wrap first, shake hands after: the TLS socket is then reachable for Stop
+        tls = context.wrap_socket(sock, server_hostname=self._host,
+                                  do_handshake_on_connect=False)
+        self.connecting = tls
+        try:
+            tls.do_handshake()
+        except BaseException as exc:
+            tls.close()  # it owns the descriptor now; the plain socket was detached
+            if self.aborted.is_set() and isinstance(exc, OSError | ValueError):
+                raise StoppedByUser("stopped during the TLS handshake") from exc
+            raise
+        return tls
+
+    def _connect_socket(self, host: str, port: int, timeout: float | None) -> socket.socket:
+        """socket.create_connection, except that the socket being connected is kept in
+        :attr:`connecting` so Stop can shut it down while connect() or a handshake waits."""
+        error: OSError | None = None
+        for family, kind, proto, _, address in socket.getaddrinfo(host, port, 0,
+                                                                   socket.SOCK_STREAM):
+            if self.aborted.is_set():
+                raise StoppedByUser("stopped while connecting")
+            sock = socket.socket(family, kind, proto)
+            self.connecting = sock
+            try:
+                sock.settimeout(timeout)
+                if self.source_address:
+                    sock.bind(self.source_address)
+                sock.connect(address)
+                return sock
+            except OSError as exc:
+                sock.close()
+                if self.aborted.is_set():
+                    raise StoppedByUser("stopped while connecting") from exc
+                error = exc
+        raise error or OSError(f"no address found for {host}")
+
+    def starttls(self, context: ssl.SSLContext | None = None) -> tuple[int, bytes]:  # type: ignore[override]
+        """smtplib's STARTTLS, with a handshake that Stop can interrupt."""
+        self.ehlo_or_helo_if_needed()
+        if not self.has_extn("starttls"):
+            raise smtplib.SMTPNotSupportedError("STARTTLS extension not supported by server.")
+        code, reply = self.docmd("STARTTLS")
+        if code != 220:
+            raise smtplib.SMTPResponseException(code, reply)
+        context = context or ssl.create_default_context()
+        self.sock = self._handshake(context, self.sock)
+        self.file = None
+        # RFC 3207: forget everything learned before TLS, EHLO again
+        self.helo_resp = self.ehlo_resp = None
+        self.esmtp_features = {}
+        self.does_esmtp = False
+        self.in_tls = True
+        self._emit("===", _tls_summary(self.sock))
         return code, reply
 
     # -- capture -----------------------------------------------------------------------

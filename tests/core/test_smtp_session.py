@@ -377,3 +377,26 @@ def test_auth_not_offered_is_explained_and_quits_politely(make_sink, session):
         session.send(s, mail())
     assert "offers no AUTH" in describe_smtp_error(info.value)
     assert sent_lines(session)[-1] == "QUIT" and not sink.store.all()
+
+
+def test_stop_interrupts_a_hanging_tls_handshake(raw_peer, session):
+    peer = raw_peer(b"", hold=True)  # accepts, then never answers the ClientHello
+    s = SmtpSettings.parse("127.0.0.1", peer.port, "tls", timeout=60)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            session.command(s, "NOOP")
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not (session.smtp and session.smtp.connecting):
+        time.sleep(0.01)
+    time.sleep(0.2)  # let it block inside the handshake
+    session.abort()
+    thread.join(10)  # without Stop it would wait for the 60 s client timeout
+    assert not thread.is_alive()
+    assert len(errors) == 1 and isinstance(errors[0], StoppedByUser)
