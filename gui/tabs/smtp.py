@@ -10,7 +10,7 @@ from __future__ import annotations
 import ssl
 import time
 import tkinter as tk
-from tkinter import filedialog, ttk
+from tkinter import filedialog, messagebox, ttk
 from typing import TYPE_CHECKING
 
 from core.errors import UserError
@@ -400,8 +400,15 @@ class SmtpTab(Tab):
         self.session.abort()
         self.show_info("Stopping…")
 
-    def new_message(self) -> None:
-        """Start an empty message; the old draft is replaced (the sent log keeps history)."""
+    def new_message(self, confirm: bool = True) -> None:
+        """Start an empty message, keeping From; asks first when the draft has content."""
+        draft = self.composer.get_draft()
+        has_content = any((draft.to, draft.cc, draft.bcc, draft.subject, draft.body.strip(),
+                           draft.html.strip(), draft.attachments))
+        if confirm and has_content and not messagebox.askyesno(
+                "New message", "Discard the current draft and start a new message?",
+                parent=self):
+            return
         sender = self.composer.vars["sender"].get()
         self.composer.set_draft(MailDraft(sender=sender))
         self.save_draft()

@@ -315,3 +315,11 @@ def test_draft_survives_a_real_restart_of_the_app(tmp_path):
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "restart@example.org | typed just before quitting"
+
+
+def test_new_message_keeps_the_sender_and_saves_the_empty_draft(app, tab):
+    compose(tab, sender="me@example.com", to="you@example.org", subject="old", body="old")
+    tab.new_message(confirm=False)
+    draft = tab.composer.get_draft()
+    assert (draft.sender, draft.to, draft.subject, draft.body) == ("me@example.com", "", "", "")
+    assert DraftStore().load() == draft
