@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from core.errors import UserError, check_port
 from core.events import Event, Progress, StateChanged
 from core.mail_message import OutgoingMail, human_size
+from core.recording import Recording
 from core.smtp_errors import StoppedByUser, describe_smtp_error, reply_text
 from core.smtp_transcript import SmtpLine, TranscriptSMTP
 from core.tlscerts import client_context, describe_tls
@@ -179,6 +180,8 @@ class SmtpSession:
         self._last = time.monotonic()
         self._lock = threading.Lock()  # one dialogue at a time
         self._aborted = threading.Event()
+        #: what "Show as Python" replays (core/codegen/smtp_script.py); never a password
+        self.recording = Recording("smtp")
 
     # -- transcript ---------------------------------------------------------------------
     def emit(self, marker: str, text: str) -> None:
@@ -223,9 +226,13 @@ class SmtpSession:
         peer = smtp.sock.getpeername() if smtp.sock else ("?", 0)
         self.emit("===", f"Connected to {peer[0]}:{peer[1]}")
         self._state("connected", f"{settings.host}:{settings.port}")
+        self.recording.add("connect", host=settings.host, port=settings.port,
+                           security=settings.security.value, verify=settings.verify,
+                           ca_file=settings.ca_file or None)
         if self._stop_here("CONNECT", stop_after):
             return True
         self._greet()
+        self.recording.add("ehlo", name=settings.helo_name or None)
         if self._stop_here("EHLO", stop_after):
             return True
         if settings.security is Security.STARTTLS:
@@ -239,6 +246,7 @@ class SmtpSession:
                     "another server; choose 'none' only for a lab test.", "Security")
             smtp.starttls(context=context)
             self._greet()
+            self.recording.add("starttls")
         if self._stop_here("STARTTLS", stop_after):
             return True
         if settings.user:
@@ -283,6 +291,7 @@ class SmtpSession:
                     f"{' '.join(offered) or 'none'})")
             smtp.auth(settings.auth_mechanism, method)
         self.emit("===", f"Authenticated as {settings.user}")
+        self.recording.add("login", user=settings.user)
 
     def _stop_here(self, step: str, stop_after: str) -> bool:
         if stop_after != step:
@@ -367,6 +376,8 @@ class SmtpSession:
         code, reply = smtp.data(mail.data)
         if code != 250:
             raise smtplib.SMTPDataError(code, reply)
+        self.recording.add("send", sender=mail.sender, recipients=list(accepted),
+                           message=mail.data)
         return SendResult(accepted=tuple(accepted), refused=refused,
                           reply=reply_text(code, reply))
 
@@ -413,6 +424,7 @@ class SmtpSession:
                 results = []
                 for address in addresses:
                     code, reply = self.smtp.verify(address)
+                    self.recording.add("verify", address=address)
                     results.append(VerbResult("VRFY", address, code,
                                               reply.decode("utf-8", "replace")))
                 if one_shot:
@@ -459,6 +471,7 @@ class SmtpSession:
         try:
             if smtp.sock is not None:
                 smtp.docmd("QUIT")
+                self.recording.add("quit")
         except (smtplib.SMTPException, OSError):
             pass
         finally:

@@ -165,6 +165,8 @@ class SmtpTab(Tab):
         ttk.Combobox(actions, textvariable=self.stop_after_var, values=STOP_CHOICES,
                      state="readonly", width=8).pack(side="left")
         ttk.Button(actions, text="New", command=self.new_message).pack(side="right")
+        ttk.Button(actions, text="Show as Python", command=self.show_python).pack(
+            side="right", padx=(0, 6))
         self.draft_var = tk.StringVar(self, value="")
         ttk.Label(actions, textvariable=self.draft_var, foreground="#7f8c8d").pack(
             side="right", padx=6)
@@ -538,6 +540,12 @@ class SmtpTab(Tab):
                 widget.focus_set()
 
     # -- app hooks -----------------------------------------------------------------------
+    def show_python(self) -> None:
+        """The session so far as an smtplib script (password read from the environment)."""
+        from gui.widgets.code_panel import show_code
+
+        show_code(self, self.session.recording, "SMTP")
+
     def transcript_text(self) -> str | None:
         return self.session.transcript_text() or None
 

@@ -59,3 +59,39 @@ def test_script_sends_the_identical_message(tmp_path: Path) -> None:
         assert envelope.original_content.replace(b"\r\n", b"\n") == raw.replace(b"\r\n", b"\n")
     finally:
         controller.stop()
+
+
+def test_recorded_starttls_auth_session_replays_into_the_lab_sink(tmp_path: Path) -> None:
+    from core.mail_message import MailDraft, build_message
+    from core.servers.smtp_sink import LAB_PASSWORD, LAB_USER, SmtpSink
+    from core.smtp_session import SmtpSession, SmtpSettings
+    from core.tlscerts import self_signed
+
+    sink = SmtpSink(port=0)
+    sink.start()
+    session = SmtpSession()
+    try:
+        ca_file = str(self_signed()[0])
+        settings = SmtpSettings.parse("127.0.0.1", sink.port, "starttls", user=LAB_USER,
+                                      password=LAB_PASSWORD, ca_file=ca_file)
+        mail = build_message(MailDraft(sender="ann@example.com", to="lab@localhost",
+                                       subject="bytes", body=".\n..x\n\x7f end\n"))
+        session.send(settings, mail)
+        session.quit()
+        ops = [step.op for step in session.recording]
+        assert ops == ["connect", "ehlo", "starttls", "login", "send", "quit"]
+        script = render(session.recording)
+        # the password is read at run time, never written into the script
+        assert f"smtp.login({LAB_USER!r}, password)" in script
+        assert f"{LAB_PASSWORD!r})" not in script.replace(f"login({LAB_USER!r}, password)", "")
+        (tmp_path / "s.py").write_text(script)
+        env = dict(os.environ, WIREBENCH_SMTP_PASSWORD=LAB_PASSWORD)
+        result = subprocess.run([sys.executable, "-I", str(tmp_path / "s.py")], env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        first, second = sink.store.all()[-2:]
+        assert first.data == second.data and first.rcpt_tos == second.rcpt_tos
+        assert second.tls and second.auth_user == LAB_USER
+    finally:
+        session.shutdown()
+        sink.stop()
