@@ -115,22 +115,36 @@ def format_escaped(data: bytes, encoding: str = "utf-8") -> str:
     """
     check_encoding(encoding)
     text = data.decode(encoding, errors="surrogateescape")
-    out: list[str] = []
-    for char in text:
-        if char in _FORMAT_ESCAPES:
-            out.append(_FORMAT_ESCAPES[char])
-        elif "\udc80" <= char <= "\udcff":  # an undecodable byte, smuggled by surrogateescape
-            out.append(f"\\x{ord(char) - 0xDC00:02x}")
-        elif char.isprintable():
-            out.append(char)
-        else:
-            out.extend(f"\\x{b:02x}" for b in char.encode(encoding))
-    return "".join(out)
+    if text.isprintable() and "\\" not in text:
+        return text  # the common case, in C: a 1 MB line must not cost a second
+    escaped = _COMMON_UNPRINTABLE.sub(lambda m: _escape_char(m.group(0), encoding), text)
+    if escaped.isprintable():
+        return escaped
+    return "".join(_escape_char(char, encoding) for char in text)  # rare: e.g. U+200B
+
+
+#: what most binary data needs escaping for; rarer unprintables go char by char
+_COMMON_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\\\\\udc80-\udcff]")
+
+
+def _escape_char(char: str, encoding: str) -> str:
+    if char in _FORMAT_ESCAPES:
+        return _FORMAT_ESCAPES[char]
+    if "\udc80" <= char <= "\udcff":  # an undecodable byte, smuggled by surrogateescape
+        return f"\\x{ord(char) - 0xDC00:02x}"
+    if char.isprintable():
+        return char
+    return "".join(f"\\x{b:02x}" for b in char.encode(encoding))
 
 
 def display_text(data: bytes, encoding: str = "utf-8") -> str:
-    """Bytes for a text view: like :func:`format_escaped` but LF breaks the line."""
-    return "\n".join(format_escaped(part, encoding) for part in data.split(b"\n"))
+    """Bytes for a text view: like :func:`format_escaped`, and each LF (shown as ``\\n``)
+    also breaks the line, so line-based protocols read naturally and nothing is hidden."""
+    parts = data.split(b"\n")
+    lines = [format_escaped(part, encoding) + "\\n" for part in parts[:-1]]
+    if parts[-1] or not lines:
+        lines.append(format_escaped(parts[-1], encoding))
+    return "\n".join(lines)
 
 
 def format_hex(data: bytes, sep: str = " ") -> str:

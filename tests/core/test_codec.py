@@ -100,7 +100,8 @@ def test_format_escaped_and_display_text() -> None:
     assert format_escaped("é".encode()) == "é"
     assert format_escaped("é".encode(), "ascii") == r"\xc3\xa9"
     assert format_escaped(b"\xc2\x85") == r"\xc2\x85"  # NEL: valid utf-8, not printable
-    assert display_text(b"one\r\ntwo\n") == "one\\r\ntwo\n"
+    assert display_text(b"one\r\ntwo\n") == "one\\r\\n\ntwo\\n"
+    assert display_text(b"a\nb") == "a\\n\nb" and display_text(b"") == ""
 
 
 def test_hexdump_layout() -> None:

@@ -21,8 +21,8 @@ def test_text_export_has_time_direction_peer_and_bytes() -> None:
     lines = text.splitlines()
     assert lines[0].endswith("-- 127.0.0.1:7 connected to 127.0.0.1:7")
     assert lines[1] == f"{stamp(1_700_000_000.25)} >> 127.0.0.1:7 (7 bytes)"
-    assert lines[2] == "hello\\r"
-    assert lines[4] == f"{stamp(1_700_000_000.5)} << 127.0.0.1:7 (7 bytes)"
+    assert lines[2] == "hello\\r\\n"
+    assert lines[3] == f"{stamp(1_700_000_000.5)} << 127.0.0.1:7 (7 bytes)"
     assert stamp(1_700_000_000.25).endswith(".250")
 
 
