@@ -373,6 +373,8 @@ class SocketSession:
     def _fail(self, exc: BaseException, target: str = "") -> None:
         message = self._describe(exc, target)
         field = getattr(exc, "field_name", "")
+        if isinstance(exc, socket.gaierror):
+            field = "Host"
         if not field and isinstance(exc, OSError) and exc.errno in (
                 errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
             field = "Path" if is_unix(self.config.transport) else (
@@ -639,8 +641,9 @@ class SocketSession:
             self._main = sock
         self.local_address = format_address(sock.getsockname())
         self._sel.register(sock, selectors.EVENT_READ, self._dgram_readable)  # type: ignore
+        wildcard = self.local_address.startswith(("0.0.0.0:", "[::]:"))
         self.post(LocalAddress(source=self.source, address=self.local_address,
-                               note="bound; send to any address"))
+                               note="any local address" if wildcard else ""))
 
     # -- selector bookkeeping ------------------------------------------------------------
     def _register(self, stream: _Stream, mask: int, force: bool = False) -> None:
