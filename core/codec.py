@@ -140,11 +140,15 @@ def _escape_char(char: str, encoding: str) -> str:
 def display_text(data: bytes, encoding: str = "utf-8") -> str:
     """Bytes for a text view: like :func:`format_escaped`, and each LF (shown as ``\\n``)
     also breaks the line, so line-based protocols read naturally and nothing is hidden."""
-    parts = data.split(b"\n")
-    lines = [format_escaped(part, encoding) + "\\n" for part in parts[:-1]]
-    if parts[-1] or not lines:
-        lines.append(format_escaped(parts[-1], encoding))
-    return "\n".join(lines)
+    escaped = format_escaped(data, encoding)
+    if b"\\" in data:  # an escaped backslash may precede an n: only real \n break lines
+        text = _LF_OR_BACKSLASH.sub(lambda m: m.group(1) or "\\n\n", escaped)
+    else:
+        text = escaped.replace("\\n", "\\n\n")
+    return text[:-1] if data.endswith(b"\n") else text
+
+
+_LF_OR_BACKSLASH = re.compile(r"(\\\\)|\\n")
 
 
 def format_hex(data: bytes, sep: str = " ") -> str:

@@ -58,8 +58,11 @@ from core.states import ConnectionState, ConnectionStateMachine, StateError
 from core.worker import Outbox, new_source
 
 RECV_SIZE = 65536
-#: events waiting for the GUI above which we stop reading (TCP then pushes back on the peer)
-MAX_BACKLOG = 20_000
+#: events waiting for the GUI above which we stop reading: TCP then pushes back on the peer
+#: (a stream chunk is up to 64 KiB, so this bounds the queue to ~64 MB); datagrams are
+#: small and have no push-back, so they get more room before the kernel starts dropping
+MAX_BACKLOG = 1024
+MAX_DGRAM_BACKLOG = 8192
 #: bytes queued for one peer above which repeat/file sending waits for the link to drain
 HIGH_WATER = 1024 * 1024
 SHUTDOWN_OPS = {"read": (socket.SHUT_RD, "shutdown_read"),
@@ -866,7 +869,7 @@ class SocketSession:
         sock = self._main
         assert sock is not None
         for _ in range(256):  # drain a burst, then let the loop breathe
-            if self.outbox.qsize() > MAX_BACKLOG:
+            if self.outbox.qsize() > MAX_DGRAM_BACKLOG:
                 return  # the kernel buffer fills and drops: UDP has no push-back
             try:
                 data, addr = sock.recvfrom(RECV_SIZE)

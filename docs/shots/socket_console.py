@@ -12,7 +12,8 @@ sys.path.insert(0, str(ROOT))
 from core.sockets import AutoReply, LocalAddress, SocketConfig, SocketSession  # noqa: E402
 from core.worker import drain  # noqa: E402
 
-geometry = sys.argv[1] if len(sys.argv) > 1 else "1280x772+0+0"  # + the menu bar = the 800-line screen
+# 1280x772 + the menu bar fills the 800-line screen
+geometry = sys.argv[1] if len(sys.argv) > 1 else "1280x772+0+0"
 name = sys.argv[2] if len(sys.argv) > 2 else "socket_console"
 
 peer = SocketSession()

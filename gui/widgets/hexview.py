@@ -1,16 +1,19 @@
 """ChunkView: sent and received chunks as text, hexdump or both, flood-proof.
 
-Records (core.transcript.Record) are queued by :meth:`ChunkView.add` and drawn at most
-every ``frame_ms`` in one insert. When more arrives in a frame than the view can hold,
-only the newest part is drawn (the older part would be scrolled out of the line cap at
-once anyway) and one note line says what was skipped; the transcript keeps everything.
+Records (core.transcript.Record) are queued by :meth:`ChunkView.add` and drawn in
+frames: one insert of at most ``frame_chars`` characters, so one frame stays short and
+the event loop keeps breathing between slices. When more waits than could be drawn in
+time (``max_pending_chars``), the oldest is dropped from the view and one note line says
+so; the transcript keeps everything.
 Lines are hard-split and never wrapped (LogView), so a 1 MB line costs one insert.
 """
 
 from __future__ import annotations
 
+import time
 import tkinter as tk
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
 
 from core.codec import display_text, hexdump
 from core.transcript import IN, NOTE, OUT, Record, stamp
@@ -32,7 +35,8 @@ DARK_TAGS = {IN: {"foreground": "#7fb4ff"}, OUT: {"foreground": "#7fd99a"},
 
 class ChunkView(LogView):
     def __init__(self, master: tk.Misc, max_lines: int = 10_000, wrap_at: int = 2048,
-                 frame_ms: int = 40, **kwargs: object) -> None:
+                 frame_ms: int = 40, frame_chars: int = 160_000,
+                 max_pending_chars: int = 2_400_000, **kwargs: object) -> None:
         super().__init__(master, max_lines=max_lines, wrap_at=wrap_at,
                          tags=DIRECTION_TAGS, **kwargs)  # type: ignore[arg-type]
         self.mode = "text"
@@ -40,11 +44,20 @@ class ChunkView(LogView):
         self.show_peer = True
         self.encoding = "utf-8"
         self.frame_ms = frame_ms
-        self._pending: list[Record] = []
+        #: characters drawn per frame at most: one frame must stay well under 50 ms
+        self.frame_chars = frame_chars
+        #: waiting beyond this is dropped (oldest first): it could never be drawn in time
+        self.max_pending_chars = max_pending_chars
+        self._pending: deque[tuple[Record, int]] = deque()
+        self._pending_chars = 0
+        self._skipped = [0, 0]  # chunks, bytes dropped since the last note
         self._after: str | None = None
+        self._drawn_at = 0.0
         self._offsets = {IN: 0, OUT: 0}
         self.chunks_drawn = 0
         self.chunks_skipped = 0
+        #: called with the records just drawn (benchmarks time the display with it)
+        self.on_drawn: Callable[[list[Record]], None] | None = None
         self.text.configure(spacing1=1, cursor="xterm")
 
     def set_dark(self, dark: bool) -> None:
@@ -53,55 +66,77 @@ class ChunkView(LogView):
 
     # -- feeding ------------------------------------------------------------------------
     def add(self, records: Iterable[Record]) -> None:
-        self._pending.extend(records)
+        for record in records:
+            cost = self._cost(record)
+            self._pending.append((record, cost))
+            self._pending_chars += cost
+        self._trim_pending()
         if self._after is None and self._pending:
-            self._after = self.after(self.frame_ms, self.flush)
+            # draw soon after a quiet spell, then at most once per frame while data flows
+            wait = self.frame_ms - (time.monotonic() - self._drawn_at) * 1000
+            self._after = self.after(max(1, int(wait)), self._frame)
 
     def flush(self) -> None:
-        """Draw what is pending now (the frame timer calls this; tests may too)."""
+        """Draw everything pending now (tests and explicit refreshes)."""
         if self._after is not None:
             self.after_cancel(self._after)
             self._after = None
-        pending, self._pending = self._pending, []
-        if pending:
-            self._draw(pending)
+        while self._pending:
+            self._draw_some(self.max_pending_chars)
 
     def redraw(self, records: Iterable[Record]) -> None:
         """Clear and draw ``records`` again (after a mode, encoding or column change)."""
         self._pending.clear()
+        self._pending_chars = 0
+        self._skipped = [0, 0]
         self.clear()
         self._offsets = {IN: 0, OUT: 0}
-        self._draw(list(records))
+        self.add(records)
+
+    def _frame(self) -> None:
+        self._after = None
+        self._draw_some(self.frame_chars)
+        if self._pending:  # more waiting: the next slice right after pending UI events
+            self._after = self.after(1, self._frame)
 
     # -- rendering ----------------------------------------------------------------------
-    def _estimate_lines(self, record: Record) -> int:
+    def _cost(self, record: Record) -> int:
+        """Roughly the characters a record becomes in the current mode."""
         size = len(record.data)
-        text_lines = record.data.count(b"\n") + 1 + size // self.wrap_at
-        hex_lines = (size + 15) // 16 + 1
-        return {"text": text_lines, "hex": hex_lines}.get(self.mode, text_lines + hex_lines)
+        text = size + 40 * (record.data.count(b"\n") + 1)
+        hexed = (size + 15) // 16 * 80 + 40
+        return {"text": text, "hex": hexed}.get(self.mode, text + hexed)
 
-    def _draw(self, records: list[Record]) -> None:
-        budget = self.max_lines
-        start = len(records)
-        while start > 0 and budget > 0:
-            start -= 1
-            budget -= self._estimate_lines(records[start])
-        if budget < 0 and start < len(records) - 1:
-            start += 1  # keep at least the newest chunk, even when it alone is huge
+    def _trim_pending(self) -> None:
+        while self._pending_chars > self.max_pending_chars and len(self._pending) > 1:
+            record, cost = self._pending.popleft()
+            self._pending_chars -= cost
+            self._skipped[0] += 1
+            self._skipped[1] += len(record.data)
+            if record.direction in self._offsets:
+                self._offsets[record.direction] += len(record.data)
+
+    def _draw_some(self, budget: int) -> None:
         items: list[tuple[str, str]] = []
-        if start:
-            skipped = records[:start]
-            for record in skipped:
-                if record.direction in self._offsets:
-                    self._offsets[record.direction] += len(record.data)
-            size = sum(len(r.data) for r in skipped)
-            items.append((f"… {len(skipped)} chunks ({size:,} bytes) came faster than they "
-                          "can be shown; all are in the transcript (Save).", "skip"))
-            self.chunks_skipped += len(skipped)
-        for record in records[start:]:
+        if self._skipped[0]:
+            chunks, size = self._skipped
+            items.append((f"… {chunks} chunks ({size:,} bytes) came faster than they can be "
+                          "shown; all are in the transcript (Save).", "skip"))
+            self.chunks_skipped += chunks
+            self._skipped = [0, 0]
+        drawn: list[Record] = []
+        while self._pending and (not drawn or budget > 0):
+            record, cost = self._pending.popleft()
+            self._pending_chars -= cost
+            budget -= cost
+            drawn.append(record)
             items.extend(self._render(record))
-        self.chunks_drawn += len(records) - start
-        self.append_many(items)
+        self.chunks_drawn += len(drawn)
+        if items:
+            self.append_many(items)
+        self._drawn_at = time.monotonic()
+        if self.on_drawn is not None and drawn:
+            self.on_drawn(drawn)
 
     def _prefix(self, record: Record) -> str:
         parts = []

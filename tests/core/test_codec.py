@@ -102,6 +102,14 @@ def test_format_escaped_and_display_text() -> None:
     assert format_escaped(b"\xc2\x85") == r"\xc2\x85"  # NEL: valid utf-8, not printable
     assert display_text(b"one\r\ntwo\n") == "one\\r\\n\ntwo\\n"
     assert display_text(b"a\nb") == "a\\n\nb" and display_text(b"") == ""
+    assert display_text(b"x\\n\\\n") == "x\\\\n\\\\\\n"  # backslash-n is no line break
+
+
+@given(st.binary(max_size=200))
+def test_display_text_is_format_escaped_with_line_breaks(data: bytes) -> None:
+    shown = display_text(data)
+    assert shown.replace("\n", "") == format_escaped(data)
+    assert shown.count("\n") == max(0, data.count(b"\n") - data.endswith(b"\n"))
 
 
 def test_hexdump_layout() -> None:
