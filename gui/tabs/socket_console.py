@@ -514,6 +514,19 @@ class SocketTab(Tab):
             return
         self.show_info(f"Saved {size:,} bytes to {path}")
 
+    def set_scrollback(self, value: str | int) -> None:
+        """How many chunks the transcript (and so the view's redraw) keeps."""
+        try:
+            chunks = int(str(value).strip())
+        except ValueError:
+            chunks = 0
+        if not 100 <= chunks <= 1_000_000:
+            raise UserError(f"Scrollback must be 100–1000000 chunks, got {value!r}.",
+                            "Scrollback")
+        self.transcript.max_records = chunks
+        self.transcript.extend([])  # drops the oldest now if the cap went down
+        self.show_info(f"Scrollback: the last {chunks:,} chunks are kept.")
+
     # -- dialogs -------------------------------------------------------------------------
     def open_options(self) -> OptionsDialog:
         return OptionsDialog(self)
@@ -625,6 +638,9 @@ class SocketTab(Tab):
             pass
 
     # == app hooks ========================================================================
+    def on_shown(self) -> None:
+        self.view.set_dark(self.fields_theme_dark())
+
     def transcript_text(self) -> str | None:
         return self.transcript.as_text(self.encoding_var.get())
 

@@ -36,11 +36,14 @@ class _Dialog(tk.Toplevel):
     def entry(self, row: int, label: str, var: tk.Variable, width: int = 28,
               browse: bool = False) -> ttk.Entry:
         ttk.Label(self.body, text=label).grid(row=row, column=0, sticky="w", padx=(0, 10))
-        widget = ttk.Entry(self.body, textvariable=var, width=width)
-        widget.grid(row=row, column=1, sticky="ew", pady=2)
+        cell = ttk.Frame(self.body)
+        cell.grid(row=row, column=1, columnspan=2, sticky="w", pady=2)
+        widget = ttk.Entry(cell, textvariable=var, width=width)
+        widget.pack(side="left")
         if browse:
-            ttk.Button(self.body, text="…", width=3, command=lambda: self._browse(var)).grid(
-                row=row, column=2, padx=(4, 0))
+            ttk.Button(cell, text="…", width=3, command=lambda: self._browse(var)).pack(
+                side="left", padx=(4, 0))
+        self.last_cell = cell
         return widget
 
     def _browse(self, var: tk.Variable) -> None:
@@ -76,14 +79,16 @@ class OptionsDialog(_Dialog):
             var = tab.option_vars.setdefault(option.name, tk.StringVar(value="default"))
             ttk.Label(self.body, text=option.name, font=("TkFixedFont", 9)).grid(
                 row=row, column=0, sticky="w", padx=(0, 10))
+            cell = ttk.Frame(self.body)
+            cell.grid(row=row, column=1, columnspan=2, sticky="w", pady=2)
             if option.boolean:
-                widget = ttk.Combobox(self.body, textvariable=var, width=10, state="readonly",
+                widget = ttk.Combobox(cell, textvariable=var, width=9, state="readonly",
                                       values=["default", "on", "off"])
             else:
-                widget = ttk.Entry(self.body, textvariable=var, width=12)
-            widget.grid(row=row, column=1, sticky="w", pady=2)
-            ttk.Label(self.body, text=option.help, foreground="#7a7a7a").grid(
-                row=row, column=2, sticky="w", padx=(8, 0))
+                widget = ttk.Entry(cell, textvariable=var, width=11)
+            widget.pack(side="left")
+            ttk.Label(cell, text=option.help, foreground="#7a7a7a").pack(side="left",
+                                                                         padx=(10, 0))
             row += 1
         buttons = ttk.Frame(self.body)
         buttons.grid(row=row, column=0, columnspan=3, sticky="w", pady=(6, 0))
@@ -93,16 +98,21 @@ class OptionsDialog(_Dialog):
         ttk.Label(self.body, textvariable=self.readback, font=("TkFixedFont", 9),
                   foreground="#1f5fbf", justify="left").grid(row=row, column=0, columnspan=3,
                                                               sticky="w", pady=(4, 0))
-        row = self.heading(row + 1, "Timeouts")
+        row = self.heading(row + 1, "Timeouts and view")
         self.entry(row, "Connect timeout (s)", tab.timeout_var, 8)
-        row += 1
+        self.scrollback_var = tk.StringVar(value=str(tab.transcript.max_records))
+        self.entry(row + 1, "Scrollback (chunks)", self.scrollback_var, 8)
+        ttk.Button(self.last_cell, text="Set", command=self.set_scrollback).pack(
+            side="left", padx=(4, 0))
+        row += 2
         if transport == "tcp":
             row = self.heading(row, "TLS")
             if role == "listener":
                 self.entry(row, "Certificate (PEM)", tab.cert_var, browse=True)
                 self.entry(row + 1, "Private key (PEM)", tab.key_var, browse=True)
                 ttk.Label(self.body, text="Empty: a generated self-signed lab certificate.",
-                          foreground="#7a7a7a").grid(row=row + 2, column=1, sticky="w")
+                          foreground="#7a7a7a").grid(row=row + 2, column=1, columnspan=2,
+                                                     sticky="w")
                 row += 3
             else:
                 ttk.Checkbutton(self.body, text="Verify the server certificate (recommended)",
@@ -122,6 +132,9 @@ class OptionsDialog(_Dialog):
                 row += 1
         self.footer(row)
         self.read_back()
+
+    def set_scrollback(self) -> None:
+        self.guard(self.tab.set_scrollback, self.scrollback_var.get())
 
     def apply(self) -> None:
         def go() -> None:

@@ -391,6 +391,11 @@ def test_errors_are_one_sentence(session, tcp_echo: EchoPeer) -> None:
     assert failure.message.startswith("Address in use") and failure.field_name == "Port"
     w.closed()
 
+    # TCP to a multicast address: the kernel has no route for it (ENETUNREACH)
+    s.connect(SocketConfig(host="224.0.0.1", port=80))
+    assert w.failed(fresh=True).message.startswith("Network unreachable")
+    w.closed()
+
     # a listener whose accept queue is full drops further SYNs: the connect times out
     full = socket.create_server(("127.0.0.1", 0), backlog=0)
     waiting = []

@@ -23,6 +23,7 @@ def tab(app, wait_until) -> Iterator[SocketTab]:  # noqa: ANN001
     tab.close_button.invoke()
     wait_until(lambda: "Closed" in tab.state_var.get() and not tab.session.running)
     tab.error_var.set("")
+    tab.transcript.max_records = 10_000
 
 
 def choose_mode(tab: SocketTab, mode: str) -> None:
@@ -131,6 +132,11 @@ def test_errors_are_one_sentence_in_the_tab(tab, wait_until) -> None:
     assert "\n" not in tab.error_var.get() and "Traceback" not in tab.error_var.get()
     wait_until(lambda: tab.session.state.name == "Closed" and not tab.session.running)
 
+    fill(tab.host_entry, "224.0.0.1")  # multicast: TCP has no route there
+    tab.primary_button.invoke()
+    wait_until(lambda: "Network unreachable" in tab.error_var.get())
+    wait_until(lambda: tab.session.state.name == "Closed" and not tab.session.running)
+
     fill(tab.host_entry, "no-such-host.invalid")
     fill(tab.port_entry, "80")
     tab.primary_button.invoke()
@@ -227,6 +233,12 @@ def test_dialogs_open_and_apply(tab, tcp_echo: EchoPeer, wait_until) -> None:
     wait_until(lambda: "Established" in tab.state_var.get())
     dialog = tab.open_options()
     assert "TCP_NODELAY=1" in dialog.readback.get()
+    dialog.scrollback_var.set("50")
+    dialog.set_scrollback()
+    assert "Scrollback must be 100–1000000 chunks" in dialog.message.get()
+    dialog.scrollback_var.set("500")
+    dialog.set_scrollback()
+    assert tab.transcript.max_records == 500 and dialog.message.get() == ""
     dialog.destroy()
 
     auto = tab.open_automation()
