@@ -59,9 +59,9 @@ from core.worker import Outbox, new_source
 
 RECV_SIZE = 65536
 #: events waiting for the GUI above which we stop reading: TCP then pushes back on the peer
-#: (a stream chunk is up to 64 KiB, so this bounds the queue to ~64 MB); datagrams are
+#: (a stream chunk is up to 64 KiB, so this bounds the queue to ~16 MB); datagrams are
 #: small and have no push-back, so they get more room before the kernel starts dropping
-MAX_BACKLOG = 1024
+MAX_BACKLOG = 256
 MAX_DGRAM_BACKLOG = 8192
 #: bytes queued for one peer above which repeat/file sending waits for the link to drain
 HIGH_WATER = 1024 * 1024

@@ -538,14 +538,14 @@ class SocketTab(Tab):
     def on_events(self, events: list[Event]) -> None:
         records: list[Record] = []
         peers_changed = False
+        datagram = self.transport_role()[1] == "datagram"
         for event in events:
             if isinstance(event, DataReceived):
                 records.append(Record(IN, event.data, event.peer, event.at))
                 counter = self.counters[IN]
                 counter[0] += len(event.data)
                 counter[1] += 1
-                if self.transport_role()[1] == "datagram" and event.peer:
-                    peers_changed = True
+                peers_changed = peers_changed or datagram
             elif isinstance(event, DataSent):
                 records.append(Record(OUT, event.data, event.peer, event.at))
                 counter = self.counters[OUT]
