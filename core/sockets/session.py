@@ -59,9 +59,9 @@ from core.worker import Outbox, new_source
 
 RECV_SIZE = 65536
 #: events waiting for the GUI above which we stop reading: TCP then pushes back on the peer
-#: (a stream chunk is up to 64 KiB, so this bounds the queue to ~16 MB); datagrams are
+#: (a stream chunk is up to 64 KiB, so this bounds the queue to ~4 MB); datagrams are
 #: small and have no push-back, so they get more room before the kernel starts dropping
-MAX_BACKLOG = 256
+MAX_BACKLOG = 64
 MAX_DGRAM_BACKLOG = 8192
 #: bytes queued for one peer above which repeat/file sending waits for the link to drain
 HIGH_WATER = 1024 * 1024
@@ -161,30 +161,32 @@ class SocketSession:
 
     def connect(self, config: SocketConfig) -> None:
         """Stream client: TCP (optionally TLS) or UNIX stream."""
-        self._check_config(config, "connect")
-        if config.transport not in ("tcp", "unix-stream"):
-            raise UserError("Connect is for TCP and UNIX stream; datagram modes use Open.",
-                            "Mode")
-        self.machine.apply("connect", f"connecting to {config.target()}")
-        self._start(config, "client", self._setup_client)
+        self._begin(config, "connect", "client", f"connecting to {config.target()}")
 
     def listen(self, config: SocketConfig) -> None:
         """Stream listener: bind-listen-accept, any number of peers."""
-        self._check_config(config, "listen")
-        if config.transport not in ("tcp", "unix-stream"):
-            raise UserError("Listen is for TCP and UNIX stream; datagram modes use Open.",
-                            "Mode")
-        self.machine.apply("listen", f"listening on {config.target()}")
-        self._start(config, "listener", self._setup_listener)
+        self._begin(config, "listen", "listener", f"listening on {config.target()}")
 
     def open_datagram(self, config: SocketConfig) -> None:
         """UDP or UNIX datagram: bind (optionally) and sendto/recvfrom at will."""
-        self._check_config(config, "bind")
-        if config.transport not in ("udp", "unix-dgram"):
-            raise UserError("Open is for UDP and UNIX datagram; stream modes use Connect or "
-                            "Listen.", "Mode")
-        self.machine.apply("bind", "datagram socket open")
-        self._start(config, "datagram", self._setup_datagram)
+        self._begin(config, "bind", "datagram", "datagram socket open")
+
+    _ROLES = {  # role -> (transports it takes, what to use otherwise, setup method name)
+        "client": (("tcp", "unix-stream"), "Connect is for TCP and UNIX stream; datagram "
+                   "modes use Open.", "_setup_client"),
+        "listener": (("tcp", "unix-stream"), "Listen is for TCP and UNIX stream; datagram "
+                     "modes use Open.", "_setup_listener"),
+        "datagram": (("udp", "unix-dgram"), "Open is for UDP and UNIX datagram; stream "
+                     "modes use Connect or Listen.", "_setup_datagram"),
+    }
+
+    def _begin(self, config: SocketConfig, op: str, role: str, detail: str) -> None:
+        self._check_config(config, op)
+        transports, wrong_mode, setup = self._ROLES[role]
+        if config.transport not in transports:
+            raise UserError(wrong_mode, "Mode")
+        self.machine.apply(op, detail)
+        self._start(config, role, getattr(self, setup))
 
     def send(self, data: bytes, peer: str | None = None) -> None:
         """Send to the connection; on a listener to ``peer`` or all peers; on a datagram

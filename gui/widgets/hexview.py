@@ -34,7 +34,7 @@ DARK_TAGS = {IN: {"foreground": "#7fb4ff"}, OUT: {"foreground": "#7fd99a"},
 
 
 class ChunkView(LogView):
-    def __init__(self, master: tk.Misc, max_lines: int = 10_000, wrap_at: int = 2048,
+    def __init__(self, master: tk.Misc, max_lines: int = 10_000, wrap_at: int = 1024,
                  frame_ms: int = 40, frame_chars: int = 160_000,
                  max_pending_chars: int = 2_400_000, **kwargs: object) -> None:
         super().__init__(master, max_lines=max_lines, wrap_at=wrap_at,
@@ -127,7 +127,7 @@ class ChunkView(LogView):
             self.chunks_skipped += chunks
             self._skipped = [0, 0]
         drawn: list[Record] = []
-        while self._pending and (not drawn or budget > 0):
+        while self._pending and (not drawn or self._pending[0][1] <= budget):
             record, cost = self._pending.popleft()
             self._pending_chars -= cost
             budget -= cost

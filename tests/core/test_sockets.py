@@ -7,6 +7,7 @@ import queue
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -270,7 +271,8 @@ def test_unix_path_rules(session, unix_dir: Path) -> None:
 
 def test_half_close_then_still_receiving(session) -> None:
     s, w = session
-    peer = EchoPeer(reply_after_eof=b"bye after your FIN")
+    release = threading.Event()
+    peer = EchoPeer(reply_after_eof=b"bye after your FIN", hold=release)
     try:
         s.connect(SocketConfig(host="127.0.0.1", port=peer.port))
         w.state("Established")
@@ -281,26 +283,32 @@ def test_half_close_then_still_receiving(session) -> None:
             s.send(b"too late")
         w.wait_bytes(b"last wordsbye after your FIN")
         assert peer.eof.is_set() and bytes(peer.received) == b"last words"
+        assert s.state.name == "WriteShut"
+        release.set()
         w.until(lambda e: isinstance(e, Closed))  # the peer's FIN completes the close
     finally:
         peer.close()
 
 
-def test_peer_fin_leaves_us_able_to_send(session) -> None:
+@pytest.fixture
+def accepted(session) -> Iterator[socket.socket]:
+    """The session connected to a plain server socket; yields the server's side."""
     s, w = session
-    server = socket.create_server(("127.0.0.1", 0))
-    try:
+    with socket.create_server(("127.0.0.1", 0)) as server:
         s.connect(SocketConfig(host="127.0.0.1", port=server.getsockname()[1]))
         conn, _ = server.accept()
         w.state("Established")
-        conn.shutdown(socket.SHUT_WR)
-        w.state("ReadShut")
-        assert w.until(lambda e: isinstance(e, PeerClosed)).half
-        s.send(b"still here")
-        assert conn.recv(100) == b"still here"
-        conn.close()
-    finally:
-        server.close()
+        with conn:
+            yield conn
+
+
+def test_peer_fin_leaves_us_able_to_send(session, accepted: socket.socket) -> None:
+    s, w = session
+    accepted.shutdown(socket.SHUT_WR)
+    w.state("ReadShut")
+    assert w.until(lambda e: isinstance(e, PeerClosed)).half
+    s.send(b"still here")
+    assert accepted.recv(100) == b"still here"
 
 
 def test_tls_verifies_with_ca_and_fails_without(session, tls_echo: EchoPeer,
@@ -417,19 +425,12 @@ def test_errors_are_one_sentence(session, tcp_echo: EchoPeer) -> None:
             c.close()
 
 
-def test_reset_by_peer(session) -> None:
-    s, w = session
-    server = socket.create_server(("127.0.0.1", 0))
-    try:
-        s.connect(SocketConfig(host="127.0.0.1", port=server.getsockname()[1]))
-        conn, _ = server.accept()
-        w.state("Established")
-        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
-        conn.close()  # linger 0: RST instead of FIN
-        assert "reset by peer" in w.failed().message
-        w.until(lambda e: isinstance(e, Closed))
-    finally:
-        server.close()
+def test_reset_by_peer(session, accepted: socket.socket) -> None:
+    _, w = session
+    accepted.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+    accepted.close()  # linger 0: RST instead of FIN
+    assert "reset by peer" in w.failed().message
+    w.until(lambda e: isinstance(e, Closed))
 
 
 def test_low_port_permission_denied_for_a_normal_user() -> None:
@@ -457,8 +458,9 @@ def test_low_port_permission_denied_for_a_normal_user() -> None:
     assert "above 1023" in out.stdout
 
 
-def test_every_state_misuse_is_a_named_error(session, tcp_echo: EchoPeer) -> None:
+def test_every_state_misuse_is_a_named_error(session) -> None:
     s, w = session
+    quiet = socket.create_server(("127.0.0.1", 0))  # accepts, never answers, never closes
     misuse_closed = [(lambda: s.send(b"x"), "Cannot send while closed"),
                      (lambda: s.shutdown("write"), "Cannot shutdown write while closed"),
                      (lambda: s.shutdown("read"), "Cannot shutdown read while closed"),
@@ -467,9 +469,9 @@ def test_every_state_misuse_is_a_named_error(session, tcp_echo: EchoPeer) -> Non
     for call, message in misuse_closed:
         with pytest.raises(StateError, match=message):
             call()
-    s.connect(SocketConfig(host="127.0.0.1", port=tcp_echo.port))
+    s.connect(SocketConfig(host="127.0.0.1", port=quiet.getsockname()[1]))
     w.state("Established")
-    config = SocketConfig(host="127.0.0.1", port=tcp_echo.port)
+    config = SocketConfig(host="127.0.0.1", port=quiet.getsockname()[1])
     with pytest.raises(StateError, match="Cannot connect while established"):
         s.connect(config)
     with pytest.raises(StateError, match="Cannot listen while established"):
@@ -501,6 +503,7 @@ def test_every_state_misuse_is_a_named_error(session, tcp_echo: EchoPeer) -> Non
         s.shutdown("write")
     with pytest.raises(StateError, match="Cannot connect while bound"):
         s.connect(config)
+    quiet.close()
 
 
 def test_bad_input_is_rejected_in_the_callers_thread(session) -> None:
