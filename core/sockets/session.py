@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import errno
+import ipaddress
 import os
 import selectors
 import socket
@@ -631,8 +632,8 @@ class SocketSession:
             if cfg.local_host:
                 family, addr = resolve(cfg.local_host, cfg.local_port, cfg.family,
                                        cfg.transport, passive=True)[0]
-            else:  # any local address of the target's family
-                addr = ("::" if family == socket.AF_INET6 else "0.0.0.0",
+            else:
+                addr = (_default_bind_host(family, target[1] if target else None),
                         check_port(cfg.local_port, "Local port", allow_zero=True))
             sock = self._new_socket(family)
             if cfg.host == BROADCAST and not cfg.options.get("SO_BROADCAST"):
@@ -972,3 +973,16 @@ class SocketSession:
             self._repeat_progress_at = now
             self.post(Progress(source=self.source, done=self._repeat_sent, total=plan.count,
                                label="repeat"))
+
+
+def _default_bind_host(family: int, target: Address | None) -> str:
+    """Loopback unless the target needs more: a safe default that still gets replies.
+
+    With no target (waiting for datagrams) or a loopback target, only this machine can
+    reach the socket; to send elsewhere the kernel needs the wildcard, as it would pick.
+    """
+    v6 = family == socket.AF_INET6
+    if target is None or ipaddress.ip_address(target[0].split("%")[0]).is_loopback:
+        return "::1" if v6 else "127.0.0.1"
+    return "::" if v6 else "0.0.0.0"
+

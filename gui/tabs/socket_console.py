@@ -580,8 +580,9 @@ class SocketTab(Tab):
             return f"{verb} {event.address}{note}"
         if isinstance(event, TlsEstablished):
             details = ", ".join(f"{k}: {v}" for k, v in event.info.items())
-            self.info_var.set(self.info_var.get() + "\nTLS " + "\n".join(
-                f"{k}: {v}" for k, v in event.info.items()))
+            if self.transport_role()[1] == "client":  # a listener's peers: transcript only
+                self.info_var.set(self.info_var.get() + "\nTLS " + "\n".join(
+                    f"{k}: {v}" for k, v in event.info.items()))
             return f"TLS established with {event.peer}: {details}"
         if isinstance(event, PeerClosed):
             return f"{event.peer}: {event.reason}" + (
