@@ -48,7 +48,8 @@ class ChunkView(LogView):
         self.frame_chars = frame_chars
         #: waiting beyond this is dropped (oldest first): it could never be drawn in time
         self.max_pending_chars = max_pending_chars
-        self._pending: deque[tuple[Record, int]] = deque()
+        #: (record, cost, first slice?): a record too big for one frame is drawn in slices
+        self._pending: deque[tuple[Record, int, bool]] = deque()
         self._pending_chars = 0
         self._skipped = [0, 0]  # chunks, bytes dropped since the last note
         self._after: str | None = None
@@ -68,7 +69,7 @@ class ChunkView(LogView):
     def add(self, records: Iterable[Record]) -> None:
         for record in records:
             cost = self._cost(record)
-            self._pending.append((record, cost))
+            self._pending.append((record, cost, True))
             self._pending_chars += cost
         self._trim_pending()
         if self._after is None and self._pending:
@@ -111,7 +112,7 @@ class ChunkView(LogView):
 
     def _trim_pending(self) -> None:
         while self._pending_chars > self.max_pending_chars and len(self._pending) > 1:
-            record, cost = self._pending.popleft()
+            record, cost, _ = self._pending.popleft()
             self._pending_chars -= cost
             self._skipped[0] += 1
             self._skipped[1] += len(record.data)
@@ -128,11 +129,13 @@ class ChunkView(LogView):
             self._skipped = [0, 0]
         drawn: list[Record] = []
         while self._pending and (not drawn or self._pending[0][1] <= budget):
-            record, cost = self._pending.popleft()
+            record, cost, first = self._pending.popleft()
             self._pending_chars -= cost
+            if cost > budget and len(record.data) > 4096:
+                record, cost = self._slice(record, cost, budget)
             budget -= cost
             drawn.append(record)
-            items.extend(self._render(record))
+            items.extend(self._render(record, first))
         self.chunks_drawn += len(drawn)
         if items:
             self.append_many(items)
@@ -149,7 +152,28 @@ class ChunkView(LogView):
             parts.append(record.peer)
         return " ".join(parts)
 
-    def _render(self, record: Record) -> list[tuple[str, str]]:
+    def _slice(self, record: Record, cost: int, budget: int) -> tuple[Record, int]:
+        """Cut what fits this frame off ``record``; the rest goes back to the queue front.
+
+        Cuts after a newline (text) or on a 16-byte row (hex) when one is near."""
+        data = record.data
+        cut = max(1024, int(len(data) * budget / cost))
+        if self.mode == "text":
+            newline = data.rfind(b"\n", 0, cut)
+            if newline > cut // 2:
+                cut = newline + 1
+        else:
+            cut -= cut % 16
+        if not 0 < cut < len(data):
+            return record, cost
+        rest = Record(record.direction, data[cut:], record.peer, record.at)
+        rest_cost = cost * len(rest.data) // len(data)
+        self._pending.appendleft((rest, rest_cost, False))
+        self._pending_chars += rest_cost
+        return Record(record.direction, data[:cut], record.peer, record.at), cost - rest_cost
+
+    def _render(self, record: Record, first: bool = True) -> list[tuple[str, str]]:
+        """Lines for one record; a later slice of a record (``first`` False) has no header."""
         tag = record.direction
         prefix = self._prefix(record)
         if record.direction == NOTE:
@@ -157,13 +181,11 @@ class ChunkView(LogView):
         out: list[tuple[str, str]] = []
         if self.mode in ("text", "both"):
             text = display_text(record.data, self.encoding)
-            if self.mode == "both":
+            if self.mode == "both" and first:
                 out.append((f"{prefix}  {len(record.data)} bytes", "meta"))
-                out.append((text, tag))
-            else:
-                out.append((f"{prefix}  {text}", tag))
+            out.append((f"{prefix}  {text}" if self.mode == "text" and first else text, tag))
         if self.mode in ("hex", "both"):
-            if self.mode == "hex":
+            if self.mode == "hex" and first:
                 out.append((f"{prefix}  {len(record.data)} bytes", "meta"))
             offset = self._offsets[record.direction]
             if record.data:
