@@ -224,7 +224,10 @@ def run_app(msg_seconds: float, bulk: int, line: int, view: str) -> dict[str, fl
         if not state["line_sent"] or state["line_shown"]:
             return
         state["line_drawn_bytes"] += sum(len(r.data) for r in records if r.direction == "in")
-        if state["line_drawn_bytes"] >= line_total:
+        # in hex views a 1 MB line is more than the scrollback holds: its start is dropped
+        # (counted as skipped) and "shown" means its end is on screen
+        skipped = tab.view.bytes_skipped - state["skipped_before_line"]
+        if state["line_drawn_bytes"] + skipped >= line_total:
             root.update_idletasks()  # the redisplay is part of "shown"
             state["line_shown"] = time.perf_counter()
 
@@ -287,6 +290,7 @@ def run_app(msg_seconds: float, bulk: int, line: int, view: str) -> dict[str, fl
         received_before = expected
     phase_at["line"] = len(lateness)
     tab.view.flush()  # the line is timed on its own: nothing of the floods still waiting
+    state["skipped_before_line"] = tab.view.bytes_skipped
     state["line_sent"] = time.perf_counter()
     command(f"line {line}")
     wait_for(lambda: bool(state["line_shown"]), 30)

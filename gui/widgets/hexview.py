@@ -57,6 +57,7 @@ class ChunkView(LogView):
         self._offsets = {IN: 0, OUT: 0}
         self.chunks_drawn = 0
         self.chunks_skipped = 0
+        self.bytes_skipped = 0
         #: called with the records just drawn (benchmarks time the display with it)
         self.on_drawn: Callable[[list[Record]], None] | None = None
         self.text.configure(spacing1=1, cursor="xterm")
@@ -116,6 +117,7 @@ class ChunkView(LogView):
             self._pending_chars -= cost
             self._skipped[0] += 1
             self._skipped[1] += len(record.data)
+            self.bytes_skipped += len(record.data)
             if record.direction in self._offsets:
                 self._offsets[record.direction] += len(record.data)
 
