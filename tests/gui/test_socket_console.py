@@ -255,27 +255,3 @@ def test_dialogs_open_and_apply(tab, tcp_echo: EchoPeer, wait_until) -> None:
     assert "not a valid regular expression" in auto.message.get()
     auto.destroy()
 
-
-def test_chunk_view_slices_big_records_across_frames(app) -> None:  # noqa: ANN001
-    """A chunk bigger than one frame is drawn in slices, in order, nothing lost."""
-    from core.transcript import IN, Record
-    from gui.widgets.hexview import ChunkView
-
-    view = ChunkView(app.root, frame_chars=10_000)
-    try:
-        lines = b"".join(b"line %05d\n" % i for i in range(3000))
-        view.add([Record(IN, lines, "peer")])
-        view._frame()
-        first = view.get_text()
-        assert 0 < first.count("\n") < 3000  # only a slice so far
-        view.flush()
-        text = view.get_text()
-        assert [f"line {i:05d}\\n" for i in range(3000)] == [
-            line.split("  ", 1)[-1] for line in text.splitlines()]
-        view.mode = "hex"
-        view.redraw([Record(IN, bytes(range(256)) * 64, "peer")])
-        view.flush()
-        rows = [line for line in view.get_text().splitlines() if line[:8].isalnum()]
-        assert len(rows) == 1024 and rows[-1].startswith("00003ff0")
-    finally:
-        view.destroy()
