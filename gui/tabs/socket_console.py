@@ -116,6 +116,7 @@ class SocketTab(Tab):
         self._build_input()
         self._on_mode_changed()
         self._show_state("Closed", "")
+        self.on_shown()  # theme colours for the widgets sv-ttk does not style
         self.app.bridge.attach(self.session.outbox, self.on_events)
         self.after(500, self._refresh_counters)
 
@@ -211,7 +212,6 @@ class SocketTab(Tab):
         self.view = ChunkView(left, max_lines=int(self.fields.get("view_lines", 10_000)))
         self.view.pack(fill="both", expand=True)
         self.view.mode = self.view_var.get()
-        self.view.set_dark(self.fields_theme_dark())
 
         def heading(text: str) -> ttk.Label:
             label = ttk.Label(side, text=text, font=("TkHeadingFont", 10, "bold"))
@@ -640,7 +640,12 @@ class SocketTab(Tab):
 
     # == app hooks ========================================================================
     def on_shown(self) -> None:
-        self.view.set_dark(self.fields_theme_dark())
+        dark = self.fields_theme_dark()
+        self.view.set_dark(dark)
+        # a plain tk.Listbox is not themed by sv-ttk: follow the theme by hand
+        self.peer_list.configure(background="#1c1c1c" if dark else "#ffffff",
+                                 foreground="#fafafa" if dark else "#1c1c1c",
+                                 selectbackground="#2f60d8", selectforeground="#ffffff")
 
     def transcript_text(self) -> str | None:
         return self.transcript.as_text(self.encoding_var.get())
