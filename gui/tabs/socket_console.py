@@ -388,8 +388,7 @@ class SocketTab(Tab):
         widget = self._field_widget(field_name)
         if widget is not None:
             widget.state(["invalid"])
-        self.transcript.note(message)
-        self.view.add([list(self.transcript)[-1]] if len(self.transcript) else [])
+        self.view.add([self.transcript.note(message)])
 
     def start_session(self) -> None:
         transport, role = self.transport_role()
@@ -591,6 +590,7 @@ class SocketTab(Tab):
             self.show_error(event.message, event.field_name)
             return ""
         if isinstance(event, Closed):
+            self.info_var.set(f"Not connected (last: {event.reason}).")
             return f"closed ({event.reason})"
         if isinstance(event, LogLine):
             return event.text
