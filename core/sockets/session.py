@@ -39,6 +39,7 @@ from core.events import (
     Progress,
     StateChanged,
 )
+from core.recording import Recording
 from core.sockets.addressing import (
     BROADCAST,
     Address,
@@ -54,7 +55,7 @@ from core.sockets.addressing import (
 )
 from core.sockets.automation import AutoReply, RepeatPlan
 from core.sockets.events import LocalAddress, PeerClosed, TlsEstablished
-from core.sockets.options import apply_options, check_option, read_options
+from core.sockets.options import OPTIONS, apply_options, check_option, read_options
 from core.states import ConnectionState, ConnectionStateMachine, StateError
 from core.worker import Outbox, new_source
 
@@ -150,6 +151,9 @@ class SocketSession:
         self._paused: set[_Stream] = set()
         self._peer_ids = 0
         self._pending_options: dict[str, int] = {}  # set_option before a socket exists
+        #: what "Show as Python" replays (core/codegen/socket_script.py); a new
+        #: connect/listen/open starts a new recording
+        self.recording = Recording("socket")
 
     # == public API (any thread) ========================================================
     @property
@@ -188,6 +192,30 @@ class SocketSession:
             raise UserError(wrong_mode, "Mode")
         self.machine.apply(op, detail)
         self._start(config, role, getattr(self, setup))
+        self._record_begin(config, role)
+
+    def _record_begin(self, config: SocketConfig, role: str) -> None:
+        rec = self.recording
+        rec.clear()
+        family = {"unix-stream": "unix"}.get(config.transport, config.transport)
+        ipv = {"ipv4": "4", "ipv6": "6"}.get(config.family, "auto")
+        if role == "listener":
+            rec.add("listen", family=family, host=config.host, port=config.port,
+                    path=config.path, tls=config.tls)
+            rec.add("accept")
+        else:
+            rec.add("connect", family=family, host=config.host, port=config.port,
+                    path=config.path, ipv=ipv, tls=config.tls, verify=config.tls_verify,
+                    ca_file=config.ca_file or None, server_hostname=config.server_name or None,
+                    timeout=config.connect_timeout)
+        for name, value in config.options.items():
+            self._record_option(name, value)
+
+    def _record_option(self, name: str, value: int) -> None:
+        option = OPTIONS.get(name)
+        if option is not None:
+            level = "IPPROTO_TCP" if option.level == socket.IPPROTO_TCP else "SOL_SOCKET"
+            self.recording.add("option", level=level, name=name, value=value)
 
     def send(self, data: bytes, peer: str | None = None) -> None:
         """Send to the connection; on a listener to ``peer`` or all peers; on a datagram
@@ -204,6 +232,12 @@ class SocketSession:
         elif self.role == "datagram" and peer is not None and peer not in self._dgram_peers:
             parse_address(peer, self.config.transport)  # raises a clear error now
         self._call(lambda: self._send_now(bytes(data), peer))
+        to = None
+        if self.role == "datagram" and peer is not None and not is_unix(self.config.transport):
+            host, _, port = peer.rpartition(":")
+            if port.isdigit():
+                to = (host.strip("[]"), int(port))
+        self.recording.add("send", data=bytes(data), to=to)
 
     def send_file(self, path: str | Path, peer: str | None = None) -> None:
         self.machine.require("send")
@@ -243,6 +277,8 @@ class SocketSession:
                             "Shutdown")
         (stream.machine if stream is not None else self.machine).apply(op)
         self._call(lambda: self._shutdown_now(stream, how))
+        self.recording.add("shutdown", how={"read": "SHUT_RD", "write": "SHUT_WR",
+                                            "both": "SHUT_RDWR"}[how])
 
     def drop(self, peer: str) -> None:
         """Close one peer of a listener."""
@@ -252,6 +288,8 @@ class SocketSession:
     def close(self, reason: str = "closed by you", timeout: float = 2.0) -> None:
         """Close everything and wait (bounded) for the I/O thread to end."""
         thread = self._thread
+        if len(self.recording) and self.recording.steps()[-1].op != "close":
+            self.recording.add("close")
         if thread is None:
             self.machine.apply("close")
             return
@@ -280,6 +318,8 @@ class SocketSession:
         self.config.options[name] = number
         self._pending_options[name] = number
         sock = self._main
+        if sock is not None:
+            self._record_option(name, number)
         if sock is not None:
             try:
                 apply_options(sock, self.config.transport, {name: number})

@@ -203,6 +203,8 @@ class SocketTab(Tab):
             save_menu.add_command(label=label, command=lambda k=kind: self.save_as(k))
         self.save_button.configure(menu=save_menu)
         self.save_button.pack(side="right")
+        ttk.Button(tools, text="Python", command=self.show_python).pack(side="right",
+                                                                         padx=(4, 0))
         ttk.Button(tools, text="Clear", command=self.clear_output).pack(side="right", padx=4)
         ttk.Button(tools, text="Find", command=self.find).pack(side="right")
         self.find_entry = ttk.Entry(tools, textvariable=self.find_var, width=12)
@@ -646,6 +648,12 @@ class SocketTab(Tab):
         self.peer_list.configure(background="#1c1c1c" if dark else "#ffffff",
                                  foreground="#fafafa" if dark else "#1c1c1c",
                                  selectbackground="#2f60d8", selectforeground="#ffffff")
+
+    def show_python(self) -> None:
+        """Show as Python: this connection so far as a socket-module script."""
+        from gui.widgets.code_panel import show_code
+
+        show_code(self, self.session.recording, "Socket console")
 
     def transcript_text(self) -> str | None:
         return self.transcript.as_text(self.encoding_var.get())

@@ -1,68 +1,20 @@
-"""Rendered socket scripts run with the plain interpreter against real peers."""
+"""Socket sessions recorded, rendered, and replayed with the plain interpreter against the
+same echo peer: the script gets back exactly the bytes the session got back."""
 
 from __future__ import annotations
 
 import ast
-import socket
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from core.codegen import render
-from core.recording import Recording
+from core.events import DataReceived
+from core.sockets import SocketConfig, SocketSession
+from tests.core.test_sockets import Watch
+from tests.fixtures.socket_peers import EchoPeer
 
 NASTY = bytes([0x00, 0xFF, 0x0D, 0x0A, 0x5C, 0x27, 0x22]) + "é".encode()
-
-
-@pytest.fixture
-def tcp_echo() -> Iterator[int]:
-    server = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
-
-    def serve() -> None:
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                client, _ = server.accept()
-            except TimeoutError:
-                continue
-            with client:
-                while data := client.recv(65536):
-                    client.sendall(data)
-
-    thread = threading.Thread(target=serve)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join(5)
-    server.close()
-
-
-@pytest.fixture
-def udp_echo() -> Iterator[int]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.1)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                data, addr = sock.recvfrom(65535)
-            except TimeoutError:
-                continue
-            sock.sendto(data, addr)
-
-    thread = threading.Thread(target=serve)
-    thread.start()
-    yield sock.getsockname()[1]
-    stop.set()
-    thread.join(5)
-    sock.close()
 
 
 def run_script(script: str, tmp_path: Path) -> bytes:
@@ -74,31 +26,45 @@ def run_script(script: str, tmp_path: Path) -> bytes:
     return ast.literal_eval(result.stdout.strip().splitlines()[-1])
 
 
-def test_tcp_session_with_half_close_echoes_exact_bytes(tcp_echo: int, tmp_path: Path) -> None:
-    rec = Recording("socket")
-    rec.add("connect", family="tcp", host="127.0.0.1", port=tcp_echo)
-    rec.add("option", level="IPPROTO_TCP", name="TCP_NODELAY", value=1)
-    rec.add("send", data=b"hello\r\n")
-    rec.add("send", data=NASTY * 10)
-    rec.add("shutdown", how="SHUT_WR")
-    rec.add("close")
-    script = render(rec)
+def session_echo(config: SocketConfig, payloads: list[bytes],
+                 half_close: bool = False) -> tuple[SocketSession, bytes]:
+    session = SocketSession()
+    watch = Watch(session)
+    try:
+        if config.transport == "udp":
+            session.open_datagram(config)
+            watch.state("Bound")
+        else:
+            session.connect(config)
+            watch.state("Established")
+        if config.transport == "tcp":
+            session.set_option("SO_KEEPALIVE", 1)
+        expected = b""
+        for payload in payloads:
+            session.send(payload)
+            expected += payload
+            watch.wait_bytes(expected)
+        if half_close:
+            session.shutdown("write")
+    finally:
+        session.close()
+    return session, b"".join(e.data for e in watch.of(DataReceived))
+
+
+def test_tcp_session_replays_to_the_same_echo(tcp_echo: EchoPeer, tmp_path: Path) -> None:
+    config = SocketConfig(host="127.0.0.1", port=tcp_echo.port)
+    session, echoed = session_echo(config, [b"hello\r\n", NASTY * 10, bytes(range(256))],
+                                   half_close=True)
+    ops = [step.op for step in session.recording]
+    assert ops == ["connect", "option", "send", "send", "send", "shutdown", "close"]
+    script = render(session.recording)
     assert "SHUT_WR sends FIN" in script  # the choice is explained
-    assert run_script(script, tmp_path) == b"hello\r\n" + NASTY * 10
+    assert run_script(script, tmp_path) == echoed == b"hello\r\n" + NASTY * 10 + bytes(
+        range(256))
 
 
-def test_udp_session_gets_each_datagram_back(udp_echo: int, tmp_path: Path) -> None:
-    rec = Recording("socket")
-    rec.add("connect", family="udp", host="127.0.0.1", port=udp_echo)
-    rec.add("send", data=NASTY)
-    rec.add("send", data=b"\x00" * 3)
-    rec.add("close")
-    assert run_script(render(rec), tmp_path) == NASTY + b"\x00" * 3
-
-
-def test_every_byte_value_survives_the_literal(tcp_echo: int, tmp_path: Path) -> None:
-    rec = Recording("socket")
-    rec.add("connect", family="tcp", host="127.0.0.1", port=tcp_echo)
-    rec.add("send", data=bytes(range(256)))
-    rec.add("close")
-    assert run_script(render(rec), tmp_path) == bytes(range(256))
+def test_udp_session_replays_each_datagram(udp_echo: EchoPeer, tmp_path: Path) -> None:
+    config = SocketConfig(transport="udp", host="127.0.0.1", port=udp_echo.port)
+    session, echoed = session_echo(config, [NASTY, b"\x00" * 3])
+    assert [step.op for step in session.recording] == ["connect", "send", "send", "close"]
+    assert run_script(render(session.recording), tmp_path) == echoed == NASTY + b"\x00" * 3
