@@ -8,19 +8,12 @@ from tkinter import ttk
 
 from core.dnsnames import check_name
 from core.errors import UserError
+from core.recording import Recording
 from gui.tabs.base import Tab
 from gui.tabs.lookup_batch import BatchView
 from gui.tabs.lookup_common import LookupView
 from gui.tabs.lookup_dns import DnsView
 from gui.tabs.lookup_local import ByteOrderView, HostView, ServicesView
-
-
-def _new_recording():  # -> core.recording.Recording | None
-    try:
-        from core.recording import Recording
-    except ModuleNotFoundError:
-        return None
-    return Recording("dns")
 
 
 class LookupTab(Tab):
@@ -29,9 +22,8 @@ class LookupTab(Tab):
 
     def __init__(self, master: tk.Misc, app) -> None:
         super().__init__(master, app)
-        #: what "Show as Python" renders (core.codegen.dns_script); None where the
-        #: recording module is not available
-        self.recording = _new_recording()
+        #: what "Show as Python" renders (core.codegen.dns_script)
+        self.recording = Recording("dns")
         self.views = ttk.Notebook(self)
         self.views.pack(fill="both", expand=True)
         self.host_view = HostView(self.views, self)
@@ -45,19 +37,18 @@ class LookupTab(Tab):
         for view, text in zip(self.all_views,
                               ("Host", "Services", "Byte order", "DNS", "Batch"), strict=True):
             self.views.add(view, text=f" {text} ")
-        if self.recording is not None:
-            # on the right of the sub-view tabs, where the strip is empty
-            ttk.Button(self, text="Show as Python", command=self.show_python).place(
-                relx=1.0, x=-4, y=0, anchor="ne")
+        # on the right of the sub-view tabs, where the strip is empty
+        ttk.Button(self, text="Show as Python", command=self.show_python).place(
+            relx=1.0, x=-4, y=0, anchor="ne")
         last = self.fields.get("view", 0)
         if isinstance(last, int) and 0 <= last < len(self.all_views):
             self.views.select(last)
 
     def show_python(self) -> None:
         """The lookups done so far as a standalone script (resolver calls, dnspython)."""
-        from gui.widgets.code_panel import CodeWindow
+        from gui.widgets.code_panel import show_code
 
-        CodeWindow(self, self.recording, self.title)
+        show_code(self, self.recording, self.title)
 
     def show_view(self, name: str) -> LookupView:
         view = {"host": self.host_view, "services": self.services_view,

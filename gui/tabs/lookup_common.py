@@ -154,9 +154,7 @@ class LookupView(ttk.Frame):
             return
         other.open_target(host.rstrip(".") if not host.endswith("in-addr.arpa.") else host,
                           port if port else default_port)
-        # tab_index where tabs are built on first use; a plain list search otherwise
-        index = (self.app.tab_index(other) if hasattr(self.app, "tab_index")
-                 else self.app.tabs.index(other))
+        index = self.app.tab_index(other)
         self.app.select_tab(index)
 
 
