@@ -59,12 +59,12 @@ def populate(root: Path, large_size: int = LARGE_SIZE) -> None:
             left -= len(pattern)
 
 
-def _tls_handler_class(implicit: bool) -> type:
+def _tls_handler_class(implicit: bool, files: tuple[str, str] | None) -> type:
     from pyftpdlib.handlers import TLS_FTPHandler
 
     from core.tlscerts import self_signed
 
-    cert, key = self_signed()
+    cert, key = files or self_signed()
 
     class LabTlsHandler(TLS_FTPHandler):
         certfile = str(cert)
@@ -93,6 +93,8 @@ class FtpLabServer(ServerController):
         self.tls = tls
         self.mlsd = mlsd
         self.large_size = large_size
+        #: (cert.pem, key.pem); None = the lab's self-signed pair
+        self.tls_files: tuple[str, str] | None = None
         self._given_root = root
         self.root: Path | None = root
         self._own_root = False
@@ -111,7 +113,7 @@ class FtpLabServer(ServerController):
                 f"root {self.root}")
 
     def _handler_class(self) -> type:
-        base = _tls_handler_class(self.tls == "implicit") if self.tls != "none" else FTPHandler
+        base = _tls_handler_class(self.tls == "implicit", self.tls_files) if self.tls != "none" else FTPHandler
         controller = self
         authorizer = DummyAuthorizer()
         authorizer.add_anonymous(str(self.root), perm=ANON_PERMS)
