@@ -152,8 +152,12 @@ class FtpLabServer(ServerController):
             self.root = Path(tempfile.mkdtemp(prefix="wirebench-ftp-"))
             self._own_root = True
             populate(self.root, self.large_size)
-        handler = self._handler_class()
-        self._server = FTPServer((self.host, self.port), handler, ioloop=IOLoop())
+        try:
+            handler = self._handler_class()
+            self._server = FTPServer((self.host, self.port), handler, ioloop=IOLoop())
+        except BaseException:
+            self._remove_root()
+            raise
         self._server.max_cons = 64
         self.port = self._server.address[1]
         self._stopping.clear()
@@ -175,6 +179,9 @@ class FtpLabServer(ServerController):
             self._thread.join(timeout)
             self._thread = None
         self._server = None
+        self._remove_root()
+
+    def _remove_root(self) -> None:
         if self._own_root and self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = self._given_root
