@@ -93,7 +93,7 @@ def parse_mlsd_line(line: str) -> RemoteEntry | None:
 def _mlsd_time(value: str) -> dt.datetime | None:
     value = value.split(".")[0]
     try:
-        return dt.datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=dt.timezone.utc)
+        return dt.datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=dt.UTC)
     except ValueError:
         return None
 

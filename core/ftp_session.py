@@ -177,8 +177,9 @@ class FtpSession:
         self.cwd = info.cwd
         peer = f"{options.host}:{options.port}"
         self.post(Connected(source=self.source, peer=peer))
+        secure = f" ({info.tls})" if info.tls else ""
         self.post(StateChanged(source=self.source, state="connected",
-                               detail=f"{options.display}{' (' + info.tls + ')' if info.tls else ''}"))
+                               detail=f"{options.display}{secure}"))
         self.post(FtpLoggedIn(source=self.source, info=info))
         self._list(self.cwd)
 

@@ -113,7 +113,8 @@ class FtpLabServer(ServerController):
                 f"root {self.root}")
 
     def _handler_class(self) -> type:
-        base = _tls_handler_class(self.tls == "implicit", self.tls_files) if self.tls != "none" else FTPHandler
+        base = (FTPHandler if self.tls == "none"
+                else _tls_handler_class(self.tls == "implicit", self.tls_files))
         controller = self
         authorizer = DummyAuthorizer()
         authorizer.add_anonymous(str(self.root), perm=ANON_PERMS)

@@ -74,7 +74,7 @@ def test_total_and_dot_entries_skipped_unknown_kept_raw():
 def test_mlsd_facts():
     e = parse_mlsd_line("type=file;size=42;modify=20240102030405.123;perm=r; a b.txt")
     assert (e.name, e.kind, e.size) == ("a b.txt", FILE, 42)
-    assert e.modified == dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    assert e.modified == dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     assert parse_mlsd_line("type=cdir;modify=20240102030405; /x") is None
     assert parse_mlsd_line("type=OS.unix=slink:/t; l").kind == LINK
     assert parse_mlsd_line("garbage").kind == RAW
