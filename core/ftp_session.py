@@ -87,6 +87,7 @@ class FtpSession:
         self.cwd = ""
         self._jobs: queue.SimpleQueue[tuple[str, Callable[[], Any]] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._thread_lock = threading.Lock()
 
     # -- events -----------------------------------------------------------------------
     def post(self, event: Event) -> None:
@@ -102,26 +103,33 @@ class FtpSession:
         return self.conn is not None and self.conn.connected
 
     # -- thread -------------------------------------------------------------------------
-    def _ensure_thread(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._run, name=f"{self.source}:control",
-                                            daemon=True)
-            self._thread.start()
-
     def _submit(self, task: str, fn: Callable[[], Any]) -> None:
-        self._ensure_thread()
-        self._jobs.put((task, fn))
+        with self._thread_lock:
+            self._jobs.put((task, fn))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run,
+                                                name=f"{self.source}:control", daemon=True)
+                self._thread.start()
 
     def _run(self) -> None:
+        """Runs jobs in order; NOOP when idle and connected; ends when idle and closed."""
         while True:
             keepalive = self.options.keepalive if self.options else 30.0
             try:
-                job = self._jobs.get(timeout=keepalive if self.connected else None)
+                job = self._jobs.get(timeout=keepalive if self.connected else 0.5)
             except queue.Empty:
-                self._keepalive()
+                if self.connected:
+                    self._keepalive()
+                    continue
+                with self._thread_lock:
+                    if self._jobs.empty():
+                        self._thread = None
+                        return
                 continue
             if job is None:
-                break
+                with self._thread_lock:
+                    self._thread = None
+                return
             task, fn = job
             try:
                 fn()
@@ -270,10 +278,13 @@ class FtpSession:
 
     def close(self, timeout: float = 2.0) -> None:
         """Quit and end the thread (within ``timeout``)."""
-        if self._thread is not None and self._thread.is_alive():
-            self.disconnect()
-            self._jobs.put(None)
-            self._thread.join(timeout)
-        elif self.conn is not None:
+        self.disconnect()
+        with self._thread_lock:
+            thread = self._thread
+            if thread is not None:
+                self._jobs.put(None)
+        if thread is not None:
+            thread.join(timeout)
+        if self.conn is not None:
             self.conn.close()
-        self.conn = None
+            self.conn = None
