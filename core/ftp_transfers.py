@@ -115,7 +115,8 @@ class TransferQueue:
         check_argument(remote_path, "Remote path")
         local = safe_local_path(local_folder, posixpath.basename(remote_path.rstrip("/")))
         return self._add(TransferItem(id=next(_ids), direction=DOWNLOAD,
-                                      remote_path=remote_path, local_path=local, size=size,
+                                      remote_path=remote_path, local_path=local,
+                                      size=None if folder else size,
                                       binary=binary, folder=folder, policy=policy))
 
     def add_upload(self, local_path: Path, remote_folder: str, *, binary: bool = True,

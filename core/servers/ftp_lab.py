@@ -86,13 +86,15 @@ class FtpLabServer(ServerController):
 
     def __init__(self, host: str = "127.0.0.1", port: int = LAB_PORT, *, tls: str = "explicit",
                  mlsd: bool = True, root: Path | None = None, large_size: int = LARGE_SIZE,
-                 kind: str | None = None, outbox=None) -> None:
+                 kind: str | None = None, rate_limit: int = 0, outbox=None) -> None:
         super().__init__(host, port, outbox)
         if tls not in ("none", "explicit", "implicit"):
             raise UserError("FTPS mode must be none, explicit or implicit.", "FTPS")
         self.tls = tls
         self.mlsd = mlsd
         self.large_size = large_size
+        #: bytes per second per data connection (0 = unlimited): a slow link on loopback
+        self.rate_limit = rate_limit
         #: (cert.pem, key.pem); None = the lab's self-signed pair
         self.tls_files: tuple[str, str] | None = None
         self._given_root = root
@@ -146,7 +148,18 @@ class FtpLabServer(ServerController):
                 controller.count(bytes_in=os.path.getsize(file), requests=1)
 
         LabHandler.authorizer = authorizer
+        if self.rate_limit:
+            LabHandler.dtp_handler = self._throttled_dtp(base.dtp_handler)
         return LabHandler
+
+    def _throttled_dtp(self, base: type) -> type:
+        from pyftpdlib.handlers import ThrottledDTPHandler
+
+        if base is not FTPHandler.dtp_handler:
+            raise UserError("A rate limit works on plain FTP only: choose --tls none.",
+                            "--rate-limit")
+        return type("LabThrottledDTP", (ThrottledDTPHandler,),
+                    {"read_limit": self.rate_limit, "write_limit": self.rate_limit})
 
     def _start(self) -> None:
         if self.root is None:
@@ -207,6 +220,8 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="hide MLSD/MLST so clients must parse LIST")
     parser.add_argument("--root", type=Path,
                         help="serve this folder (default: a temp folder with samples)")
+    parser.add_argument("--rate-limit", type=int, default=0,
+                        help="bytes/s per transfer, to watch progress on loopback (plain FTP)")
     parser.add_argument("--large-size", type=int, default=LARGE_SIZE,
                         help=f"bytes of the sample {LARGE_NAME} (default {LARGE_SIZE})")
 
@@ -216,7 +231,8 @@ def _build(args: argparse.Namespace) -> list[ServerController]:
         raise UserError(f"--root {args.root} is not a folder: create it or pick another.",
                         "--root")
     return [FtpLabServer(args.host, args.port, tls=args.tls, mlsd=not args.no_mlsd,
-                         root=args.root, large_size=args.large_size)]
+                         root=args.root, large_size=args.large_size,
+                         rate_limit=args.rate_limit)]
 
 
 SERVE_KINDS = {"ftp": ServeKind(help="the lab FTP server (pyftpdlib; FTPS optional)",

@@ -133,7 +133,7 @@ class FtpTab(Tab):
         self.keyring_var = tk.StringVar(value="")
         ttk.Label(row2, textvariable=self.keyring_var, foreground="#a05a00").pack(
             side="left", padx=(10, 0))
-        self.state_var = tk.StringVar(value="Not connected")
+        self.state_var = tk.StringVar(value="○ Not connected")
         self.state_label = ttk.Label(row2, textvariable=self.state_var, anchor="e")
         self.state_label.pack(side="right")
         self._reload_sites()
@@ -220,7 +220,7 @@ class FtpTab(Tab):
             self.show_error(str(exc))
             names = []
         self.site_box.configure(values=names)
-        self.keyring_var.set("Passwords are not saved: no keyring." if keyring_status()
+        self.keyring_var.set("No keyring: passwords are not saved." if keyring_status()
                              else "")
 
     def read_options(self) -> FtpOptions:
@@ -340,10 +340,14 @@ class FtpTab(Tab):
                            f"{', ' + event.info.tls if event.info.tls else ''}.")
         elif isinstance(event, StateChanged):
             if event.state == "connected":
-                self.state_var.set(f"Connected: {event.detail}")
+                secure = event.detail.partition(" (")[2].rstrip(")")
+                self.state_var.set(f"● Connected{', ' + secure.split()[0] if secure else ''}")
+                self.remote.title_label.configure(text=f"Remote — {event.detail}")
             elif event.state == "disconnected":
-                self.state_var.set("Not connected" + (f" ({event.detail})" if event.detail
-                                                      else ""))
+                self.state_var.set("○ Not connected")
+                self.remote.title_label.configure(text="Remote")
+                if event.detail:
+                    self.show_info(f"Disconnected: {event.detail}.")
                 self._set_connected(False)
         elif isinstance(event, Closed):
             self._set_connected(False)
@@ -368,7 +372,7 @@ class FtpTab(Tab):
         if agree:
             self.connect(replace(event.options, allow_cleartext=True))
         else:
-            self.state_var.set("Not connected (AUTH TLS refused)")
+            self.state_var.set("○ Not connected (AUTH TLS refused)")
 
     def _ask_overwrite(self, event: OverwriteQuestion) -> None:
         item = event.item

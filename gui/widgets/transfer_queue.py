@@ -14,7 +14,7 @@ from tkinter import ttk
 from core.ftp_listing import human_size
 from core.ftp_transfers import DONE, FAILED, RUNNING, TransferItem
 
-BAR_CELLS = 16
+BAR_CELLS = 12
 
 
 def bar(fraction: float) -> str:
@@ -49,7 +49,7 @@ class TransferQueueView(ttk.Frame):
                                  selectmode="extended", height=4)
         for column, label, width, anchor in (
                 ("#0", "File", 220, "w"), ("dir", "", 30, "center"),
-                ("state", "State", 90, "w"), ("progress", "Progress", 190, "w"),
+                ("state", "State", 150, "w"), ("progress", "Progress", 200, "w"),
                 ("size", "Size", 90, "e"), ("speed", "Speed", 90, "e"),
                 ("eta", "ETA", 60, "e")):
             self.tree.heading(column, text=label)
@@ -72,7 +72,7 @@ class TransferQueueView(ttk.Frame):
         for item in items:
             self.items[item.id] = item
             iid = str(item.id)
-            size = human_size(item.size) if item.size is not None else ""
+            size = human_size(item.size) if item.size is not None and not item.folder else ""
             state = item.state + (" (resumable)" if item.resumable and item.state != DONE
                                   else "")
             values = ("↓" if item.direction == "download" else "↑", state,

@@ -45,6 +45,7 @@ def test_connect_navigate_download_upload_with_progress(app, tab, ftp_lab, tmp_p
     tab.connect_button.invoke()
     wait_until(lambda: "docs" in tab.remote.names(), message="remote listing never came")
     assert "Connected" in tab.state_var.get() and "TLS" in tab.state_var.get()
+    assert f"lab@127.0.0.1:{ftp_lab.port}" in tab.remote.title_label.cget("text")
     assert "> PASS ********" in tab.log.get_text()
     assert LAB_PASSWORD not in tab.log.get_text()
 
