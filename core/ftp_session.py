@@ -140,7 +140,7 @@ class FtpSession:
         lost = isinstance(exc, EOFError | OSError) and not isinstance(exc, UserError)
         self.post(Failed(source=self.source, message=friendly_error(exc, task),
                          field_name=getattr(exc, "field_name", "")))
-        if lost or (self.conn is not None and not self.conn.connected):
+        if self.conn is not None and (lost or not self.conn.connected):
             self._drop("connection lost")
 
     def _keepalive(self) -> None:

@@ -347,7 +347,7 @@ class FtpTab(Tab):
                 self.state_var.set("○ Not connected")
                 self.remote.title_label.configure(text="Remote")
                 if event.detail:
-                    self.show_info(f"Disconnected: {event.detail}.")
+                    self.log.append(f"* disconnected: {event.detail}", "info")
                 self._set_connected(False)
         elif isinstance(event, Closed):
             self._set_connected(False)
