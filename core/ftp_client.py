@@ -39,7 +39,7 @@ TLS_NONE, TLS_EXPLICIT, TLS_IMPLICIT = "none", "explicit", "implicit"
 TLS_MODES = (TLS_NONE, TLS_EXPLICIT, TLS_IMPLICIT)
 
 #: transfer block size: large blocks keep Python's per-call cost far below the wire's
-BLOCK_SIZE = 256 * 1024
+BLOCK_SIZE = 1024 * 1024
 #: a reply of more lines or bytes than this is hostile or broken
 MAX_REPLY_LINES = 1000
 MAX_REPLY_BYTES = 256 * 1024
