@@ -20,6 +20,7 @@ retrlines) plus transfers that report progress and can be cancelled.
 
 from __future__ import annotations
 
+import contextlib
 import ftplib
 import getpass
 import posixpath
@@ -27,7 +28,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from core.errors import UserError, check_port
@@ -48,6 +49,11 @@ MAX_LISTING_LINES = 200_000
 MAX_LISTING_LINE = 64 * 1024
 
 LogFn = Callable[[str, str], None]  # (direction ">", "<" or "!"/"i", text)
+
+
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise TransferCancelled()
 
 
 class FtpProtocolError(UserError):
@@ -499,12 +505,11 @@ class FtpConnection:
             conn, size = self.ftp.ntransfercmd(f"RETR {name}", rest or None)
             if expected is None and size is not None:
                 expected = size + (rest if rest and size < rest else 0)
-            try:
+            with self._data(conn):
                 buf = bytearray(BLOCK_SIZE)
                 view = memoryview(buf)
                 while True:
-                    if cancel is not None and cancel.is_set():
-                        raise TransferCancelled()
+                    _check(cancel)
                     n = conn.recv_into(buf)
                     if not n:
                         break
@@ -513,13 +518,6 @@ class FtpConnection:
                     received += n
                     if on_bytes is not None:
                         on_bytes(n)
-                self._unwrap(conn)
-            except TransferCancelled:
-                conn.close()
-                self._abort_after_close()
-                raise
-            finally:
-                conn.close()
             try:
                 self.ftp.voidresp()
             except ftplib.error_temp as exc:  # 426: the data connection broke
@@ -544,10 +542,9 @@ class FtpConnection:
             self.last_used = time.monotonic()
             self.ftp.voidcmd("TYPE I" if binary else "TYPE A")
             conn, _ = self.ftp.ntransfercmd(command, rest or None if not append else None)
-            try:
+            with self._data(conn):
                 while True:
-                    if cancel is not None and cancel.is_set():
-                        raise TransferCancelled()
+                    _check(cancel)
                     block = read(BLOCK_SIZE)
                     if not block:
                         break
@@ -558,15 +555,21 @@ class FtpConnection:
                     sent += n
                     if on_bytes is not None:
                         on_bytes(n)
-                self._unwrap(conn)
-            except TransferCancelled:
-                conn.close()
-                self._abort_after_close()
-                raise
-            finally:
-                conn.close()
             self.ftp.voidresp()
         return sent
+
+    @contextlib.contextmanager
+    def _data(self, conn: socket.socket) -> Iterator[socket.socket]:
+        """A data connection: TLS closed cleanly at the end, ABOR on cancel, always closed."""
+        try:
+            yield conn
+            self._unwrap(conn)
+        except TransferCancelled:
+            conn.close()
+            self._abort_after_close()
+            raise
+        finally:
+            conn.close()
 
     def _unwrap(self, conn: socket.socket) -> None:
         if isinstance(conn, ssl.SSLSocket):

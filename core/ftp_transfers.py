@@ -185,19 +185,19 @@ class TransferQueue:
             for event in self._cancels.values():
                 event.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+        if self._thread is not None and timeout > 0:
+            self._thread.join(timeout)  # the thread QUITs its own connection
+        self._thread = None
 
     # -- bookkeeping ------------------------------------------------------------------
-    def _add(self, item: TransferItem) -> int:
+    def _append(self, item: TransferItem) -> None:
         with self._lock:
             self.items[item.id] = item
             self._order.append(item.id)
         self.outbox.put(TransferUpdated(source=self.source, item=item))
+
+    def _add(self, item: TransferItem) -> int:
+        self._append(item)
         self._kick()
         return item.id
 
@@ -418,15 +418,10 @@ class TransferQueue:
                 added += self._expand_download(conn, remote_child, local / name, item,
                                                depth + 1)
             elif entry.kind in ("file", "link"):
-                with self._lock:
-                    child = TransferItem(id=next(_ids), direction=DOWNLOAD,
-                                         remote_path=remote_child,
-                                         local_path=safe_local_path(local, entry.name),
-                                         size=entry.size, binary=item.binary,
-                                         policy=item.policy)
-                    self.items[child.id] = child
-                    self._order.append(child.id)
-                self.outbox.put(TransferUpdated(source=self.source, item=child))
+                self._append(TransferItem(
+                    id=next(_ids), direction=DOWNLOAD, remote_path=remote_child,
+                    local_path=safe_local_path(local, entry.name), size=entry.size,
+                    binary=item.binary, policy=item.policy))
                 added += 1
         return added
 
@@ -443,13 +438,9 @@ class TransferQueue:
             if path.is_dir() and not path.is_symlink():
                 added += self._expand_upload(conn, path, remote_child, item)
             elif path.is_file():
-                with self._lock:
-                    child = TransferItem(id=next(_ids), direction=UPLOAD,
-                                         remote_path=remote_child, local_path=path,
-                                         size=path.stat().st_size, binary=item.binary,
-                                         policy=item.policy)
-                    self.items[child.id] = child
-                    self._order.append(child.id)
-                self.outbox.put(TransferUpdated(source=self.source, item=child))
+                self._append(TransferItem(
+                    id=next(_ids), direction=UPLOAD, remote_path=remote_child,
+                    local_path=path, size=path.stat().st_size, binary=item.binary,
+                    policy=item.policy))
                 added += 1
         return added

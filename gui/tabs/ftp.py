@@ -240,7 +240,7 @@ class FtpTab(Tab):
             self._field_error(exc)
             return
         if self.queue is not None and self.options != options:
-            self.queue.close(timeout=0.5)
+            self.queue.close(timeout=0)  # no join here: the Tk thread never waits on a peer
             self.queue = None
         self.options = options
         self.state_var.set(f"Connecting to {options.display}…")
