@@ -183,6 +183,7 @@ class WireFTP(ftplib.FTP_TLS):
     def getline(self) -> str:
         raw = self._control_reader().readline(self.maxline + 1)
         if len(raw) > self.maxline:
+            self.close()  # the rest of the line would be read as replies: out of step
             raise FtpProtocolError(f"The server sent a reply line longer than {self.maxline} "
                                    "bytes; the connection was closed.")
         if not raw:
@@ -205,6 +206,7 @@ class WireFTP(ftplib.FTP_TLS):
                 return "\n".join(lines)
             too_slow = self.timeout and time.monotonic() - started > 3 * self.timeout
             if len(lines) > MAX_REPLY_LINES or size > MAX_REPLY_BYTES or too_slow:
+                self.close()
                 raise FtpProtocolError(
                     f"The server's {code} reply did not end after {len(lines)} lines "
                     f"({size} bytes); the connection was closed. The server is broken "

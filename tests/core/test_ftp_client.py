@@ -375,3 +375,28 @@ def test_options_name_the_field_at_fault():
     assert info.value.field_name == "User"
     anon = FtpOptions("h", 21, anonymous=True).validated()
     assert anon.user == "anonymous" and "@" in anon.password
+
+
+def test_ipv6_uses_epsv(tmp_path):
+    server = FtpLabServer(host="::1", port=0, tls="none", large_size=2000)
+    server.start()
+    try:
+        logs: list[str] = []
+        conn = FtpConnection(FtpOptions("::1", server.port, anonymous=True, timeout=5),
+                             lambda d, t: logs.append(d + t))
+        conn.connect()
+        sink = io.BytesIO()
+        conn.retrieve("large.bin", sink.write)
+        conn.quit()
+        assert len(sink.getvalue()) == 2000
+        assert ">EPSV" in logs and ">PASV" not in logs
+    finally:
+        server.stop()
+
+
+def test_over_long_reply_line_is_stopped(scripted_ftp):
+    server = scripted_ftp(Script(pwd_reply='257 "/' + "a" * 20_000 + '"'))
+    conn = FtpConnection(FtpOptions("127.0.0.1", server.port, anonymous=True, timeout=5))
+    with pytest.raises(FtpProtocolError, match="longer than"):
+        conn.connect()  # the PWD after login gets the monster reply
+    assert not conn.connected

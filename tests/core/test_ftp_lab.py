@@ -70,3 +70,30 @@ def test_busy_port_is_a_clear_error(ftp_lab):
 
     with pytest.raises(ServerStartError, match="in use"):
         FtpLabServer(port=ftp_lab.port, large_size=10).start()
+
+
+def test_wirebench_serve_ftp_runs_headless_and_stops_on_sigterm(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    (tmp_path / "hello.txt").write_text("hi")
+    proc = subprocess.Popen([sys.executable, "-m", "gui", "serve", "ftp", "--port", "0",
+                             "--tls", "none", "--root", str(tmp_path)],
+                            cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("ftp listening on 127.0.0.1:"), line
+        port = int(line.split()[3].rsplit(":", 1)[1])
+        ftp = ftplib.FTP()
+        ftp.connect("127.0.0.1", port, timeout=5)
+        ftp.login()
+        assert ftp.nlst() == ["hello.txt"]
+        ftp.quit()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+        proc.stdout.close()

@@ -140,3 +140,57 @@ def test_anonymous_view_and_size(app, tab, ftp_lab, wait_until):
     tab.remote.select_key("large.bin")
     tab.size_remote()
     wait_until(lambda: "bytes" in app.status_var.get())
+
+
+def test_existing_file_asks_and_overwrite_replaces_it(app, tab, ftp_lab, tmp_path, wait_until):
+    (tmp_path / "readme.txt").write_text("old local copy")
+    fill(tab, ftp_lab.port)
+    tab.policy_var.set("Ask")
+    tab.go_local(tmp_path)
+    tab.connect_button.invoke()
+    wait_until(lambda: "readme.txt" in tab.remote.names())
+    tab.remote.select_key("readme.txt")
+    tab.download_selected()
+    wait_until(lambda: tab._dialogs, message="no overwrite question")
+    (dialog,) = tab._dialogs.values()
+    assert dialog.winfo_exists()
+    dialog.answer("overwrite")
+    wait_until(lambda: (tmp_path / "readme.txt").read_bytes()
+               == (ftp_lab.root / "readme.txt").read_bytes())
+    assert not tab._dialogs
+
+
+def test_saved_site_without_keyring_says_so_and_reloads(app, tab, wait_until):
+    import keyring
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        tab.host_var.set("ftp.example.org")
+        tab.port_var.set("21")
+        tab.anonymous_var.set(False)
+        tab.user_var.set("alice")
+        tab.password_var.set("pw")
+        tab.tls_var.set("explicit")
+        tab.save_site("example")
+        assert "without its password" in app.status_var.get()
+        assert "example" in tab.site_box.cget("values")
+        tab.host_var.set("elsewhere")
+        tab.load_site("example")
+        assert (tab.host_var.get(), tab.user_var.get(), tab.password_var.get()) == \
+            ("ftp.example.org", "alice", "")
+        tab.site_var.set("example")
+        tab.forget_site()
+        assert "example" not in tab.site_box.cget("values")
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_crlf_in_a_new_folder_name_is_refused_in_the_tab(app, tab, ftp_lab, wait_until):
+    fill(tab, ftp_lab.port)
+    tab.connect_button.invoke()
+    wait_until(lambda: "upload" in tab.remote.names())
+    tab.mkdir_remote("bad\r\nDELE readme.txt")
+    assert "line break" in app.status_var.get()
+    assert (ftp_lab.root / "readme.txt").exists()
