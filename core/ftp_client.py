@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import BinaryIO
 
 from core.errors import UserError, check_port
 from core.ftp_guards import check_argument
@@ -532,11 +533,17 @@ class FtpConnection:
                     "bytes; it can be resumed.")
         return received
 
-    def store(self, name: str, read: Callable[[int], bytes], *, rest: int = 0,
+    def store(self, name: str, source: Callable[[int], bytes] | BinaryIO, *, rest: int = 0,
               append: bool = False, binary: bool = True,
               on_bytes: Callable[[int], None] | None = None,
               cancel: threading.Event | None = None) -> int:
-        """STOR (or APPE, or REST+STOR) ``name`` from ``read``; returns bytes sent."""
+        """STOR (or APPE, or REST+STOR) ``name`` from ``source``; returns bytes sent.
+
+        ``source`` is a read(n) callable or a binary file. A real file over a plain data
+        connection goes with sendfile() (zero-copy), block by block so progress and
+        cancel still work.
+        """
+        read = source if callable(source) else source.read
         check_argument(name, "File name")
         sent = 0
         command = f"APPE {name}" if append else f"STOR {name}"
@@ -545,6 +552,15 @@ class FtpConnection:
             self.ftp.voidcmd("TYPE I" if binary else "TYPE A")
             conn, _ = self.ftp.ntransfercmd(command, rest or None if not append else None)
             with self._data(conn):
+                if binary and not callable(source) and not isinstance(conn, ssl.SSLSocket):
+                    while True:
+                        _check(cancel)
+                        n = conn.sendfile(source, source.tell(), BLOCK_SIZE)
+                        if not n:
+                            break
+                        sent += n
+                        if on_bytes is not None:
+                            on_bytes(n)
                 while True:
                     _check(cancel)
                     block = read(BLOCK_SIZE)

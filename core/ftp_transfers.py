@@ -383,7 +383,7 @@ class TransferQueue:
         append = rest > 0 and "REST" not in conn.features
         with open(item.local_path, "rb") as f:
             f.seek(rest)
-            conn.store(item.remote_path, f.read, rest=rest, append=append,
+            conn.store(item.remote_path, f, rest=rest, append=append,
                        binary=item.binary, on_bytes=self._progress(item.id, rest),
                        cancel=cancel)
         self._update(item.id, state=DONE, done=item.size or 0, resumable=False)
