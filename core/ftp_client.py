@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import BinaryIO
 
 from core.errors import UserError, check_port
@@ -118,6 +119,9 @@ class FtpOptions:
             raise UserError("User is empty: type a user name or tick Anonymous.", "User")
         check_argument(user, "User")
         check_argument(password, "Password")
+        if self.ca_file and not Path(self.ca_file).is_file():
+            raise UserError(f"CA file {self.ca_file} does not exist: choose a PEM file or "
+                            "clear the CA choice.", "CA file")
         if self.timeout <= 0:
             raise UserError("Timeout must be more than 0 seconds.", "Timeout")
         return replace(self, host=host, port=port, user=user, password=password)

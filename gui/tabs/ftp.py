@@ -14,7 +14,7 @@ import shutil
 import tkinter as tk
 from dataclasses import replace
 from pathlib import Path
-from tkinter import messagebox, simpledialog, ttk
+from tkinter import filedialog, messagebox, simpledialog, ttk
 from typing import TYPE_CHECKING
 
 from core.errors import UserError
@@ -124,6 +124,9 @@ class FtpTab(Tab):
         self.tls_box.pack(side="left")
         ttk.Checkbutton(row2, text="Verify certificate", variable=self.verify_var).pack(
             side="left", padx=(10, 0))
+        self.ca_file = f.get("ca_file", "") or ""
+        self.ca_button = ttk.Button(row2, text=self._ca_label(), command=self.choose_ca)
+        self.ca_button.pack(side="left", padx=(6, 0))
         ttk.Checkbutton(row2, text="Passive", variable=self.passive_var).pack(
             side="left", padx=(10, 0))
         ttk.Button(row2, text="Save site…", command=self.save_site).pack(side="left",
@@ -208,6 +211,18 @@ class FtpTab(Tab):
             widget.bind("<F5>", lambda e: self._refresh_focused(), add="+")
 
     # -- site bar -----------------------------------------------------------------------
+    def _ca_label(self) -> str:
+        return f"CA: {Path(self.ca_file).name}" if self.ca_file else "CA file…"
+
+    def choose_ca(self, path: str | None = None) -> None:
+        """Trust a private CA (PEM) besides the system's; choosing nothing clears it."""
+        if path is None:
+            path = filedialog.askopenfilename(
+                parent=self, title="CA certificate (PEM)",
+                filetypes=(("PEM certificates", "*.pem *.crt"), ("All files", "*")))
+        self.ca_file = path or ""
+        self.ca_button.configure(text=self._ca_label())
+
     def _anonymous_changed(self) -> None:
         anon = self.anonymous_var.get()
         for name in ("User", "Password"):
@@ -229,7 +244,8 @@ class FtpTab(Tab):
             host=self.host_var.get(), port=self.port_var.get(),  # type: ignore[arg-type]
             user=self.user_var.get(), password=self.password_var.get(),
             anonymous=self.anonymous_var.get(), tls=self.tls_var.get(),
-            passive=self.passive_var.get(), verify=self.verify_var.get())
+            passive=self.passive_var.get(), verify=self.verify_var.get(),
+            ca_file=self.ca_file or None)
         return options.validated()
 
     def connect(self, options: FtpOptions | None = None) -> None:
@@ -652,7 +668,7 @@ class FtpTab(Tab):
                  anonymous=self.anonymous_var.get(), tls=self.tls_var.get(),
                  verify=self.verify_var.get(), passive=self.passive_var.get(),
                  local=str(self.local_path), binary=self.binary_var.get(),
-                 if_exists=self.policy_var.get())
+                 if_exists=self.policy_var.get(), ca_file=self.ca_file)
 
     def self_test(self) -> str | None:
         from core.ftp_listing import parse_list_line

@@ -9,7 +9,6 @@ import threading
 import time
 
 import pytest
-import trustme
 
 from core.errors import UserError
 from core.ftp_client import (
@@ -230,23 +229,6 @@ def test_passive_refused_falls_back_to_active(tmp_path):
 
 
 # -- FTPS -------------------------------------------------------------------------------
-@pytest.fixture
-def trusted_ftps(tmp_path):
-    ca = trustme.CA()
-    leaf = ca.issue_cert("127.0.0.1", "localhost")
-    cert, key, ca_file = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "ca.pem"
-    leaf.cert_chain_pems[0].write_to_path(cert)
-    for extra in leaf.cert_chain_pems[1:]:
-        extra.write_to_path(cert, append=True)
-    leaf.private_key_pem.write_to_path(key)
-    ca.cert_pem.write_to_path(ca_file)
-    server = FtpLabServer(port=0, tls="explicit", large_size=300_000)
-    server.tls_files = (str(cert), str(key))
-    server.start()
-    yield server, ca_file
-    server.stop()
-
-
 def test_explicit_ftps_verifies_with_the_ca_and_reuses_tls_sessions(trusted_ftps):
     server, ca_file = trusted_ftps
     logs: list[str] = []

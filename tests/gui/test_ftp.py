@@ -194,3 +194,27 @@ def test_crlf_in_a_new_folder_name_is_refused_in_the_tab(app, tab, ftp_lab, wait
     tab.mkdir_remote("bad\r\nDELE readme.txt")
     assert "line break" in app.status_var.get()
     assert (ftp_lab.root / "readme.txt").exists()
+
+
+def test_ftps_with_a_chosen_ca_verifies_and_connects(app, tab, trusted_ftps, wait_until):
+    server, ca_file = trusted_ftps
+    fill(tab, server.port)
+    tab.verify_var.set(True)
+    tab.choose_ca(str(ca_file))
+    assert "ca.pem" in tab.ca_button.cget("text")
+    try:
+        tab.connect_button.invoke()
+        wait_until(lambda: "large.bin" in tab.remote.names())
+        assert "TLS" in tab.state_var.get()
+    finally:
+        tab.choose_ca("")
+
+
+def test_missing_ca_file_is_named(app, tab, ftp_lab):
+    fill(tab, ftp_lab.port)
+    tab.choose_ca("/nonexistent/ca.pem")
+    try:
+        tab.connect_button.invoke()
+        assert "CA file" in app.status_var.get()
+    finally:
+        tab.choose_ca("")
