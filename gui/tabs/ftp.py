@@ -93,19 +93,19 @@ class FtpTab(Tab):
 
         row1 = ttk.Frame(bar)
         row1.pack(fill="x")
-        ttk.Label(row1, text="Site").pack(side="left")
-        self.site_box = ttk.Combobox(row1, textvariable=self.site_var, width=14,
-                                     state="readonly")
-        self.site_box.pack(side="left", padx=(4, 10))
-        self.site_box.bind("<<ComboboxSelected>>", lambda e: self.load_site(self.site_var.get()))
+        # saved sites live in a menu: the site bar must fit 1024 px
+        self.sites_button = ttk.Menubutton(row1, text="Sites")
+        self.sites_menu = tk.Menu(self.sites_button, tearoff=False)
+        self.sites_button.configure(menu=self.sites_menu)
+        self.sites_button.pack(side="left", padx=(0, 10))
         self.entries: dict[str, ttk.Entry] = {}
-        for label, var, width, show in (("Host", self.host_var, 18, ""),
+        for label, var, width, show in (("Host", self.host_var, 16, ""),
                                         ("Port", self.port_var, 6, ""),
-                                        ("User", self.user_var, 12, ""),
-                                        ("Password", self.password_var, 14, "•")):
+                                        ("User", self.user_var, 10, ""),
+                                        ("Password", self.password_var, 12, "•")):
             ttk.Label(row1, text=label).pack(side="left")
             entry = ttk.Entry(row1, textvariable=var, width=width, show=show)
-            entry.pack(side="left", padx=(4, 10))
+            entry.pack(side="left", padx=(4, 8))
             entry.bind("<Return>", lambda e: self.connect())
             self.entries[label] = entry
         self.connect_button = ttk.Button(row1, text="Connect", style="Accent.TButton",
@@ -118,21 +118,17 @@ class FtpTab(Tab):
         row2.pack(fill="x", pady=(6, 0))
         ttk.Checkbutton(row2, text="Anonymous", variable=self.anonymous_var,
                         command=self._anonymous_changed).pack(side="left")
-        ttk.Label(row2, text="FTPS").pack(side="left", padx=(12, 4))
+        ttk.Label(row2, text="FTPS").pack(side="left", padx=(10, 4))
         self.tls_box = ttk.Combobox(row2, textvariable=self.tls_var, values=TLS_MODES,
-                                    width=9, state="readonly")
+                                    width=8, state="readonly")
         self.tls_box.pack(side="left")
-        ttk.Checkbutton(row2, text="Verify certificate", variable=self.verify_var).pack(
+        ttk.Checkbutton(row2, text="Verify TLS", variable=self.verify_var).pack(
             side="left", padx=(10, 0))
         self.ca_file = f.get("ca_file", "") or ""
         self.ca_button = ttk.Button(row2, text=self._ca_label(), command=self.choose_ca)
         self.ca_button.pack(side="left", padx=(6, 0))
         ttk.Checkbutton(row2, text="Passive", variable=self.passive_var).pack(
             side="left", padx=(10, 0))
-        ttk.Button(row2, text="Save site…", command=self.save_site).pack(side="left",
-                                                                        padx=(16, 0))
-        ttk.Button(row2, text="Forget site", command=self.forget_site).pack(side="left",
-                                                                           padx=(6, 0))
         self.keyring_var = tk.StringVar(value="")
         ttk.Label(row2, textvariable=self.keyring_var, foreground="#a05a00").pack(
             side="left", padx=(10, 0))
@@ -230,13 +226,24 @@ class FtpTab(Tab):
 
     def _reload_sites(self) -> None:
         try:
-            names = [s.name for s in self.sites.load()]
+            names = [site.name for site in self.sites.load()]
         except UserError as exc:
             self.show_error(str(exc))
             names = []
-        self.site_box.configure(values=names)
-        self.keyring_var.set("No keyring: passwords are not saved." if keyring_status()
-                             else "")
+        menu = self.sites_menu
+        menu.delete(0, "end")
+        for name in names:
+            menu.add_command(label=name, command=lambda n=name: self.load_site(n))
+        if not names:
+            menu.add_command(label="(no saved sites)", state="disabled")
+        menu.add_separator()
+        menu.add_command(label="Save this site…", command=self.save_site)
+        current = self.site_var.get()
+        menu.add_command(label=f"Forget {current}" if current else "Forget site",
+                         command=self.forget_site, state="normal" if current else "disabled")
+        self.site_names = names
+        self.sites_button.configure(text=f"Site: {current}" if current else "Sites")
+        self.keyring_var.set("Passwords not saved (no keyring)" if keyring_status() else "")
 
     def read_options(self) -> FtpOptions:
         """The site bar as options; raises UserError naming the field."""
@@ -312,7 +319,9 @@ class FtpTab(Tab):
         self.passive_var.set(site.passive)
         self.verify_var.set(site.verify)
         self.password_var.set(self.sites.password(site))
+        self.site_var.set(site.name)
         self._anonymous_changed()
+        self._reload_sites()
 
     def forget_site(self) -> None:
         name = self.site_var.get()

@@ -92,8 +92,8 @@ class FilePane(ttk.Frame):
 
         self.button_widgets: dict[str, ttk.Button] = {}
         for label, action in buttons:
-            b = ttk.Button(self.buttons, text=label, command=action)
-            b.pack(side="left", padx=(0, 4))
+            b = ttk.Button(self.buttons, text=label, command=action, style="Toolbutton")
+            b.pack(side="left", padx=(0, 2))
             self.button_widgets[label] = b
 
         self.menu = tk.Menu(self, tearoff=False)

@@ -175,14 +175,15 @@ def test_saved_site_without_keyring_says_so_and_reloads(app, tab, wait_until):
         tab.tls_var.set("explicit")
         tab.save_site("example")
         assert "without its password" in app.status_var.get()
-        assert "example" in tab.site_box.cget("values")
+        assert "example" in tab.site_names
+        assert tab.sites_menu.entrycget(0, "label") == "example"
         tab.host_var.set("elsewhere")
         tab.load_site("example")
         assert (tab.host_var.get(), tab.user_var.get(), tab.password_var.get()) == \
             ("ftp.example.org", "alice", "")
-        tab.site_var.set("example")
+        assert tab.site_var.get() == "example"
         tab.forget_site()
-        assert "example" not in tab.site_box.cget("values")
+        assert "example" not in tab.site_names
     finally:
         keyring.set_keyring(previous)
 
