@@ -15,7 +15,7 @@ from tkinter import ttk
 
 from core.ftp_listing import human_size
 
-MAX_ROWS = 20_000
+MAX_ROWS = 5_000  # ~0.2 s of Treeview inserts; more would freeze the window
 UP_KEY = ".."
 
 Action = Callable[[], None]
