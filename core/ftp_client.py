@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import ftplib
 import getpass
-import posixpath
 import socket
 import ssl
 import threading
@@ -317,7 +316,6 @@ class FtpConnection:
         self.mlsd = False
         self.secure = False
         self.lock = threading.RLock()
-        self.last_used = time.monotonic()
 
     # -- login ------------------------------------------------------------------------
     def connect(self) -> LoginInfo:
@@ -373,8 +371,7 @@ class FtpConnection:
 
     # -- navigation and management -------------------------------------------------
     def _cmd(self, fn: Callable, *args: str):
-        with self.lock:
-            self.last_used = time.monotonic()
+        with self.lock:  # the keepalive NOOP and a user command never interleave
             return fn(*args)
 
     def pwd(self) -> str:
@@ -405,7 +402,6 @@ class FtpConnection:
     def size(self, name: str) -> int | None:
         check_argument(name, "File name")
         with self.lock:
-            self.last_used = time.monotonic()
             self.ftp.voidcmd("TYPE I")  # SIZE is only defined in binary mode
             return self.ftp.size(name)
 
@@ -441,7 +437,6 @@ class FtpConnection:
         """A text transfer (retrlines) into lines, bounded in line length and count."""
         lines: list[str] = []
         with self.lock:
-            self.last_used = time.monotonic()
             self.ftp.voidcmd("TYPE A")
             conn, _ = self.ftp.ntransfercmd(command)
             cut = False
@@ -475,7 +470,6 @@ class FtpConnection:
         check_argument(name, "File name")
         data = bytearray()
         with self.lock:
-            self.last_used = time.monotonic()
             self.ftp.voidcmd("TYPE A")
             conn, _ = self.ftp.ntransfercmd(f"RETR {name}")
             truncated = False
@@ -507,7 +501,6 @@ class FtpConnection:
         check_argument(name, "File name")
         received = 0
         with self.lock:
-            self.last_used = time.monotonic()
             self.ftp.voidcmd("TYPE I" if binary else "TYPE A")
             conn, size = self.ftp.ntransfercmd(f"RETR {name}", rest or None)
             if expected is None and size is not None:
@@ -552,7 +545,6 @@ class FtpConnection:
         sent = 0
         command = f"APPE {name}" if append else f"STOR {name}"
         with self.lock:
-            self.last_used = time.monotonic()
             self.ftp.voidcmd("TYPE I" if binary else "TYPE A")
             conn, _ = self.ftp.ntransfercmd(command, rest or None if not append else None)
             with self._data(conn):
@@ -612,8 +604,3 @@ class FtpConnection:
             if self.ftp.getmultiline()[:3] == "200":
                 return
         raise FtpProtocolError("The server did not answer ABOR in step; reconnect.")
-
-    # -- paths ------------------------------------------------------------------------
-    @staticmethod
-    def join(folder: str, name: str) -> str:
-        return posixpath.join(folder or "/", name)

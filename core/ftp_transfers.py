@@ -229,7 +229,8 @@ class TransferQueue:
         return None
 
     def _log(self, direction: str, text: str) -> None:
-        prefix = {">": "> ", "<": "< "}.get(direction, "* ")
+        # the transfer connection shares the protocol log: mark its lines apart
+        prefix = "[transfer] " + {">": "> ", "<": "< "}.get(direction, "* ")
         self.outbox.put(LogLine(source=self.source, text=prefix + text,
                                 level=LOG_LEVELS.get(direction, "info")))
 

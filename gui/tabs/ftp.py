@@ -437,10 +437,11 @@ class FtpTab(Tab):
         return True
 
     def _open_remote(self, row: PaneRow) -> None:
+        """Enter/double-click: a folder (or link) opens; a file downloads, as in FileZilla."""
         if row.kind in ("dir", "link"):
             self.go_remote(row.key)
         elif row.kind == "file":
-            self.session.view(row.key)
+            self.download_selected()
 
     def _open_remote_selected(self) -> None:
         self.remote.open_selected()
@@ -610,6 +611,8 @@ class FtpTab(Tab):
     def _open_local(self, row: PaneRow) -> None:
         if row.is_dir:
             self.go_local(self.local_path / row.key)
+        elif self.session.connected:
+            self.upload_selected()
 
     def _open_local_selected(self) -> None:
         self.local.open_selected()

@@ -102,7 +102,8 @@ def test_cancel_keeps_the_part_and_resume_finishes_an_identical_file(ftp_lab, tm
             assert item.resumable
             q.resume(item_id)
             wait_for(q, item_id, (DONE, FAILED), events)
-            commands = [e.text for e in events if getattr(e, "text", "").startswith("> REST")]
+            commands = [e.text for e in events
+                        if getattr(e, "text", "").startswith("[transfer] > REST")]
             assert commands, "resume must use REST"
         assert q.items[item_id].state == DONE, q.items[item_id].error
         assert digest(tmp_path / "big.bin") == digest(big)

@@ -77,7 +77,7 @@ def test_connect_navigate_download_upload_with_progress(app, tab, ftp_lab, tmp_p
 
     tab.transfers.show = record
     tab.remote.select_key("big.bin")
-    tab.download_selected()
+    tab.remote.open_selected()  # what Enter and double-click do: a file downloads
     wait_until(lambda: (tmp_path / "big.bin").exists(), timeout=60)
     wait_until(lambda: DONE in seen)
     assert RUNNING in seen
