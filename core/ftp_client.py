@@ -35,7 +35,7 @@ from typing import BinaryIO
 from core.errors import UserError, check_port
 from core.ftp_guards import check_argument
 from core.ftp_listing import RemoteEntry, decode_wire, encode_wire, parse_listing
-from core.tlscerts import client_context
+from core.tlscerts import client_context, describe_tls
 
 TLS_NONE, TLS_EXPLICIT, TLS_IMPLICIT = "none", "explicit", "implicit"
 TLS_MODES = (TLS_NONE, TLS_EXPLICIT, TLS_IMPLICIT)
@@ -337,6 +337,8 @@ class FtpConnection:
                 raise
         tls = ""
         if self.secure and isinstance(ftp.sock, ssl.SSLSocket):
+            details = describe_tls(ftp.sock)
+            self.log("i", "TLS: " + ", ".join(f"{k} {v}" for k, v in details.items()))
             tls = f"{ftp.sock.version()} {ftp.sock.cipher()[0]}"
         return LoginInfo(welcome=ftp.welcome or "", features=tuple(sorted(self.features)),
                          mlsd=self.mlsd, tls=tls, cwd=cwd)

@@ -236,6 +236,8 @@ def test_explicit_ftps_verifies_with_the_ca_and_reuses_tls_sessions(trusted_ftps
     try:
         assert conn.secure
         assert ">AUTH TLS" in logs and ">PROT P" in logs
+        assert any(line.startswith("iTLS: version TLSv1") and "subject" in line
+                   for line in logs)
         sink = io.BytesIO()
         conn.retrieve("large.bin", sink.write)
         assert sink.getvalue() == (server.root / "large.bin").read_bytes()
