@@ -215,3 +215,30 @@ def test_progress_events_are_throttled(ftp_lab, tmp_path):
         assert len(running) <= 10 * elapsed + 3
     finally:
         q.close()
+
+
+def test_cancelled_upload_resumes_to_an_identical_remote_file(ftp_lab, tmp_path):
+    src = tmp_path / "big-up.bin"
+    src.write_bytes(bytes(range(256)) * (40 * 4096))
+    q = make_queue(ftp_lab.port, user=True)
+    events: list[Event] = []
+    try:
+        item_id = q.add_upload(src, "/upload")
+        end = time.monotonic() + 20
+        while q.items[item_id].done < 1_000_000 and q.items[item_id].state in ("queued", RUNNING):
+            assert time.monotonic() < end
+            time.sleep(0.002)
+        q.cancel(item_id)
+        wait_for(q, item_id, (CANCELLED, DONE), events)
+        if q.items[item_id].state == CANCELLED:
+            remote = ftp_lab.root / "upload" / "big-up.bin"
+            assert remote.stat().st_size < src.stat().st_size
+            q.resume(item_id)
+            wait_for(q, item_id, (DONE, FAILED), events)
+            sent = [e.text for e in events if getattr(e, "text", "").startswith(
+                ("[transfer] > REST", "[transfer] > APPE"))]
+            assert sent, "an upload resumes with REST+STOR or APPE"
+        assert q.items[item_id].state == DONE, q.items[item_id].error
+        assert digest(ftp_lab.root / "upload" / "big-up.bin") == digest(src)
+    finally:
+        q.close()
