@@ -393,6 +393,31 @@ class FtpConnection:
     def rmd(self, name: str) -> str:
         return self._cmd(self.ftp.rmd, check_argument(name, "Folder name"))
 
+    def remove_tree(self, path: str, depth: int = 0) -> int:
+        """Delete a folder and everything in it; returns the number of entries removed.
+
+        Listing names that are not plain names (``..``, ``a/b``) are never followed, so a
+        hostile listing cannot steer the deletion outside ``path``.
+        """
+        check_argument(path, "Folder name")
+        if depth > 32:
+            raise UserError(f"{path} is nested more than 32 folders deep; stopped there.",
+                            "Folder name")
+        removed = 0
+        with self.lock:
+            for entry in self.listing(path):
+                if entry.is_raw or entry.name in ("", ".", "..") or "/" in entry.name:
+                    self.log("!", f"skipped {entry.name!r} in {path}: not a plain name")
+                    continue
+                child = f"{path.rstrip('/')}/{entry.name}"
+                if entry.is_dir:
+                    removed += self.remove_tree(child, depth + 1)
+                else:
+                    self.ftp.delete(child)
+                    removed += 1
+            self.ftp.rmd(path)
+        return removed + 1
+
     def delete(self, name: str) -> str:
         return self._cmd(self.ftp.delete, check_argument(name, "File name"))
 

@@ -236,6 +236,11 @@ class FtpSession:
         check_argument(name, "Folder name")
         self._mutate(f"removing {name}", lambda c: c.rmd(name))
 
+    def remove_tree(self, name: str) -> None:
+        """Delete a remote folder with everything in it."""
+        check_argument(name, "Folder name")
+        self._mutate(f"removing {name} and its contents", lambda c: c.remove_tree(name))
+
     def delete(self, name: str) -> None:
         check_argument(name, "File name")
         self._mutate(f"deleting {name}", lambda c: c.delete(name))

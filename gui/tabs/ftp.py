@@ -498,8 +498,8 @@ class FtpTab(Tab):
                                                 confirm):
             return
         for row in rows:
-            if row.is_dir:
-                self._guarded(lambda r=row: self.session.rmd(r.key))
+            if row.is_dir:  # with everything inside, as the confirmation said
+                self._guarded(lambda r=row: self.session.remove_tree(r.key))
             else:
                 self._guarded(lambda r=row: self.session.delete(r.key))
 
@@ -507,8 +507,9 @@ class FtpTab(Tab):
         if not confirm:
             return True
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        return messagebox.askyesno("Delete", f"Delete {shown} from {where}?", icon="warning",
-                                   default="no", parent=self)
+        return messagebox.askyesno(
+            "Delete", f"Delete {shown} from {where}? Folders are deleted with everything "
+            "in them.", icon="warning", default="no", parent=self)
 
     def _guarded(self, action) -> None:
         try:

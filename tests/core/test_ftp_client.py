@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ftplib
 import hashlib
 import io
 import ssl
@@ -384,3 +385,29 @@ def test_over_long_reply_line_is_stopped(scripted_ftp):
     with pytest.raises(FtpProtocolError, match="longer than"):
         conn.connect()  # the PWD after login gets the monster reply
     assert not conn.connected
+
+
+def test_remove_tree_deletes_a_folder_with_its_contents(ftp_lab):
+    base = ftp_lab.root / "upload" / "tree"
+    (base / "a" / "b").mkdir(parents=True)
+    (base / "a" / "b" / "deep.txt").write_text("x")
+    (base / "top.txt").write_text("y")
+    conn = lab_user(ftp_lab.port)
+    try:
+        assert conn.remove_tree("/upload/tree") == 5
+        assert not base.exists()
+        assert (ftp_lab.root / "upload").is_dir()
+    finally:
+        conn.quit()
+
+
+def test_remove_tree_never_follows_hostile_names(scripted_ftp):
+    server = scripted_ftp(Script(listing=["drwxr-xr-x 2 u g 0 Jan 01 2020 ..",
+                                          "-rw-r--r-- 1 u g 1 Jan 01 2020 a/../../etc"]))
+    conn = connect(server.port)
+    try:
+        with pytest.raises(ftplib.error_perm, match="502"):
+            conn.remove_tree("/pub")  # the scripted server has no RMD
+        assert not any(c.startswith("DELE") for c in server.commands)
+    finally:
+        conn.quit()
