@@ -122,6 +122,7 @@ class FtpTab(Tab):
         self.tls_box = ttk.Combobox(row2, textvariable=self.tls_var, values=TLS_MODES,
                                     width=8, state="readonly")
         self.tls_box.pack(side="left")
+        self.tls_box.bind("<<ComboboxSelected>>", lambda e: self._tls_changed())
         ttk.Checkbutton(row2, text="Verify TLS", variable=self.verify_var).pack(
             side="left", padx=(10, 0))
         self.ca_file = f.get("ca_file", "") or ""
@@ -218,6 +219,14 @@ class FtpTab(Tab):
                 filetypes=(("PEM certificates", "*.pem *.crt"), ("All files", "*")))
         self.ca_file = path or ""
         self.ca_button.configure(text=self._ca_label())
+
+    def _tls_changed(self) -> None:
+        """Implicit FTPS lives on 990; switch the usual port along with the mode."""
+        port, mode = self.port_var.get().strip(), self.tls_var.get()
+        if mode == "implicit" and port == "21":
+            self.port_var.set("990")
+        elif mode != "implicit" and port == "990":
+            self.port_var.set("21")
 
     def _anonymous_changed(self) -> None:
         anon = self.anonymous_var.get()

@@ -221,3 +221,13 @@ def test_missing_ca_file_is_named(app, tab, ftp_lab):
         assert "CA file" in app.status_var.get()
     finally:
         tab.choose_ca("")
+
+
+def test_implicit_mode_moves_the_usual_port(app, tab):
+    tab.port_var.set("21")
+    tab.tls_var.set("implicit")
+    tab.tls_box.event_generate("<<ComboboxSelected>>")
+    assert tab.port_var.get() == "990"
+    tab.tls_var.set("explicit")
+    tab.tls_box.event_generate("<<ComboboxSelected>>")
+    assert tab.port_var.get() == "21"
