@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import posixpath
 import shutil
+import time
 import tkinter as tk
 from dataclasses import replace
 from pathlib import Path
@@ -69,6 +70,7 @@ class FtpTab(Tab):
         if not self.local_path.is_dir():
             self.local_path = Path.home()
         self._dialogs: dict[int, OverwriteDialog] = {}
+        self._poll_after: str | None = None
         self.viewers: list[TextViewer] = []
         self._build_site_bar()
         self._build_body()
@@ -425,12 +427,28 @@ class FtpTab(Tab):
 
     def _transfers_changed(self, items: list[TransferItem]) -> None:
         self.transfers.show(items)
+        if any(i.state == "running" for i in items) and self._poll_after is None:
+            self._poll_after = self.after(250, self._poll_running)
         finished = [i for i in items if i.state == DONE and not i.folder]
         if any(i.direction == UPLOAD for i in finished) and self.session.connected:
             self.session.refresh()
-        if any(i.direction != UPLOAD and i.local_path.parent == self.local_path
-               for i in finished) or any(i.folder and i.state == DONE for i in items):
+        into_here = [i for i in items if i.direction != UPLOAD
+                     and i.local_path.parent == self.local_path]
+        stale = time.monotonic() - self._local_listed > 2.0  # growing .part files
+        if any(i in finished for i in into_here) or any(
+                i.folder and i.state == DONE for i in items) or (into_here and stale):
             self.refresh_local()
+
+    def _poll_running(self) -> None:
+        """Progress events stop when the bytes stop (a bursty server, a stall): read the
+        queue's in-memory counts so the bar shows the last burst and the speed decays."""
+        self._poll_after = None
+        if self.queue is None:
+            return
+        running = [i for i in self.queue.snapshot() if i.state == "running"]
+        if running:
+            self.transfers.show(running)
+            self._poll_after = self.after(250, self._poll_running)
 
     # -- remote pane ---------------------------------------------------------------------
     @staticmethod
@@ -587,6 +605,7 @@ class FtpTab(Tab):
 
     # -- local pane -------------------------------------------------------------------------
     def refresh_local(self) -> None:
+        self._local_listed = time.monotonic()
         rows: list[PaneRow] = []
         try:
             with os.scandir(self.local_path) as it:
@@ -701,6 +720,9 @@ class FtpTab(Tab):
         return None
 
     def close(self) -> None:
+        if self._poll_after is not None:
+            self.after_cancel(self._poll_after)
+            self._poll_after = None
         if self.queue is not None:
             self.queue.close(timeout=1.0)
             self.queue = None
