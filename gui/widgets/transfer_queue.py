@@ -18,7 +18,8 @@ BAR_CELLS = 12
 
 
 def bar(fraction: float) -> str:
-    filled = round(max(0.0, min(1.0, fraction)) * BAR_CELLS)
+    fraction = max(0.0, min(1.0, fraction))
+    filled = round(fraction * BAR_CELLS)
     return "█" * filled + "░" * (BAR_CELLS - filled) + f" {fraction * 100:3.0f}%"
 
 
