@@ -388,6 +388,7 @@ class FtpTab(Tab):
         elif isinstance(event, Closed):
             self._set_connected(False)
         elif isinstance(event, FtpTextViewed):
+            self.viewers = [v for v in self.viewers if v.winfo_exists()]
             self.viewers.append(TextViewer(self, event.path, event.text, event.truncated))
         elif isinstance(event, FtpSizeKnown):
             self.show_info(f"{event.path}: {human_size(event.size)} ({event.size} bytes)"

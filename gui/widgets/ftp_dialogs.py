@@ -63,5 +63,9 @@ class OverwriteDialog(tk.Toplevel):
         self.protocol("WM_DELETE_WINDOW", lambda: self.answer("skip"))
 
     def answer(self, choice: str) -> None:
-        self.on_answer(choice, self.all_var.get())
+        for_all = self.all_var.get()
+        # drop the Tk variable here, on the Tk thread: left to the cycle collector it may
+        # be freed on a worker thread, where Tcl refuses the call
+        self.all_var = None  # type: ignore[assignment]
         self.destroy()
+        self.on_answer(choice, for_all)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from tkinter import ttk
 
 import pytest
@@ -26,6 +27,8 @@ def pane(app):
     widget.calls = calls
     yield widget
     top.destroy()
+    del widget.calls
+    gc.collect()  # free its Tk variables on this (the Tk) thread
 
 
 ROWS = [PaneRow("b.txt", "b.txt", "file", 300, dt.datetime(2020, 1, 2)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from tkinter import ttk
 
@@ -46,3 +47,5 @@ def test_rows_update_in_place_and_show_progress(app):
         assert view.tree.get_children() == ()
     finally:
         top.destroy()
+        del view
+        gc.collect()  # free its Tk variables on this (the Tk) thread
