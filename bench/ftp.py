@@ -88,6 +88,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="32 MB, one round")
     parser.add_argument("--size-mb", type=int, help="file size in MB (default 256)")
     parser.add_argument("--rounds", type=int, help="rounds (default 3)")
+    parser.add_argument("--verbose", action="store_true", help="print every timed transfer")
     args = parser.parse_args()
     size_mb = args.size_mb or (32 if args.quick else 256)
     rounds = args.rounds or (1 if args.quick else 3)
@@ -123,6 +124,8 @@ def main() -> int:
                 os.sync()  # flush the previous run's dirty pages outside the timed part
                 seconds = run()
                 best[name] = min(best.get(name, float("inf")), seconds)
+                if args.verbose:
+                    print(f"  round {round_no + 1}: {name} {size_mb / seconds:.0f} MB/s")
             for leftover in (local / "curl.bin", local / "big.bin"):
                 leftover.unlink(missing_ok=True)
         if (served / "upload" / "up.bin").stat().st_size != size_mb << 20:
