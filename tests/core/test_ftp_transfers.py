@@ -47,6 +47,22 @@ def wait_for(q: TransferQueue, item_id: int, states: tuple[str, ...], events: li
     raise AssertionError(f"item {item_id} stuck in {q.items[item_id]}")
 
 
+def wait_idle(q: TransferQueue, timeout: float = 20) -> None:
+    end = time.monotonic() + timeout
+    while not q.idle():
+        assert time.monotonic() < end, q.snapshot()
+        time.sleep(0.01)
+
+
+def cancel_after(q: TransferQueue, item_id: int, done: int, timeout: float = 20) -> None:
+    """Cancel the item once ``done`` bytes moved (or it already finished)."""
+    end = time.monotonic() + timeout
+    while q.items[item_id].done < done and q.items[item_id].state in ("queued", RUNNING):
+        assert time.monotonic() < end
+        time.sleep(0.002)
+    q.cancel(item_id)
+
+
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -89,11 +105,7 @@ def test_cancel_keeps_the_part_and_resume_finishes_an_identical_file(ftp_lab, tm
     events: list[Event] = []
     try:
         item_id = q.add_download("/big.bin", tmp_path)
-        end = time.monotonic() + 20
-        while q.items[item_id].done < 1_000_000 and q.items[item_id].state in ("queued", RUNNING):
-            assert time.monotonic() < end
-            time.sleep(0.002)
-        q.cancel(item_id)
+        cancel_after(q, item_id, 1_000_000)
         wait_for(q, item_id, (CANCELLED, DONE), events)
         item = q.items[item_id]
         if item.state == CANCELLED:  # on a fast machine the file may finish first
@@ -117,18 +129,13 @@ def test_recursive_download_and_upload_of_folders(ftp_lab, tmp_path):
     try:
         item_id = q.add_download("/docs", tmp_path, folder=True)
         wait_for(q, item_id, (DONE, FAILED), events)
-        end = time.monotonic() + 20
-        while not q.idle():
-            assert time.monotonic() < end
-            time.sleep(0.01)
+        wait_idle(q)
         assert (tmp_path / "docs" / "notes" / "todo.txt").read_bytes() == \
             (ftp_lab.root / "docs" / "notes" / "todo.txt").read_bytes()
         assert (tmp_path / "docs" / "rfc959-summary.txt").exists()
         up_id = q.add_upload(tmp_path / "docs", "/upload")
         wait_for(q, up_id, (DONE, FAILED), events)
-        while not q.idle():
-            assert time.monotonic() < end
-            time.sleep(0.01)
+        wait_idle(q)
         assert (ftp_lab.root / "upload" / "docs" / "notes" / "todo.txt").exists()
         assert all(i.state == DONE for i in q.snapshot()), q.snapshot()
     finally:
@@ -170,10 +177,7 @@ def test_hostile_listing_names_never_write_outside(scripted_ftp, tmp_path):
     try:
         item_id = q.add_download("/pub", target, folder=True)
         wait_for(q, item_id, (DONE, FAILED), events)
-        end = time.monotonic() + 20
-        while not q.idle():
-            assert time.monotonic() < end
-            time.sleep(0.01)
+        wait_idle(q)
         written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")
                          if p.is_file())
         assert all(w.startswith("inside/pub/") for w in written), written
@@ -224,11 +228,7 @@ def test_cancelled_upload_resumes_to_an_identical_remote_file(ftp_lab, tmp_path)
     events: list[Event] = []
     try:
         item_id = q.add_upload(src, "/upload")
-        end = time.monotonic() + 20
-        while q.items[item_id].done < 1_000_000 and q.items[item_id].state in ("queued", RUNNING):
-            assert time.monotonic() < end
-            time.sleep(0.002)
-        q.cancel(item_id)
+        cancel_after(q, item_id, 1_000_000)
         wait_for(q, item_id, (CANCELLED, DONE), events)
         if q.items[item_id].state == CANCELLED:
             remote = ftp_lab.root / "upload" / "big-up.bin"
