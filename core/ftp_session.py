@@ -22,6 +22,7 @@ from core.events import Closed, Connected, Event, Failed, LogLine, StateChanged
 from core.ftp_client import CleartextRefused, FtpConnection, FtpOptions, LoginInfo
 from core.ftp_guards import check_argument
 from core.ftp_listing import RemoteEntry
+from core.recording import Recording
 from core.worker import Outbox, new_source
 
 
@@ -88,6 +89,9 @@ class FtpSession:
         self._jobs: queue.SimpleQueue[tuple[str, Callable[[], Any]] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._thread_lock = threading.Lock()
+        #: what "Show as Python" replays (core/codegen/ftp_script.py); the transfer
+        #: queue records into it too. Never holds the password.
+        self.recording = Recording("ftp")
 
     # -- events -----------------------------------------------------------------------
     def post(self, event: Event) -> None:
@@ -183,6 +187,11 @@ class FtpSession:
             raise
         self.conn = conn
         self.cwd = info.cwd
+        self.recording.clear()
+        self.recording.add("connect", host=options.host, port=options.port, user=options.user,
+                           anonymous=options.anonymous, tls=options.tls,
+                           verify=options.verify, ca_file=options.ca_file,
+                           passive=options.passive)
         peer = f"{options.host}:{options.port}"
         self.post(Connected(source=self.source, peer=peer))
         secure = f" ({info.tls})" if info.tls else ""
@@ -199,6 +208,7 @@ class FtpSession:
     def _list(self, path: str) -> None:
         conn = self._need()
         entries = conn.listing()
+        self.recording.add("list", path="", mlsd=conn.mlsd)
         self.post(FtpListed(source=self.source, path=path, entries=tuple(entries),
                             mlsd=conn.mlsd))
 
@@ -210,6 +220,7 @@ class FtpSession:
 
         def run() -> None:
             self.cwd = self._need().cwd(path)
+            self.recording.add("cwd", path=self.cwd)
             self._list(self.cwd)
 
         self._submit(f"changing to {path}", run)
@@ -217,24 +228,28 @@ class FtpSession:
     def up(self) -> None:
         def run() -> None:
             self.cwd = self._need().up()
+            self.recording.add("cwd", path=self.cwd)
             self._list(self.cwd)
 
         self._submit("going up", run)
 
-    def _mutate(self, task: str, fn: Callable[[FtpConnection], object]) -> None:
+    def _mutate(self, task: str, fn: Callable[[FtpConnection], object],
+                step: tuple[str, dict[str, str]] | None = None) -> None:
         def run() -> None:
             fn(self._need())
+            if step is not None:
+                self.recording.add(step[0], **step[1])
             self._list(self.cwd)
 
         self._submit(task, run)
 
     def mkd(self, name: str) -> None:
         check_argument(name, "Folder name")
-        self._mutate(f"creating {name}", lambda c: c.mkd(name))
+        self._mutate(f"creating {name}", lambda c: c.mkd(name), ("mkd", {"path": name}))
 
     def rmd(self, name: str) -> None:
         check_argument(name, "Folder name")
-        self._mutate(f"removing {name}", lambda c: c.rmd(name))
+        self._mutate(f"removing {name}", lambda c: c.rmd(name), ("rmd", {"path": name}))
 
     def remove_tree(self, name: str) -> None:
         """Delete a remote folder with everything in it."""
@@ -243,12 +258,14 @@ class FtpSession:
 
     def delete(self, name: str) -> None:
         check_argument(name, "File name")
-        self._mutate(f"deleting {name}", lambda c: c.delete(name))
+        self._mutate(f"deleting {name}", lambda c: c.delete(name),
+                     ("delete", {"path": name}))
 
     def rename(self, old: str, new: str) -> None:
         check_argument(old, "Old name")
         check_argument(new, "New name")
-        self._mutate(f"renaming {old}", lambda c: c.rename(old, new))
+        self._mutate(f"renaming {old}", lambda c: c.rename(old, new),
+                     ("rename", {"src": old, "dst": new}))
 
     def size(self, name: str) -> None:
         check_argument(name, "File name")
@@ -275,6 +292,7 @@ class FtpSession:
             if self.conn is not None:
                 self.conn.quit()
                 self.conn = None
+                self.recording.add("quit")
                 self.post(StateChanged(source=self.source, state="disconnected",
                                        detail="you disconnected"))
                 self.post(Closed(source=self.source, reason="you disconnected"))

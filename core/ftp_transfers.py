@@ -30,6 +30,7 @@ from core.ftp_client import (
 )
 from core.ftp_guards import check_argument, local_component, safe_local_path
 from core.ftp_session import LOG_LEVELS, friendly_error
+from core.recording import Recording
 from core.worker import Outbox, new_source
 
 DOWNLOAD, UPLOAD = "download", "upload"
@@ -96,8 +97,10 @@ class TransferQueue:
     """See the module docstring. Methods return at once; work runs on one thread."""
 
     def __init__(self, options: FtpOptions, outbox: queue.SimpleQueue[Event] | None = None,
-                 source: str | None = None) -> None:
+                 source: str | None = None, recording: Recording | None = None) -> None:
         self.options = options.validated()
+        #: completed transfers are added here for "Show as Python" (the browsing session's)
+        self.recording = recording
         self.source = source or new_source("ftp-transfers")
         self.outbox: queue.SimpleQueue[Event] = outbox if outbox is not None else Outbox()
         self.items: dict[int, TransferItem] = {}
@@ -358,6 +361,8 @@ class TransferQueue:
                           expected=size)
         os.replace(part, final)
         got = final.stat().st_size
+        if self.recording is not None:
+            self.recording.add("download", remote=item.remote_path, local=final.name)
         self._update(item.id, state=DONE, done=got, size=size if size is not None else got,
                      resumable=False)
 
@@ -387,6 +392,8 @@ class TransferQueue:
             conn.store(item.remote_path, f, rest=rest, append=append,
                        binary=item.binary, on_bytes=self._progress(item.id, rest),
                        cancel=cancel)
+        if self.recording is not None:
+            self.recording.add("upload", local=str(item.local_path), remote=item.remote_path)
         self._update(item.id, state=DONE, done=item.size or 0, resumable=False)
 
     # -- folders -------------------------------------------------------------------------

@@ -202,6 +202,8 @@ class FtpTab(Tab):
         ttk.Label(head, text="Protocol log", font=("TkHeadingFont", 10, "bold")).pack(
             side="left")
         ttk.Button(head, text="Clear", command=lambda: self.log.clear()).pack(side="right")
+        ttk.Button(head, text="Show as Python", command=self.show_python).pack(
+            side="right", padx=4)
         self.log = LogView(log_box, max_lines=5000, height=4, tags=LOG_TAGS)
         self.log.pack(fill="both", expand=True)
         split.add(log_box, weight=1)
@@ -545,13 +547,20 @@ class FtpTab(Tab):
         except UserError as exc:
             self.show_error(str(exc))
 
+    def show_python(self) -> None:
+        """This session (browsing and finished transfers) as an ftplib script."""
+        from gui.widgets.code_panel import show_code
+
+        show_code(self, self.session.recording, "FTP")
+
     # -- transfers -------------------------------------------------------------------------
     def _transfer_queue(self) -> TransferQueue | None:
         if self.options is None or not self.session.connected:
             self.show_error("Not connected: connect before transferring files.")
             return None
         if self.queue is None:
-            self.queue = TransferQueue(self.options, self.outbox)
+            self.queue = TransferQueue(self.options, self.outbox,
+                                       recording=self.session.recording)
         return self.queue
 
     def download_selected(self) -> None:

@@ -1,4 +1,5 @@
-"""Rendered FTP scripts against a real pyftpdlib server."""
+"""An FTP session (browsing + transfer queue) recorded, rendered, and replayed with the
+plain interpreter against the same lab server: same listing, same file checksums."""
 
 from __future__ import annotations
 
@@ -6,57 +7,59 @@ import hashlib
 import os
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from pyftpdlib.authorizers import DummyAuthorizer
-from pyftpdlib.handlers import FTPHandler
-from pyftpdlib.servers import ThreadedFTPServer
-
 from core.codegen import render
-from core.recording import Recording
+from core.ftp_client import FtpOptions
+from core.ftp_session import FtpListed, FtpSession
+from core.ftp_transfers import DONE, FAILED, TransferQueue
+from core.servers.ftp_lab import LAB_PASSWORD, LAB_USER
+from tests.core.test_ftp_session import Collector
+from tests.core.test_ftp_transfers import wait_for
 
 
-@pytest.fixture
-def ftp_server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    root = tmp_path / "root"
-    (root / "pub").mkdir(parents=True)
-    (root / "pub" / "data.bin").write_bytes(bytes(range(256)) * 4096)
-    authorizer = DummyAuthorizer()
-    authorizer.add_user("lab", "secret-pw", str(root), perm="elradfmwMT")
-    handler = type("Handler", (FTPHandler,), {"authorizer": authorizer})
-    server = ThreadedFTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"timeout": 0.1})
-    thread.start()
-    yield server.address[1], root
-    server.close_all()
-    thread.join(5)
-
-
-def test_download_upload_listing_script(ftp_server: tuple[int, Path], tmp_path: Path) -> None:
-    port, root = ftp_server
-    work = tmp_path / "work"
-    work.mkdir()
-    (work / "up.txt").write_bytes(b"line\r\n\x00\xff")
-    rec = Recording("ftp")
-    rec.add("connect", host="127.0.0.1", port=port, user="lab", anonymous=False, tls="none",
-            passive=True)
-    rec.add("cwd", path="/pub")
-    rec.add("list", path="", mlsd=True)
-    rec.add("download", remote="data.bin", local="data.bin")
-    rec.add("upload", local="up.txt", remote="up.txt")
-    rec.add("quit")
-    script = render(rec)
-    assert "secret-pw" not in script and "WIREBENCH_FTP_PASSWORD" in script
-    (work / "s.py").write_text(script)
-    env = dict(os.environ, WIREBENCH_FTP_PASSWORD="secret-pw")
-    result = subprocess.run([sys.executable, "-I", "s.py"], cwd=work, env=env,
+def test_recorded_session_replays_listing_download_and_upload(ftp_lab, tmp_path: Path) -> None:
+    local = tmp_path / "session"
+    local.mkdir()
+    (local / "notes.bin").write_bytes(bytes(range(256)) * 33 + b"\r\n\x00")
+    options = FtpOptions("127.0.0.1", ftp_lab.port, user=LAB_USER, password=LAB_PASSWORD,
+                         tls="none", timeout=10)
+    session = FtpSession()
+    collector = Collector(session)
+    queue = TransferQueue(options, recording=session.recording)
+    try:
+        session.connect(options)
+        collector.wait(FtpListed)
+        session.change_dir("docs")
+        listed = collector.wait(FtpListed, where=lambda e: e.path == "/docs")
+        down = queue.add_download("/large.bin", local)
+        wait_for(queue, down, (DONE, FAILED), [])
+        up = queue.add_upload(local / "notes.bin", "/upload")
+        wait_for(queue, up, (DONE, FAILED), [])
+        assert queue.items[down].state == DONE and queue.items[up].state == DONE
+        session.disconnect()
+        session.close()
+    finally:
+        queue.close()
+        session.close()
+    ops = [step.op for step in session.recording]
+    assert ops == ["connect", "list", "cwd", "list", "download", "upload", "quit"]
+    script = render(session.recording)
+    assert LAB_PASSWORD not in script
+    (ftp_lab.root / "upload" / "notes.bin").unlink()  # the script must upload it again
+    replay = tmp_path / "replay"
+    replay.mkdir()
+    (replay / "notes.bin").write_bytes((local / "notes.bin").read_bytes())
+    script = script.replace(repr(str(local / "notes.bin")), repr("notes.bin"))
+    (replay / "s.py").write_text(script)
+    env = dict(os.environ, WIREBENCH_FTP_PASSWORD=LAB_PASSWORD)
+    result = subprocess.run([sys.executable, "-I", "s.py"], cwd=replay, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    expected = hashlib.sha256((root / "pub" / "data.bin").read_bytes()).hexdigest()
-    assert f"downloaded data.bin {expected}" in result.stdout
-    assert (work / "data.bin").read_bytes() == (root / "pub" / "data.bin").read_bytes()
-    assert (root / "pub" / "up.txt").read_bytes() == b"line\r\n\x00\xff"
-    assert "data.bin" in result.stdout  # the listing
+    expected = hashlib.sha256((ftp_lab.root / "large.bin").read_bytes()).hexdigest()
+    assert f"downloaded large.bin {expected}" in result.stdout
+    assert (replay / "large.bin").read_bytes() == (local / "large.bin").read_bytes()
+    assert (ftp_lab.root / "upload" / "notes.bin").read_bytes() == (
+        local / "notes.bin").read_bytes()
+    for entry in listed.entries:  # the script lists the same folder
+        assert entry.name in result.stdout
