@@ -61,7 +61,7 @@ class WirebenchApp:
         self.worker = Worker("app")
         self.lab = LabRegistry(ephemeral=lab_ephemeral, outbox=self.worker.outbox)
         self.lab_listeners: list[Callable[[list[Event]], None]] = []
-        self._pages: list[ttk.Frame] = []
+        self._pages: list[ttk.Frame] = []  # placeholders, replaced by tabs once built
         self._built: dict[int, Tab] = {}
         self._closing = False
         self._status_after: str | None = None
@@ -160,15 +160,23 @@ class WirebenchApp:
         if tab is not None:
             return tab
         module_name, class_name, title, _key = TABS[index]
-        page = self._pages[index]
         try:
             cls = getattr(importlib.import_module(module_name), class_name)
-            tab = cls(page, self)
+            tab = cls(self.notebook, self)
         except Exception:
             log.exception("tab %s failed to load", title)
-            tab = BrokenTab(page, self, title, traceback.format_exc())
-        tab.pack(fill="both", expand=True)
+            tab = BrokenTab(self.notebook, self, title, traceback.format_exc())
+        # the built tab takes its placeholder's place, so the notebook manages the tab
+        # itself (notebook.select(tab) and notebook.index(tab) work as usual)
+        placeholder = self._pages[index]
+        was_current = self.notebook.select() == str(placeholder)
         self._built[index] = tab
+        self.notebook.insert(placeholder, tab, text=f"  {title}  ")
+        self.notebook.forget(placeholder)
+        placeholder.destroy()
+        self._pages[index] = tab
+        if was_current:
+            self.notebook.select(tab)
         return tab
 
     @property
@@ -204,7 +212,7 @@ class WirebenchApp:
         return None if index is None else self._realize(index)
 
     def tab_index(self, tab: Tab) -> int:
-        return next(i for i, built in self._built.items() if built is tab)
+        return self.notebook.index(tab)
 
     def _on_tab_changed(self, event: object) -> None:
         try:

@@ -62,13 +62,16 @@ def test_window_geometry_and_fields_persist(tmp_path: Path,
     first = WirebenchApp(root)
     root.geometry("1024x700+20+30")
     root.update()
-    first.tabs[0].fields["host"] = "example.org"
+    socket_tab = first.tab("socket")
+    socket_tab.host_entry.delete(0, "end")  # type: ignore[attr-defined]
+    socket_tab.host_entry.insert(0, "example.org")  # type: ignore[attr-defined]
     first.close()
     root2 = tk.Tk()
     second = WirebenchApp(root2)
     try:
         assert second.settings.get("geometry").startswith("1024x700")
-        assert second.tabs[0].fields["host"] == "example.org"
+        assert second.tab("socket").fields["host"] == "example.org"
+        assert second.tab("socket").host_var.get() == "example.org"  # type: ignore[attr-defined]
     finally:
         second.close()
         # collect the closed roots here, on the Tk thread: a collection that happens to run
