@@ -72,8 +72,8 @@ class WirebenchApp:
         self._set_icon()
         self.apply_theme(self.settings.get("theme", "light"))
 
-        self.status_var = tk.StringVar(value="Ready")
-        self.servers_var = tk.StringVar(value="No servers running")
+        self.status_var = tk.StringVar(root, value="Ready")
+        self.servers_var = tk.StringVar(root, value="No servers running")
         self._build_menu()
         self._build_status_bar()  # packed first so the notebook cannot squeeze it out
         self.notebook = ttk.Notebook(root)
@@ -116,7 +116,7 @@ class WirebenchApp:
         menu.add_cascade(label="File", menu=file_menu)
 
         view = tk.Menu(menu, tearoff=False)
-        self.theme_var = tk.StringVar(value=self.settings.get("theme", "light"))
+        self.theme_var = tk.StringVar(self.root, value=self.settings.get("theme", "light"))
         view.add_radiobutton(label="Light theme", variable=self.theme_var, value="light",
                              command=lambda: self.apply_theme("light"))
         view.add_radiobutton(label="Dark theme", variable=self.theme_var, value="dark",

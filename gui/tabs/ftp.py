@@ -83,15 +83,15 @@ class FtpTab(Tab):
         f = self.fields
         bar = ttk.Frame(self)
         bar.pack(fill="x")
-        self.site_var = tk.StringVar()
-        self.host_var = tk.StringVar(value=f.get("host", "127.0.0.1"))
-        self.port_var = tk.StringVar(value=str(f.get("port", 2121)))
-        self.user_var = tk.StringVar(value=f.get("user", "lab"))
-        self.password_var = tk.StringVar()
-        self.anonymous_var = tk.BooleanVar(value=f.get("anonymous", False))
-        self.tls_var = tk.StringVar(value=f.get("tls", "explicit"))
-        self.verify_var = tk.BooleanVar(value=f.get("verify", True))
-        self.passive_var = tk.BooleanVar(value=f.get("passive", True))
+        self.site_var = tk.StringVar(self)
+        self.host_var = tk.StringVar(self, value=f.get("host", "127.0.0.1"))
+        self.port_var = tk.StringVar(self, value=str(f.get("port", 2121)))
+        self.user_var = tk.StringVar(self, value=f.get("user", "lab"))
+        self.password_var = tk.StringVar(self)
+        self.anonymous_var = tk.BooleanVar(self, value=f.get("anonymous", False))
+        self.tls_var = tk.StringVar(self, value=f.get("tls", "explicit"))
+        self.verify_var = tk.BooleanVar(self, value=f.get("verify", True))
+        self.passive_var = tk.BooleanVar(self, value=f.get("passive", True))
 
         row1 = ttk.Frame(bar)
         row1.pack(fill="x")
@@ -132,10 +132,10 @@ class FtpTab(Tab):
         self.ca_button.pack(side="left", padx=(6, 0))
         ttk.Checkbutton(row2, text="Passive", variable=self.passive_var).pack(
             side="left", padx=(10, 0))
-        self.keyring_var = tk.StringVar(value="")
+        self.keyring_var = tk.StringVar(self, value="")
         ttk.Label(row2, textvariable=self.keyring_var, foreground="#a05a00").pack(
             side="left", padx=(10, 0))
-        self.state_var = tk.StringVar(value="○ Not connected")
+        self.state_var = tk.StringVar(self, value="○ Not connected")
         self.state_label = ttk.Label(row2, textvariable=self.state_var, anchor="e")
         self.state_label.pack(side="right")
         self._reload_sites()
@@ -183,12 +183,12 @@ class FtpTab(Tab):
         ttk.Button(head, text="Resume", command=self.resume_selected).pack(side="left")
         ttk.Button(head, text="Clear finished", command=self.clear_finished).pack(
             side="left", padx=(4, 0))
-        self.binary_var = tk.BooleanVar(value=self.fields.get("binary", True))
+        self.binary_var = tk.BooleanVar(self, value=self.fields.get("binary", True))
         ttk.Radiobutton(head, text="Binary", value=True, variable=self.binary_var).pack(
             side="right")
         ttk.Radiobutton(head, text="ASCII", value=False, variable=self.binary_var).pack(
             side="right", padx=(0, 8))
-        self.policy_var = tk.StringVar(value=self.fields.get("if_exists", "Ask"))
+        self.policy_var = tk.StringVar(self, value=self.fields.get("if_exists", "Ask"))
         ttk.Combobox(head, textvariable=self.policy_var, values=tuple(POLICIES), width=9,
                      state="readonly").pack(side="right", padx=(4, 16))
         ttk.Label(head, text="If the file exists").pack(side="right")

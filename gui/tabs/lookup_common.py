@@ -33,7 +33,7 @@ class LookupView(ttk.Frame):
         self.app = tab.app
         self.session = LookupSession(recording=getattr(tab, "recording", None))
         self.app.bridge.attach(self.session.outbox, self.on_events)
-        self.message_var = tk.StringVar(value="")
+        self.message_var = tk.StringVar(self, value="")
         self.fields_by_name: dict[str, tk.Widget] = {}
         self._marked: tk.Widget | None = None
         if self.sends_results:

@@ -62,13 +62,13 @@ class DnsView(LookupView):
         ttk.Button(row1, text="Use lab server", command=self.use_lab).pack(side="left", padx=8)
 
         self.opt = {}
-        self.show_query = tk.BooleanVar(value=bool(f.get("dns_qr", False)))
+        self.show_query = tk.BooleanVar(self, value=bool(f.get("dns_qr", False)))
         for key, label, default in (("recurse", "Recursion (RD)", True),
                                     ("edns", "EDNS", True), ("dnssec", "DNSSEC (DO)", False),
                                     ("checking_disabled", "CD", False),
                                     ("reverse", "Reverse (-x)", False),
                                     ("verify_tls", "Verify TLS", True)):
-            var = tk.BooleanVar(value=bool(f.get(f"dns_{key}", default)))
+            var = tk.BooleanVar(self, value=bool(f.get(f"dns_{key}", default)))
             self.opt[key] = var
             ttk.Checkbutton(opts, text=label, variable=var).pack(side="left", padx=(4, 10),
                                                                  pady=3)
@@ -95,7 +95,7 @@ class DnsView(LookupView):
         self.fields_by_name["CA file"] = self.ca_file
         ttk.Button(tls_row, text="Lab certificate", command=self.trust_lab).pack(
             side="left", padx=2)
-        self.note_var = tk.StringVar(value="")
+        self.note_var = tk.StringVar(self, value="")
         ttk.Label(tls_row, textvariable=self.note_var, foreground="#a05a00").pack(
             side="left", padx=8)
         self.message_label(self).pack(fill="x", **PAD)

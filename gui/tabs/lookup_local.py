@@ -20,7 +20,7 @@ class HostView(LookupView):
     def __init__(self, master: tk.Misc, tab) -> None:
         super().__init__(master, tab)
         fields = tab.fields
-        self.machine_var = tk.StringVar(value="This machine: …")
+        self.machine_var = tk.StringVar(self, value="This machine: …")
         ttk.Label(self, textvariable=self.machine_var, font=MONO).pack(anchor="w", **PAD)
 
         form = ttk.LabelFrame(self, text="Resolver functions", padding=6)
@@ -54,7 +54,8 @@ class HostView(LookupView):
         flags = ttk.Frame(form)
         flags.grid(row=2, column=1, columnspan=7, sticky="w")
         chosen = set(fields.get("gai_flags", ["AI_CANONNAME"]))
-        self.flag_vars = {name: tk.BooleanVar(value=name in chosen) for name in resolver.AI_FLAGS}
+        self.flag_vars = {name: tk.BooleanVar(self, value=name in chosen)
+                          for name in resolver.AI_FLAGS}
         for i, (name, var) in enumerate(self.flag_vars.items()):
             ttk.Checkbutton(flags, text=name, variable=var).grid(
                 row=i // 4, column=i % 4, sticky="w", padx=(0, 12))
@@ -173,7 +174,7 @@ class ServicesView(LookupView):
         self.labelled(form, "Number", self.number, 5, row=1)
         ttk.Button(form, text="by number", command=self.proto_by_number).grid(
             row=1, column=7, **PAD)
-        self.result_var = tk.StringVar(value="")
+        self.result_var = tk.StringVar(self, value="")
         ttk.Label(form, textvariable=self.result_var, font="TkFixedFont").grid(
             row=2, column=0, columnspan=8, sticky="w", **PAD)
         self.message_label(self).pack(fill="x", **PAD)
@@ -183,16 +184,16 @@ class ServicesView(LookupView):
         browse.pack(fill="both", expand=True, **PAD)
         bar = ttk.Frame(browse)
         bar.pack(fill="x")
-        self.table_kind = tk.StringVar(value="services")
+        self.table_kind = tk.StringVar(self, value="services")
         for value in ("services", "protocols"):
             ttk.Radiobutton(bar, text=value.title(), value=value, variable=self.table_kind,
                             command=self.refilter).pack(side="left", padx=(0, 8))
         ttk.Label(bar, text="Search").pack(side="left", padx=(12, 4))
-        self.search_var = tk.StringVar()
+        self.search_var = tk.StringVar(self)
         self.search = ttk.Entry(bar, textvariable=self.search_var, width=30)
         self.search.pack(side="left")
         self.search_var.trace_add("write", lambda *a: self.refilter())
-        self.count_var = tk.StringVar()
+        self.count_var = tk.StringVar(self)
         ttk.Label(bar, textvariable=self.count_var).pack(side="left", padx=12)
         frame, self.table = make_tree(browse, (
             ("name", "Name", 160), ("number", "Port / number", 110), ("proto", "Protocol", 80),
@@ -326,7 +327,7 @@ class ByteOrderView(LookupView):
         for name in ("inet_aton", "inet_ntoa", "inet_pton", "inet_ntop"):
             ttk.Button(buttons, text=name, command=lambda n=name: self.address_call(n)).pack(
                 side="left", padx=2)
-        self.addr_var = tk.StringVar()
+        self.addr_var = tk.StringVar(self)
         ttk.Label(addrs, textvariable=self.addr_var, font=MONO).grid(
             row=2, column=0, columnspan=4, sticky="w", **PAD)
         self.message_label(self).pack(fill="x", **PAD)

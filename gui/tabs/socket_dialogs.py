@@ -25,7 +25,7 @@ class _Dialog(tk.Toplevel):
         self.body = ttk.Frame(self, padding=14)
         self.body.pack(fill="both", expand=True)
         self.body.columnconfigure(1, weight=1)
-        self.message = tk.StringVar()
+        self.message = tk.StringVar(self)
         self.bind("<Escape>", lambda e: self.destroy())
 
     def heading(self, row: int, text: str) -> int:
@@ -74,9 +74,9 @@ class OptionsDialog(_Dialog):
         super().__init__(tab, "Socket options")
         transport, role = tab.transport_role()
         row = self.heading(0, f"Socket options ({transport})")
-        self.readback = tk.StringVar()
+        self.readback = tk.StringVar(self)
         for option in options_for(transport):
-            var = tab.option_vars.setdefault(option.name, tk.StringVar(value="default"))
+            var = tab.option_vars.setdefault(option.name, tk.StringVar(self, value="default"))
             ttk.Label(self.body, text=option.name, font=("TkFixedFont", 9)).grid(
                 row=row, column=0, sticky="w", padx=(0, 10))
             cell = ttk.Frame(self.body)
@@ -100,7 +100,7 @@ class OptionsDialog(_Dialog):
                                                               sticky="w", pady=(4, 0))
         row = self.heading(row + 1, "Timeouts and view")
         self.entry(row, "Connect timeout (s)", tab.timeout_var, 8)
-        self.scrollback_var = tk.StringVar(value=str(tab.transcript.max_records))
+        self.scrollback_var = tk.StringVar(self, value=str(tab.transcript.max_records))
         self.entry(row + 1, "Scrollback (chunks)", self.scrollback_var, 8)
         ttk.Button(self.last_cell, text="Set", command=self.set_scrollback).pack(
             side="left", padx=(4, 0))
@@ -158,11 +158,11 @@ class AutomationDialog(_Dialog):
 
     def __init__(self, tab: SocketTab) -> None:
         super().__init__(tab, "Automate")
-        self.count_var = tk.StringVar(value="10")
-        self.interval_var = tk.StringVar(value="1000")
-        self.match_var = tk.StringVar()
-        self.reply_var = tk.StringVar()
-        self.regex_var = tk.BooleanVar(value=False)
+        self.count_var = tk.StringVar(self, value="10")
+        self.interval_var = tk.StringVar(self, value="1000")
+        self.match_var = tk.StringVar(self)
+        self.reply_var = tk.StringVar(self)
+        self.regex_var = tk.BooleanVar(self, value=False)
         row = self.heading(0, "Repeat the input line")
         ttk.Label(self.body, text="Macros: " + " ".join(MACROS), foreground="#7a7a7a").grid(
             row=row, column=0, columnspan=3, sticky="w")

@@ -51,7 +51,7 @@ class OverwriteDialog(tk.Toplevel):
                   ).pack(anchor="w")
         ttk.Label(box, text=f"Existing: {human_size(existing) or 'unknown size'}    "
                   f"New: {human_size(incoming) or 'unknown size'}").pack(anchor="w", pady=4)
-        self.all_var = tk.BooleanVar(value=False)
+        self.all_var = tk.BooleanVar(self, value=False)
         ttk.Checkbutton(box, text="Do this for the rest of the queue",
                         variable=self.all_var).pack(anchor="w", pady=(4, 8))
         row = ttk.Frame(box)

@@ -63,7 +63,7 @@ class TransferQueueView(ttk.Frame):
         self.tree.pack(side="left", fill="both", expand=True)
         yscroll.pack(side="right", fill="y")
 
-        self.current_var = tk.StringVar(value="No transfers yet.")
+        self.current_var = tk.StringVar(self, value="No transfers yet.")
         self.progress = ttk.Progressbar(foot, mode="determinate", maximum=1000, length=220)
         self.progress.pack(side="right")
         ttk.Label(foot, textvariable=self.current_var, anchor="w").pack(
