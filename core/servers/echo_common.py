@@ -213,12 +213,12 @@ class ServerEndpoint:
         if self.sock is not None:
             self.sock.close()
             self.sock = None
-            if self.path is not None:
+        if not self.machine.is_(Closed):
+            if self.path is not None:  # ours (open_server made it): remove it
                 try:
                     self.path.unlink()
                 except OSError:
                     pass
-        if not self.machine.is_(Closed):
             self.machine.apply("close", "listener closed")
 
 

@@ -33,6 +33,7 @@ import sys
 import time
 
 PR_SET_CHILD_SUBREAPER = 36
+HELPER_REPORTS = ("READY", "OPEN", "BYTES", "CLOSE", "LOG")
 
 
 def report(line: str) -> None:
