@@ -11,6 +11,7 @@ from core.servers.base import ServerStartError
 from core.servers.echo_fork import ForkEchoServer
 from tests.fixtures.server_peers import (
     StreamEchoContract,
+    assert_hung_up,
     child_pids,
     connect,
     recv_all,
@@ -87,12 +88,7 @@ def test_stop_kills_children_and_reaps_helper(started) -> None:
     assert helper not in child_pids()
     for pid in children:
         assert not os.path.exists(f"/proc/{pid}")
-    sock.settimeout(5)
-    try:
-        assert sock.recv(1) == b""
-    except ConnectionResetError:
-        pass
-    sock.close()
+    assert_hung_up(sock)
 
 
 def test_port_in_use_is_reported_before_any_process_starts(started) -> None:
