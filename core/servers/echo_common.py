@@ -289,6 +289,10 @@ class StreamEchoServer(ServerController):
                  "connected (max clients)", "warning")
         conn.abort()
 
+    def _opened(self, conn: EchoConnection) -> None:
+        self.count(opened=1)
+        self.log(f"{conn.peer} connected")
+
     def _closed(self, conn: EchoConnection, reason: str) -> None:
         """Account for a connection that ended and log one line about it."""
         self.count(closed=1)

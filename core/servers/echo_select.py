@@ -84,7 +84,7 @@ class SelectEchoServer(StreamEchoServer):
             conn.interest = READ
             self._sel.register(conn.sock, READ, conn)
             self._clients.add(conn)
-            self.count(opened=1)
+            self._opened(conn)
 
     def _read(self, conn: EchoConnection) -> None:
         room = self.limits.buffer_cap - len(conn.outbuf)

@@ -73,7 +73,7 @@ class ThreadedEchoServer(StreamEchoServer):
             if full:
                 self._refuse(conn)
                 continue
-            self.count(opened=1)
+            self._opened(conn)
             thread.start()
 
     def _handle(self, conn: EchoConnection) -> None:
