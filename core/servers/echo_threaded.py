@@ -17,6 +17,7 @@ from core.servers.echo_common import (
     Waker,
     join_all,
     selector_for,
+    set_idle_timeout,
 )
 
 
@@ -80,22 +81,30 @@ class ThreadedEchoServer(StreamEchoServer):
         sock = conn.sock
         recv_size = self.limits.recv_size
         reason = "peer closed"
+        next_flush = time.monotonic() + 0.5
         try:
-            sock.settimeout(self.limits.idle_timeout)
+            set_idle_timeout(sock, self.limits.idle_timeout)
+            sock.setblocking(True)
+            # one buffer per connection, reused: recv() would allocate (and for large
+            # sizes mmap and unmap) a new bytes object every time
+            buf = bytearray(recv_size)
+            view = memoryview(buf)
             while True:
-                data = sock.recv(recv_size)
-                if not data:
+                n = sock.recv_into(buf)
+                if not n:
                     conn.machine.apply("peer_closed")
                     break
-                sock.sendall(data)
-                n = len(data)
                 conn.bytes_in += n
+                sock.sendall(view[:n])
                 conn.bytes_out += n
-                self.count(bytes_in=n, bytes_out=n, requests=1)
+                conn.requests += 1
+                if conn.requests & 63 == 0 and time.monotonic() >= next_flush:
+                    self._flush(conn)
+                    next_flush = time.monotonic() + 0.5
             # half-close: everything was echoed, now send our FIN too
             sock.shutdown(socket.SHUT_WR)
             conn.machine.apply("shutdown_write")
-        except TimeoutError:
+        except BlockingIOError:  # SO_RCVTIMEO / SO_SNDTIMEO fired
             reason = f"idle for {self.limits.idle_timeout:g} s"
         except ConnectionResetError:
             reason = "reset by peer"

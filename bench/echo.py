@@ -1,0 +1,191 @@
+"""Echo server throughput against the stdlib twin of each design, in the same run.
+
+vmbench-style: N client processes, each with one persistent connection, send a message
+of 1, 10 or 100 KiB and wait for all of it to come back, as fast as they can for a few
+seconds after a warm-up. Each server runs in its own fresh process, so the clients,
+the server under test and its twin never share an interpreter. Ours and the twin are
+measured alternately, the median of the runs is kept, and the ratio printed.
+
+    python bench/echo.py            # 3 runs of 2 s per size (about 2-3 minutes)
+    python bench/echo.py --quick    # 1 run of 1 s per size (about half a minute)
+
+Pairs: threaded vs socketserver.ThreadingTCPServer, select vs an asyncio Protocol server,
+fork vs socketserver.ForkingTCPServer. Goal: every mode >= 1.0x its twin at every size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZES = (1024, 10 * 1024, 100 * 1024)
+PAIRS = (("threaded", "ThreadingTCPServer"), ("select", "asyncio Protocol"),
+         ("fork", "ForkingTCPServer"))
+
+
+# -- servers (each in its own process: `echo.py --serve NAME`) ----------------------------
+def serve(name: str) -> None:
+    """Start one server on a free port, print the port, run until stdin closes."""
+    sys.path.insert(0, str(ROOT))
+    if name in ("threaded", "select", "fork"):
+        from core.servers.echo import make_echo_server
+
+        server = make_echo_server("tcp", name, "127.0.0.1", 0)
+        server.start()
+        print(server.port, flush=True)
+        sys.stdin.read()
+        server.stop()
+        return
+    if name == "asyncio Protocol":
+        import asyncio
+
+        class Echo(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                self.transport = transport
+
+            def data_received(self, data: bytes) -> None:
+                self.transport.write(data)  # type: ignore[attr-defined]
+
+        async def main() -> None:
+            loop = asyncio.get_running_loop()
+            srv = await loop.create_server(Echo, "127.0.0.1", 0)
+            print(srv.sockets[0].getsockname()[1], flush=True)
+            await loop.run_in_executor(None, sys.stdin.read)
+            srv.close()
+
+        asyncio.run(main())
+        return
+    import socketserver
+
+    class Handler(socketserver.BaseRequestHandler):
+        def setup(self) -> None:
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def handle(self) -> None:
+            while True:
+                data = self.request.recv(65536)
+                if not data:
+                    break
+                self.request.sendall(data)
+
+    cls = {"ThreadingTCPServer": socketserver.ThreadingTCPServer,
+           "ForkingTCPServer": socketserver.ForkingTCPServer}[name]
+    cls.allow_reuse_address = True
+    cls.daemon_threads = True
+    with cls(("127.0.0.1", 0), Handler) as srv:
+        print(srv.server_address[1], flush=True)
+        import threading
+
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        sys.stdin.read()
+        srv.shutdown()
+
+
+class ServerProcess:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.proc = subprocess.Popen([sys.executable, __file__, "--serve", name],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.port = int(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+# -- clients -------------------------------------------------------------------------------
+def client(port: int, size: int, seconds: float) -> int:
+    """One persistent connection: echo ``size``-byte messages for ``seconds``; count them."""
+    message = os.urandom(size)
+    buf = bytearray(size)
+    view = memoryview(buf)
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        count = 0
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            sock.sendall(message)
+            got = 0
+            while got < size:
+                n = sock.recv_into(view[got:])
+                if not n:
+                    raise ConnectionError("server closed the connection")
+                got += n
+            count += 1
+    return count
+
+
+def measure(pool: concurrent.futures.Executor, port: int, size: int, seconds: float,
+            clients: int) -> float:
+    start = time.monotonic()
+    futures = [pool.submit(client, port, size, seconds) for _ in range(clients)]
+    total = sum(f.result() for f in futures)
+    return total / (time.monotonic() - start)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="1 run of 1 s per size")
+    parser.add_argument("--clients", type=int, default=4, help="client processes (4)")
+    parser.add_argument("--seconds", type=float, default=None, help="per run (2, quick 1)")
+    parser.add_argument("--runs", type=int, default=None, help="median of (3, quick 1)")
+    parser.add_argument("--modes", default="threaded,select,fork")
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return 0
+    seconds = args.seconds or (1.0 if args.quick else 2.0)
+    runs = args.runs or (1 if args.quick else 3)
+    modes = args.modes.split(",")
+    print(f"echo bench: {args.clients} client processes, {runs} run(s) of {seconds:g} s per "
+          f"size, median; {os.cpu_count()} CPUs")
+    print(f"{'mode':<9} {'size':>7} {'ours req/s':>11} {'twin req/s':>11}  ratio  twin")
+    worst = float("inf")
+    ctx = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(args.clients, mp_context=ctx) as pool:
+        for mode, twin_name in PAIRS:
+            if mode not in modes:
+                continue
+            ours, twin = ServerProcess(mode), ServerProcess(twin_name)
+            try:
+                for size in SIZES:
+                    for server in (ours, twin):  # warm-up: connections, caches, forks
+                        measure(pool, server.port, size, min(0.5, seconds), args.clients)
+                    results: dict[str, list[float]] = {"ours": [], "twin": []}
+                    for _ in range(runs):
+                        results["ours"].append(measure(pool, ours.port, size, seconds,
+                                                       args.clients))
+                        results["twin"].append(measure(pool, twin.port, size, seconds,
+                                                       args.clients))
+                    a = statistics.median(results["ours"])
+                    b = statistics.median(results["twin"])
+                    ratio = a / b if b else float("inf")
+                    worst = min(worst, ratio)
+                    print(f"{mode:<9} {size // 1024:>4} KiB {a:>11.0f} {b:>11.0f}  "
+                          f"{ratio:4.2f}x  {twin_name}", flush=True)
+            finally:
+                ours.close()
+                twin.close()
+    print(f"worst ratio {worst:.2f}x (goal >= 1.00x): {'met' if worst >= 1.0 else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
