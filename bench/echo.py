@@ -169,11 +169,12 @@ def main() -> int:
                     for server in (ours, twin):  # warm-up: connections, caches, forks
                         measure(pool, server.port, size, min(0.5, seconds), args.clients)
                     results: dict[str, list[float]] = {"ours": [], "twin": []}
-                    for _ in range(runs):
-                        results["ours"].append(measure(pool, ours.port, size, seconds,
-                                                       args.clients))
-                        results["twin"].append(measure(pool, twin.port, size, seconds,
-                                                       args.clients))
+                    for run in range(runs):
+                        # alternate who goes first: the machine's load drifts over time
+                        order = (("ours", ours), ("twin", twin))
+                        for label, server in order if run % 2 == 0 else order[::-1]:
+                            results[label].append(measure(pool, server.port, size, seconds,
+                                                          args.clients))
                     a = statistics.median(results["ours"])
                     b = statistics.median(results["twin"])
                     ratio = a / b if b else float("inf")

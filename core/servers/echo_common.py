@@ -305,7 +305,7 @@ class StreamEchoServer(ServerController):
                  "connected (max clients)", "warning")
         conn.abort()
 
-    def _flush(self, conn: EchoConnection) -> None:
+    def _flush(self, conn: EchoConnection) -> bool:
         """Add what ``conn`` moved since its last flush to the server's totals.
 
         Handlers count in the connection and flush a few times a second, so the hot
@@ -313,10 +313,12 @@ class StreamEchoServer(ServerController):
         """
         now = (conn.bytes_in, conn.bytes_out, conn.requests)
         old = conn.flushed
-        if now != old:
-            self.count(bytes_in=now[0] - old[0], bytes_out=now[1] - old[1],
-                       requests=now[2] - old[2])
-            conn.flushed = now
+        if now == old:
+            return False
+        self.count(bytes_in=now[0] - old[0], bytes_out=now[1] - old[1],
+                   requests=now[2] - old[2])
+        conn.flushed = now
+        return True
 
     def _opened(self, conn: EchoConnection) -> None:
         self.count(opened=1)

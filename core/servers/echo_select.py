@@ -31,6 +31,8 @@ class SelectEchoServer(StreamEchoServer):
         self._clients: set[EchoConnection] = set()
         self._sel: selectors.BaseSelector | None = None
         self._view = memoryview(bytearray(self.limits.recv_size))
+        self._cap = self.limits.buffer_cap
+        self._recv_size = self.limits.recv_size
 
     @property
     def running(self) -> bool:
@@ -54,19 +56,22 @@ class SelectEchoServer(StreamEchoServer):
             while not self._stopping.is_set():
                 for key, mask in sel.select(0.5):
                     data = key.data
-                    if data == "listener":
-                        self._accept_pending()
-                    elif data == "waker":
+                    if data.__class__ is str:  # "listener" or "waker"; else a client
+                        if data == "listener":
+                            self._accept_pending()
+                            continue
                         self._waker.drain()
-                    else:
-                        if mask & READ:
-                            self._read(data)
-                        if mask & WRITE and data in self._clients:
-                            self._flush_out(data)
+                        continue
+                    if mask & READ:
+                        self._read(data)
+                    if mask & WRITE and data in self._clients:
+                        self._flush_out(data)
                 now = time.monotonic()
                 if now >= next_sweep:
+                    # activity is seen here, twice a second, not stamped on every recv
                     for conn in self._clients:
-                        self._flush(conn)
+                        if self._flush(conn):
+                            conn.last_active = now
                     self._sweep_idle(now)
                     next_sweep = now + 0.5
         finally:
@@ -90,19 +95,17 @@ class SelectEchoServer(StreamEchoServer):
             self._opened(conn)
 
     def _read(self, conn: EchoConnection) -> None:
-        room = self.limits.buffer_cap - len(conn.outbuf)
         sock = conn.sock
         view = self._view
         try:
             # one buffer for the whole loop (one thread): no allocation per recv
-            n = sock.recv_into(view, min(self.limits.recv_size, room))
+            n = sock.recv_into(view, min(self._recv_size, self._cap - len(conn.outbuf)))
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
             self._drop(conn, "reset by peer" if isinstance(exc, ConnectionResetError)
                        else exc.strerror or type(exc).__name__)
             return
-        conn.last_active = time.monotonic()
         if not n:
             conn.machine.apply("peer_closed")
             conn.reading = False
@@ -137,7 +140,6 @@ class SelectEchoServer(StreamEchoServer):
             return
         del conn.outbuf[:sent]
         conn.bytes_out += sent
-        conn.last_active = time.monotonic()
         self._update(conn)
 
     def _update(self, conn: EchoConnection) -> None:
