@@ -6,8 +6,12 @@ seconds after a warm-up. Each server runs in its own fresh process, so the clien
 the server under test and its twin never share an interpreter. Ours and the twin are
 measured alternately, the median of the runs is kept, and the ratio printed.
 
-    python bench/echo.py            # 3 runs of 2 s per size (about 2-3 minutes)
-    python bench/echo.py --quick    # 1 run of 1 s per size (about half a minute)
+    python bench/echo.py            # 5 runs of 1 s per size and server (about 2 minutes)
+    python bench/echo.py --quick    # 3 runs of 0.5 s (under a minute)
+
+On a shared machine the load drifts by 2x within seconds, so the runs of ours and the
+twin alternate (who goes first alternates too) and the ratio printed is the median of
+the ratios of each adjacent pair; the req/s columns are the medians of the runs.
 
 Pairs: threaded vs socketserver.ThreadingTCPServer, select vs an asyncio Protocol server,
 fork vs socketserver.ForkingTCPServer. Goal: every mode >= 1.0x its twin at every size.
@@ -142,21 +146,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--serve", help=argparse.SUPPRESS)
-    parser.add_argument("--quick", action="store_true", help="1 run of 1 s per size")
+    parser.add_argument("--quick", action="store_true", help="3 runs of 0.5 s per size")
     parser.add_argument("--clients", type=int, default=4, help="client processes (4)")
-    parser.add_argument("--seconds", type=float, default=None, help="per run (2, quick 1)")
-    parser.add_argument("--runs", type=int, default=None, help="median of (3, quick 1)")
+    parser.add_argument("--seconds", type=float, default=None, help="per run (1, quick 0.5)")
+    parser.add_argument("--runs", type=int, default=None, help="median of (5, quick 3)")
     parser.add_argument("--modes", default="threaded,select,fork")
     args = parser.parse_args()
     if args.serve:
         serve(args.serve)
         return 0
-    seconds = args.seconds or (1.0 if args.quick else 2.0)
-    runs = args.runs or (1 if args.quick else 3)
+    seconds = args.seconds or (0.5 if args.quick else 1.0)
+    runs = args.runs or (3 if args.quick else 5)
     modes = args.modes.split(",")
     print(f"echo bench: {args.clients} client processes, {runs} run(s) of {seconds:g} s per "
           f"size, median; {os.cpu_count()} CPUs")
-    print(f"{'mode':<9} {'size':>7} {'ours req/s':>11} {'twin req/s':>11}  ratio  twin")
+    print(f"{'mode':<9} {'size':>7} {'ours req/s':>11} {'twin req/s':>11}  ratio  twin"
+          "  (ratio: median of paired runs)")
     worst = float("inf")
     ctx = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(args.clients, mp_context=ctx) as pool:
@@ -177,7 +182,8 @@ def main() -> int:
                                                           args.clients))
                     a = statistics.median(results["ours"])
                     b = statistics.median(results["twin"])
-                    ratio = a / b if b else float("inf")
+                    ratio = statistics.median(
+                        x / y for x, y in zip(results["ours"], results["twin"], strict=True))
                     worst = min(worst, ratio)
                     print(f"{mode:<9} {size // 1024:>4} KiB {a:>11.0f} {b:>11.0f}  "
                           f"{ratio:4.2f}x  {twin_name}", flush=True)

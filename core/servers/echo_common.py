@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import itertools
-import os
 import selectors
 import socket
 import stat
@@ -342,11 +341,3 @@ def selector_for(sock: socket.socket, waker: Waker) -> selectors.BaseSelector:
 def join_all(threads: list[threading.Thread], deadline: float) -> None:
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
-
-
-def fd_count() -> int:
-    """Open file descriptors of this process (Linux /proc; 0 elsewhere)."""
-    try:
-        return len(os.listdir("/proc/self/fd"))
-    except OSError:
-        return 0

@@ -69,10 +69,12 @@ class ForkEchoServer(StreamEchoServer):
         self._ready.clear()
         self._stopping = False
         try:
-            # a new session: one killpg() reaches the helper and all its children
+            # its own process group, so one killpg() reaches the helper and all its
+            # children (not a new session: that would also put it in its own scheduler
+            # autogroup, away from the app)
             self.proc = subprocess.Popen(cmd, pass_fds=(fd,), stdin=subprocess.DEVNULL,
                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                         start_new_session=True, close_fds=True)
+                                         process_group=0, close_fds=True)
         except OSError as exc:
             endpoint.close_connection()
             raise ServerStartError(f"Cannot start the fork helper process: {exc}.",
