@@ -87,9 +87,9 @@ class ServersTab(Tab):
         self.tree.column("address", width=150, stretch=True)
         self.tree.column("state", width=70, stretch=False)
         self.tree.grid(row=1, column=0, sticky="nsew")
-        if any(e.lab for e in self.entries):
-            self.tree.insert("", "end", iid=LAB_NODE, text="Lab peers", open=True)
         for entry in self.entries:
+            if entry.lab and not self.tree.exists(LAB_NODE):
+                self.tree.insert("", "end", iid=LAB_NODE, text="Lab peers", open=True)
             self.tree.insert(LAB_NODE if entry.lab else "", "end", iid=entry.key,
                              text=entry.label,
                              values=(self._address(entry), self._state(entry)))

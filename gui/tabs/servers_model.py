@@ -210,5 +210,6 @@ def lab_entry(peer: ServerController) -> ServerEntry:
     return ServerEntry(f"lab:{peer.kind}", peer.title, ("host", "port"),
                        {"host": peer.host, "port": str(peer.port)}, controller=peer,
                        lab=True,
-                       about=f"A lab peer (also started by Lab › Start all lab peers). "
-                             f"Port 0 picks a free port. {detail}".strip())
+                       about="A lab peer, also started by Lab › Start all lab peers; "
+                             "port 0 picks a free port."
+                             + (f"\n{detail[:1].upper()}{detail[1:]}." if detail else ""))
