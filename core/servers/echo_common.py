@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.events import StateChanged
+from core.events import ServerStats, StateChanged
 from core.servers.base import ServerController, ServerStartError, bind_error
 from core.states import Closed, ConnectionState, ConnectionStateMachine
 
@@ -307,17 +307,37 @@ class StreamEchoServer(ServerController):
     def _flush(self, conn: EchoConnection) -> bool:
         """Add what ``conn`` moved since its last flush to the server's totals.
 
-        Handlers count in the connection and flush a few times a second, so the hot
-        loop takes no lock per recv.
+        Handlers count in the connection, without a lock; totals catch up here (at
+        close, and in select mode twice a second) and in :meth:`stats`, which adds what
+        live connections have not flushed yet. True when there was something to add.
         """
-        now = (conn.bytes_in, conn.bytes_out, conn.requests)
-        old = conn.flushed
-        if now == old:
-            return False
-        self.count(bytes_in=now[0] - old[0], bytes_out=now[1] - old[1],
-                   requests=now[2] - old[2])
-        conn.flushed = now
+        with self._counter_lock:
+            old = conn.flushed
+            now = (conn.bytes_in, conn.bytes_out, conn.requests)
+            if now == old:
+                return False
+            self.bytes_in += now[0] - old[0]
+            self.bytes_out += now[1] - old[1]
+            self.requests += now[2] - old[2]
+            conn.flushed = now
         return True
+
+    def _live(self) -> list[EchoConnection]:
+        """Connections being served right now (subclasses that count in them)."""
+        return []
+
+    def stats(self) -> ServerStats:
+        with self._counter_lock:
+            pending = [0, 0, 0]
+            for conn in self._live():
+                pending[0] += conn.bytes_in - conn.flushed[0]
+                pending[1] += conn.bytes_out - conn.flushed[1]
+                pending[2] += conn.requests - conn.flushed[2]
+            return ServerStats(
+                source=self.kind, kind=self.kind, connections=self.connections,
+                total_connections=self.total_connections,
+                bytes_in=self.bytes_in + pending[0], bytes_out=self.bytes_out + pending[1],
+                requests=self.requests + pending[2])
 
     def _opened(self, conn: EchoConnection) -> None:
         self.count(opened=1)

@@ -35,6 +35,7 @@ import time
 
 PR_SET_CHILD_SUBREAPER = 36
 HELPER_REPORTS = ("READY", "OPEN", "BYTES", "CLOSE", "LOG")
+REPORT_EVERY = 0.5  # seconds between traffic reports of a busy child
 
 
 def report(line: str) -> None:
@@ -92,46 +93,69 @@ class Fireman:
 
 
 def handle(client: socket.socket, peer: str, idle_timeout: float, recv_size: int) -> None:
-    """The connection handler a child runs: echo until EOF, then half-close."""
+    """The connection handler a child runs: echo until EOF, then half-close.
+
+    recv waits at most REPORT_EVERY seconds (SO_RCVTIMEO), so traffic is reported soon
+    after it happens even when the client then goes quiet, and the idle timeout is
+    counted in those ticks. Kernel timeouts rather than settimeout(): that would add a
+    poll() before every recv and send.
+    """
     bytes_in = bytes_out = requests = 0
     reported = (0, 0, 0)
-    next_report = time.monotonic() + 0.5
+    next_report = time.monotonic() + REPORT_EVERY
+    idle = 0.0
     reason = "peer closed"
-    # kernel timeouts, not settimeout(): that adds a poll() before every recv and send
-    whole = int(idle_timeout)
-    timeval = struct.pack("ll", whole, int((idle_timeout - whole) * 1_000_000))
+
+    def flush() -> tuple[int, int, int]:
+        if (bytes_in, bytes_out, requests) != reported:
+            report(f"BYTES {bytes_in - reported[0]} {bytes_out - reported[1]} "
+                   f"{requests - reported[2]}")
+        return bytes_in, bytes_out, requests
+
     client.setblocking(True)
-    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
-    client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
+                      timeval(min(REPORT_EVERY, idle_timeout)))
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval(idle_timeout))
     try:
         buf = bytearray(recv_size)  # reused: recv() would allocate per call
         view = memoryview(buf)
         while True:
-            n = client.recv_into(buf)
+            try:
+                n = client.recv_into(buf)
+            except BlockingIOError:  # a quiet tick
+                reported = flush()
+                idle += min(REPORT_EVERY, idle_timeout)
+                if idle >= idle_timeout:
+                    reason = f"idle for {idle_timeout:g} s"
+                    break
+                continue
             if not n:
+                client.shutdown(socket.SHUT_WR)
                 break
+            idle = 0.0
             bytes_in += n
             client.sendall(view[:n])
             bytes_out += n
             requests += 1
             now = time.monotonic()
             if now >= next_report:
-                report(f"BYTES {bytes_in - reported[0]} {bytes_out - reported[1]} "
-                       f"{requests - reported[2]}")
-                reported = (bytes_in, bytes_out, requests)
-                next_report = now + 0.5
-        client.shutdown(socket.SHUT_WR)
-    except BlockingIOError:  # SO_RCVTIMEO / SO_SNDTIMEO fired
-        reason = f"idle for {idle_timeout:g} s"
+                reported = flush()
+                next_report = now + REPORT_EVERY
+    except BlockingIOError:  # SO_SNDTIMEO: the client stopped reading
+        reason = f"not reading for {idle_timeout:g} s"
     except ConnectionResetError:
         reason = "reset by peer"
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
     finally:
         client.close()
-    report(f"BYTES {bytes_in - reported[0]} {bytes_out - reported[1]} "
-           f"{requests - reported[2]}")
+    flush()
     report(f"CLOSE {peer} {bytes_in} {bytes_out} {reason}")
+
+
+def timeval(seconds: float) -> bytes:
+    whole = int(seconds)
+    return struct.pack("ll", whole, int((seconds - whole) * 1_000_000))
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -170,6 +170,7 @@ class SelectEchoServer(StreamEchoServer):
     def _drop(self, conn: EchoConnection, reason: str) -> None:
         if conn not in self._clients:
             return
+        self._flush(conn)  # before it leaves _live(): totals never dip
         self._clients.discard(conn)
         if conn.interest and self._sel is not None:
             try:
@@ -181,6 +182,9 @@ class SelectEchoServer(StreamEchoServer):
             conn.machine.apply("close")
         conn.abort()
         self._closed(conn, reason)
+
+    def _live(self) -> list[EchoConnection]:
+        return list(self._clients)
 
     def _stop(self, timeout: float) -> None:
         self._stopping.set()

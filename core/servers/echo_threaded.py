@@ -81,7 +81,6 @@ class ThreadedEchoServer(StreamEchoServer):
         sock = conn.sock
         recv_size = self.limits.recv_size
         reason = "peer closed"
-        next_flush = time.monotonic() + 0.5
         try:
             set_idle_timeout(sock, self.limits.idle_timeout)
             sock.setblocking(True)
@@ -98,9 +97,6 @@ class ThreadedEchoServer(StreamEchoServer):
                 sock.sendall(view[:n])
                 conn.bytes_out += n
                 conn.requests += 1
-                if conn.requests & 63 == 0 and time.monotonic() >= next_flush:
-                    self._flush(conn)
-                    next_flush = time.monotonic() + 0.5
             # half-close: everything was echoed, now send our FIN too
             sock.shutdown(socket.SHUT_WR)
             conn.machine.apply("shutdown_write")
@@ -118,9 +114,13 @@ class ThreadedEchoServer(StreamEchoServer):
                 sock.close()
             except OSError:
                 pass
+            self._flush(conn)  # before it leaves _live(): totals never dip
             with self._lock:
                 self._clients.pop(conn, None)
             self._closed(conn, reason)
+
+    def _live(self) -> list[EchoConnection]:
+        return list(self._clients)  # one C-level copy: safe against the handlers
 
     def _stop(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
