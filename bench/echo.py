@@ -160,8 +160,8 @@ def main() -> int:
     modes = args.modes.split(",")
     print(f"echo bench: {args.clients} client processes, {runs} run(s) of {seconds:g} s per "
           f"size, median; {os.cpu_count()} CPUs")
-    print(f"{'mode':<9} {'size':>7} {'ours req/s':>11} {'twin req/s':>11}  ratio  twin"
-          "  (ratio: median of paired runs)")
+    print(f"{'mode':<9} {'size':>7} {'ours req/s':>11} {'twin req/s':>11}  ratio  "
+          "pair range  twin   (ratio: median of the paired runs' ratios)")
     worst = float("inf")
     ctx = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(args.clients, mp_context=ctx) as pool:
@@ -182,11 +182,13 @@ def main() -> int:
                                                           args.clients))
                     a = statistics.median(results["ours"])
                     b = statistics.median(results["twin"])
-                    ratio = statistics.median(
-                        x / y for x, y in zip(results["ours"], results["twin"], strict=True))
+                    pairs = [x / y for x, y in zip(results["ours"], results["twin"],
+                                                   strict=True)]
+                    ratio = statistics.median(pairs)
                     worst = min(worst, ratio)
                     print(f"{mode:<9} {size // 1024:>4} KiB {a:>11.0f} {b:>11.0f}  "
-                          f"{ratio:4.2f}x  {twin_name}", flush=True)
+                          f"{ratio:4.2f}x  {min(pairs):4.2f}-{max(pairs):4.2f}  {twin_name}",
+                          flush=True)
             finally:
                 ours.close()
                 twin.close()

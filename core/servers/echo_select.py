@@ -95,11 +95,14 @@ class SelectEchoServer(StreamEchoServer):
             self._opened(conn)
 
     def _read(self, conn: EchoConnection) -> None:
+        room = self._cap - len(conn.outbuf)
+        if room <= 0:  # full: recv_into(view, 0) would return 0 and look like EOF
+            return
         sock = conn.sock
         view = self._view
         try:
             # one buffer for the whole loop (one thread): no allocation per recv
-            n = sock.recv_into(view, min(self._recv_size, self._cap - len(conn.outbuf)))
+            n = sock.recv_into(view, min(self._recv_size, room))
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
