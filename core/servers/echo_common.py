@@ -37,8 +37,9 @@ class EchoLimits:
     idle_timeout: float = 300.0
     #: bytes queued for one client before the server stops reading from it (select mode)
     buffer_cap: int = 256 * 1024
-    #: largest single recv(); also bounds per-client memory in threaded and fork modes
-    recv_size: int = 256 * 1024
+    #: largest single recv() of a threaded or fork handler: its per-client buffer (the
+    #: select loop shares one buffer and reads up to the room left under buffer_cap)
+    recv_size: int = 64 * 1024
 
     def check(self) -> EchoLimits:
         from core.errors import UserError

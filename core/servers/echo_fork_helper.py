@@ -281,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--style", choices=("simple", "double"), default="simple")
     parser.add_argument("--max-clients", type=int, default=512)
     parser.add_argument("--idle-timeout", type=float, default=300.0)
-    parser.add_argument("--recv-size", type=int, default=256 * 1024)
+    parser.add_argument("--recv-size", type=int, default=64 * 1024)
     return serve(parser.parse_args(argv))
 
 

@@ -30,9 +30,9 @@ class SelectEchoServer(StreamEchoServer):
         self._loop_thread: threading.Thread | None = None
         self._clients: set[EchoConnection] = set()
         self._sel: selectors.BaseSelector | None = None
-        self._view = memoryview(bytearray(self.limits.recv_size))
+        # one buffer shared by every client (one thread), as big as a client's cap
+        self._view = memoryview(bytearray(self.limits.buffer_cap))
         self._cap = self.limits.buffer_cap
-        self._recv_size = self.limits.recv_size
 
     @property
     def running(self) -> bool:
@@ -102,7 +102,7 @@ class SelectEchoServer(StreamEchoServer):
         view = self._view
         try:
             # one buffer for the whole loop (one thread): no allocation per recv
-            n = sock.recv_into(view, min(self._recv_size, room))
+            n = sock.recv_into(view, room)
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
