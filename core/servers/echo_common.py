@@ -53,6 +53,16 @@ class EchoLimits:
         return self
 
 
+@dataclass(frozen=True)
+class ClientInfo:
+    """One connected client as the Servers tab lists it."""
+
+    peer: str
+    state: str  # a core.states name: Established, ReadShut, ... (Bound for UDP peers)
+    bytes_in: int = 0
+    bytes_out: int = 0
+
+
 def accepted(machine: ConnectionStateMachine, peer: str) -> None:
     """Move a fresh machine to Established for a socket that came from accept().
 
@@ -326,6 +336,11 @@ class StreamEchoServer(ServerController):
     def _live(self) -> list[EchoConnection]:
         """Connections being served right now (subclasses that count in them)."""
         return []
+
+    def clients(self, limit: int = 500) -> list[ClientInfo]:
+        """A snapshot of the connected clients (no I/O: safe on any thread)."""
+        return [ClientInfo(c.peer, c.machine.name, c.bytes_in, c.bytes_out)
+                for c in self._live()[:limit]]
 
     def stats(self) -> ServerStats:
         with self._counter_lock:

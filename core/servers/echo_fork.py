@@ -23,7 +23,7 @@ from pathlib import Path
 
 from core.paths import python_command
 from core.servers.base import ServerStartError
-from core.servers.echo_common import StreamEchoServer
+from core.servers.echo_common import ClientInfo, StreamEchoServer
 
 HELPER = Path(__file__).with_name("echo_fork_helper.py")
 READY_TIMEOUT = 15.0  # a loaded machine can take seconds to start an interpreter
@@ -46,6 +46,8 @@ class ForkEchoServer(StreamEchoServer):
         self._reader: threading.Thread | None = None
         self._ready = threading.Event()
         self._stopping = False
+        #: peer -> [bytes in, bytes out], from the children's reports
+        self._peers: dict[str, list[int]] = {}
 
     @property
     def running(self) -> bool:
@@ -105,13 +107,19 @@ class ForkEchoServer(StreamEchoServer):
             if word == "READY":
                 self._ready.set()
             elif word == "OPEN":
+                self._peers[rest] = [0, 0]
                 self.count(opened=1)
                 self.log(f"{rest} connected (child process)")
             elif word == "BYTES":
-                bytes_in, bytes_out, requests = (int(x) for x in rest.split())
+                peer, *numbers = rest.split()
+                bytes_in, bytes_out, requests = (int(x) for x in numbers)
+                if peer in self._peers:
+                    self._peers[peer][0] += bytes_in
+                    self._peers[peer][1] += bytes_out
                 self.count(bytes_in=bytes_in, bytes_out=bytes_out, requests=requests)
             elif word == "CLOSE":
                 peer, bytes_in, bytes_out, reason = rest.split(" ", 3)
+                self._peers.pop(peer, None)
                 self.count(closed=1)
                 self.log(f"{peer} closed ({reason}): {bytes_in} B in, {bytes_out} B out")
             elif word == "LOG":
@@ -121,6 +129,11 @@ class ForkEchoServer(StreamEchoServer):
                 self.log(f"fork helper: {line}", "error")
         except ValueError:
             self.log(f"fork helper sent an unreadable report: {line}", "error")
+
+    def clients(self, limit: int = 500) -> list[ClientInfo]:
+        # a child serves each one; the controller knows them from the reports only
+        return [ClientInfo(peer, "Established", b_in, b_out)
+                for peer, (b_in, b_out) in list(self._peers.items())[:limit]]
 
     def _kill_group(self, sig: int) -> None:
         if self.proc is None:
@@ -148,6 +161,7 @@ class ForkEchoServer(StreamEchoServer):
             self.proc.stdout.close()
         with self._counter_lock:
             self.connections = 0  # their children were killed with the group
+        self._peers.clear()
         self.proc = None
         if self.endpoint is not None:
             self.endpoint.close_connection()

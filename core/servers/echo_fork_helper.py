@@ -14,7 +14,7 @@ line per record (each under PIPE_BUF, so lines from many children never interlea
 
     READY <pid>                         listening
     OPEN <peer>                         a connection was accepted
-    BYTES <in> <out> <requests>         traffic since the last report (from a child)
+    BYTES <peer> <in> <out> <requests>  traffic since the last report (from a child)
     CLOSE <peer> <in> <out> <reason>    a connection ended (from its child)
     LOG <level> <text>                  anything else worth a log line
 """
@@ -108,7 +108,7 @@ def handle(client: socket.socket, peer: str, idle_timeout: float, recv_size: int
 
     def flush() -> tuple[int, int, int]:
         if (bytes_in, bytes_out, requests) != reported:
-            report(f"BYTES {bytes_in - reported[0]} {bytes_out - reported[1]} "
+            report(f"BYTES {peer} {bytes_in - reported[0]} {bytes_out - reported[1]} "
                    f"{requests - reported[2]}")
         return bytes_in, bytes_out, requests
 

@@ -13,7 +13,7 @@ import time
 
 from core.events import StateChanged
 from core.servers.base import ServerController
-from core.servers.echo_common import EchoLimits, Waker
+from core.servers.echo_common import ClientInfo, EchoLimits, Waker, describe_peer
 from core.states import ConnectionState, ConnectionStateMachine
 
 MAX_DATAGRAM = 65_535  # the largest UDP payload over IPv4 is 65,507; read a little more
@@ -34,7 +34,8 @@ class UdpEchoServer(ServerController):
         self._waker: Waker | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
-        self._peers: dict[tuple, float] = {}
+        #: address -> [last seen (monotonic), bytes in, bytes out]
+        self._peers: dict[tuple, list] = {}
 
     def _on_state(self, state: ConnectionState, detail: str) -> None:
         self.post(StateChanged(source=self.kind, state=state.name, detail=detail))
@@ -96,20 +97,29 @@ class UdpEchoServer(ServerController):
             except OSError as exc:  # ICMP port unreachable from an earlier reply, etc.
                 self.log(f"receive error: {exc.strerror or exc}", "warning")
                 return
-            if address not in self._peers:
+            peer = self._peers.get(address)
+            if peer is None:
+                peer = self._peers[address] = [0.0, 0, 0]
                 self.count(opened=1)
                 self.log(f"datagrams from {address[0]}:{address[1]}")
-            self._peers[address] = time.monotonic()
             try:
                 sent = sock.sendto(data, address)
             except OSError as exc:
                 self.log(f"cannot reply to {address[0]}:{address[1]}: "
                          f"{exc.strerror or exc}", "warning")
                 sent = 0
+            peer[0] = time.monotonic()
+            peer[1] += len(data)
+            peer[2] += sent
             self.count(bytes_in=len(data), bytes_out=sent, requests=1)
 
+    def clients(self, limit: int = 500) -> list[ClientInfo]:
+        """Peers heard from within the idle timeout (no connection: the socket is Bound)."""
+        return [ClientInfo(describe_peer(a), "Bound", b_in, b_out)
+                for a, (_, b_in, b_out) in list(self._peers.items())[:limit]]
+
     def _forget_quiet_peers(self, now: float) -> None:
-        quiet = [a for a, seen in self._peers.items()
+        quiet = [a for a, (seen, _, _) in self._peers.items()
                  if now - seen > self.limits.idle_timeout]
         for address in quiet:
             del self._peers[address]
