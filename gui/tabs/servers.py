@@ -155,16 +155,39 @@ class ServersTab(Tab):
         ), height=120)
         self.plot.grid(row=3, column=0, sticky="ew", pady=(4, 6))
 
-        logbox = ttk.Frame(right)
-        logbox.grid(row=4, column=0, sticky="nsew")
+        self.pages = ttk.Notebook(right)
+        self.pages.grid(row=4, column=0, sticky="nsew")
+        logbox = ttk.Frame(self.pages, padding=(0, 4, 0, 0))
         logbox.columnconfigure(0, weight=1)
         logbox.rowconfigure(1, weight=1)
         head = ttk.Frame(logbox)
         head.grid(row=0, column=0, sticky="ew")
-        ttk.Label(head, text="Log (all servers)").pack(side="left")
+        ttk.Label(head, text="Connections, errors and starts of every server").pack(
+            side="left")
         ttk.Button(head, text="Clear", command=lambda: self.log.clear()).pack(side="right")
         self.log = LogView(logbox, max_lines=5000, height=10, tags=LOG_TAGS)
         self.log.grid(row=1, column=0, sticky="nsew")
+        self.pages.add(logbox, text="Log (all servers)")
+
+        clientbox = ttk.Frame(self.pages, padding=(0, 4, 0, 0))
+        clientbox.columnconfigure(0, weight=1)
+        clientbox.rowconfigure(0, weight=1)
+        self.clients = ttk.Treeview(clientbox, columns=("state", "in", "out"),
+                                    show="tree headings", selectmode="none")
+        self.clients.heading("#0", text="Peer")
+        self.clients.heading("state", text="State (4.3.2)")
+        self.clients.heading("in", text="Bytes in")
+        self.clients.heading("out", text="Bytes out")
+        self.clients.column("#0", width=200)
+        for column in ("state", "in", "out"):
+            self.clients.column(column, width=110, anchor="e" if column != "state" else "w")
+        scroll = ttk.Scrollbar(clientbox, command=self.clients.yview)
+        self.clients.configure(yscrollcommand=scroll.set)
+        self.clients.grid(row=0, column=0, sticky="nsew")
+        scroll.grid(row=0, column=1, sticky="ns")
+        self.clients_note = ttk.Label(clientbox, text="", foreground="#666")
+        self.clients_note.grid(row=1, column=0, sticky="w")
+        self.pages.add(clientbox, text="Clients")
 
     def _browse(self, key: str) -> None:
         folder = filedialog.askdirectory(parent=self, title=FIELDS[key],
@@ -246,8 +269,27 @@ class ServersTab(Tab):
             self._set_status(f"Running on {entry.controller.address}")
         else:
             self._set_status("Stopped" + (" (lab peer)" if entry.lab else ""))
+        self._show_clients(entry)
         detail = entry.controller.describe() if running and entry.controller else ""
         self.summary.configure(text="\n".join(x for x in (detail, entry.summary()) if x))
+
+    def _show_clients(self, entry: ServerEntry) -> None:
+        """List the entry's connected clients (a memory snapshot: no network here)."""
+        lister = getattr(entry.controller, "clients", None)
+        rows = lister() if entry.running and callable(lister) else []
+        self.clients.delete(*self.clients.get_children())
+        for client in rows:
+            self.clients.insert("", "end", text=client.peer,
+                                values=(client.state, f"{client.bytes_in:,}",
+                                        f"{client.bytes_out:,}"))
+        if not entry.running:
+            note = "Start the server to see its clients."
+        elif not callable(lister):
+            note = "This server does not list its clients."
+        else:
+            note = f"{len(rows)} client{'s' * (len(rows) != 1)} (shown up to 500)"
+        self.clients_note.configure(text=note)
+        self.pages.tab(1, text=f"Clients ({len(rows)})" if rows else "Clients")
 
     def _set_status(self, text: str, error: bool = False) -> None:
         self.status.configure(text=text, foreground="#c0392b" if error else "")

@@ -40,6 +40,12 @@ def test_start_talk_watch_stop(app, tab, wait_until, mode: str) -> None:
         wait_until(lambda: entry.last is not None and entry.last.connections == 1, timeout=10)
         assert "1 connected" in tab.summary.cget("text")
         assert tab.plot.latest("Connections") == 1
+        name = f"127.0.0.1:{sock.getsockname()[1]}"
+        wait_until(lambda: [tab.clients.item(i, "text") for i in tab.clients.get_children()]
+                   == [name], timeout=10)
+        (row,) = tab.clients.get_children()
+        assert tab.clients.set(row, "state") == "Established"
+        assert tab.pages.tab(1, "text") == "Clients (1)"
     wait_until(lambda: "closed (peer closed): 19 B in, 19 B out" in tab.log.get_text())
     assert "connected" in tab.log.get_text()
 
@@ -47,6 +53,7 @@ def test_start_talk_watch_stop(app, tab, wait_until, mode: str) -> None:
     wait_until(lambda: not entry.running and not entry.busy, timeout=10)
     assert tab.tree.set("echo-tcp", "state") == "stopped"
     assert tab.status.cget("text").startswith("Stopped")
+    assert not tab.clients.get_children()
     assert str(tab.start_button.cget("state")) == "normal"
 
 
