@@ -21,6 +21,7 @@ import threading
 import time
 from pathlib import Path
 
+from core.events import ServerStopped
 from core.paths import python_command
 from core.servers.base import ServerStartError
 from core.servers.echo_common import ClientInfo, StreamEchoServer
@@ -97,9 +98,21 @@ class ForkEchoServer(StreamEchoServer):
                                    "Mode")
 
     def _read_reports(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        for raw in self.proc.stdout:
+        proc = self.proc
+        assert proc is not None and proc.stdout is not None
+        for raw in proc.stdout:
             self._on_report(raw.decode("utf-8", "replace").rstrip("\n"))
+        if self._stopping or not self._ready.is_set():
+            return
+        # end of reports without a stop: the helper died (killed, out of memory...)
+        try:
+            code = proc.wait(2.0)
+        except subprocess.TimeoutExpired:
+            code = None
+        self.log(f"The fork helper process ended unexpectedly (exit status {code}); "
+                 "start the server again.", "error")
+        self.post(ServerStopped(source=self.kind, kind=self.kind,
+                                reason=f"helper exited ({code})"))
 
     def _on_report(self, line: str) -> None:
         word, _, rest = line.partition(" ")

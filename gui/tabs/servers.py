@@ -316,6 +316,8 @@ class ServersTab(Tab):
         if entry.running or entry.busy:
             return
         self._read_form(entry)
+        # a previous controller that died on its own still has its stats ticker: stop it
+        previous = None if entry.lab else entry.controller
         try:
             controller = entry.build()  # validation only: no network on the Tk thread
         except UserError as exc:
@@ -327,7 +329,10 @@ class ServersTab(Tab):
         entry.reset_history()
         self.plot.load(entry.history)
         self._refresh(entry)
-        self._submit("start", entry, controller.start)
+        if previous is not None:
+            self._submit("start", entry, lambda: (previous.stop(), controller.start()))
+        else:
+            self._submit("start", entry, controller.start)
 
     def stop_selected(self) -> None:
         entry = self.current

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 
 import pytest
@@ -111,3 +112,22 @@ def test_bad_fork_style_names_the_field() -> None:
     with pytest.raises(UserError) as info:
         ForkEchoServer(fork_style="triple")
     assert info.value.field_name == "Fork style"
+
+
+def test_helper_death_is_reported_and_stop_still_cleans_up() -> None:
+    from core.events import LogLine, ServerStopped
+    from core.worker import drain
+
+    server = ForkEchoServer()
+    server.start()
+    try:
+        os.kill(server.helper_pid, signal.SIGKILL)
+        wait_for(lambda: not server.running)
+        events: list = []
+        wait_for(lambda: events.extend(drain(server.outbox)) or any(
+            isinstance(e, ServerStopped) for e in events))
+        assert any(isinstance(e, LogLine) and e.level == "error" and "unexpectedly" in e.text
+                   for e in events)
+    finally:
+        server.stop()
+    assert server.helper_pid is None

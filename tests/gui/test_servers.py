@@ -153,3 +153,24 @@ def test_fork_style_only_for_fork_mode(app, tab) -> None:
 def test_self_test_and_transcript(app, tab) -> None:
     assert tab.self_test() is None
     assert isinstance(tab.transcript_text(), str)
+
+
+def test_fork_helper_death_shown_and_restart_works(app, tab, wait_until) -> None:
+    import os
+    import signal
+
+    tab.select("echo-tcp")
+    tab.set_fields(port=0, mode="fork", fork_style="double")
+    tab.start_button.invoke()
+    entry = tab.current
+    wait_until(lambda: entry.running and not entry.busy, timeout=20)
+    first = entry.controller
+    os.kill(first.helper_pid, signal.SIGKILL)
+    wait_until(lambda: tab.tree.set("echo-tcp", "state") == "stopped", timeout=10)
+    wait_until(lambda: "ended unexpectedly" in tab.log.get_text())
+    tab.start_button.invoke()  # also stops the dead one's stats ticker
+    wait_until(lambda: entry.running and not entry.busy, timeout=20)
+    assert entry.controller is not first
+    with socket.create_connection(("127.0.0.1", entry.controller.port), timeout=5) as sock:
+        sock.sendall(b"again")
+        assert recv_all(sock, 5) == b"again"
