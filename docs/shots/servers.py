@@ -34,7 +34,9 @@ def client(index: int) -> None:
 threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(24)]
 for t in threads:
     t.start()
-pump(app.root, 22)
+pump(app.root, 21)
+tab.pages.select(1)  # the Clients page: every peer with its connection state
+pump(app.root, 1.2)
 print(capture(app.root, "servers"))
 stop.set()
 for t in threads:

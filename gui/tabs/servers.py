@@ -276,7 +276,8 @@ class ServersTab(Tab):
     def _show_clients(self, entry: ServerEntry) -> None:
         """List the entry's connected clients (a memory snapshot: no network here)."""
         lister = getattr(entry.controller, "clients", None)
-        rows = lister() if entry.running and callable(lister) else []
+        rows = sorted(lister(), key=lambda c: c.peer) if entry.running and callable(lister) \
+            else []
         self.clients.delete(*self.clients.get_children())
         for client in rows:
             self.clients.insert("", "end", text=client.peer,
