@@ -11,8 +11,10 @@ from tests.fixtures.server_peers import recv_all
 
 @pytest.fixture
 def tab(app, wait_until):
+    from gui.app import TABS
+
     servers = app.tab("servers")
-    app.select_tab(app.tabs.index(servers))
+    app.select_tab(next(i for i, entry in enumerate(TABS) if entry[1] == "ServersTab"))
     yield servers
     # nothing this test started may outlive it
     for entry in servers.entries:
