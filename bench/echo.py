@@ -11,7 +11,9 @@ measured alternately, the median of the runs is kept, and the ratio printed.
 
 On a shared machine the load drifts by 2x within seconds, so the runs of ours and the
 twin alternate (who goes first alternates too) and the ratio printed is the median of
-the ratios of each adjacent pair; the req/s columns are the medians of the runs.
+the ratios of each adjacent pair; the req/s columns are the medians of the runs. The
+server's CPU time per request (its whole process tree, from /proc) is printed too: it
+depends far less on what else the machine is doing than req/s does.
 
 Pairs: threaded vs socketserver.ThreadingTCPServer, select vs an asyncio Protocol server,
 fork vs socketserver.ForkingTCPServer. Goal: every mode >= 1.0x its twin at every size.
@@ -134,12 +136,46 @@ def client(port: int, size: int, seconds: float) -> int:
     return count
 
 
-def measure(pool: concurrent.futures.Executor, port: int, size: int, seconds: float,
-            clients: int) -> float:
+def tree_cpu(root: int) -> float:
+    """CPU seconds used so far by ``root`` and every descendant, reaped ones included.
+
+    Live processes (zombies too) count their own user+system time; children that were
+    already waited for are in their parent's cutime/cstime. Summing both over the tree
+    counts every process once, so fork servers are charged for their children.
+    """
+    stats: dict[int, tuple[int, float]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # fields[1] = ppid; [11..14] = utime, stime, cutime, cstime (clock ticks)
+        stats[int(name)] = (int(fields[1]), sum(int(x) for x in fields[11:15]))
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += stats.get(pid, (0, 0.0))[1]
+        todo.extend(children.get(pid, ()))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measure(pool: concurrent.futures.Executor, server: ServerProcess, size: int,
+            seconds: float, clients: int) -> tuple[float, float]:
+    """(requests per second, server CPU microseconds per request) of one run."""
+    cpu = tree_cpu(server.proc.pid)
     start = time.monotonic()
-    futures = [pool.submit(client, port, size, seconds) for _ in range(clients)]
+    futures = [pool.submit(client, server.port, size, seconds) for _ in range(clients)]
     total = sum(f.result() for f in futures)
-    return total / (time.monotonic() - start)
+    elapsed = time.monotonic() - start
+    time.sleep(0.05)  # let the fork servers reap the run's children (their CPU time)
+    cpu = tree_cpu(server.proc.pid) - cpu
+    return total / elapsed, cpu / max(total, 1) * 1e6
 
 
 def main() -> int:
@@ -161,7 +197,8 @@ def main() -> int:
     print(f"echo bench: {args.clients} client processes, {runs} run(s) of {seconds:g} s per "
           f"size, median; {os.cpu_count()} CPUs")
     print(f"{'mode':<9} {'size':>7} {'ours req/s':>11} {'twin req/s':>11}  ratio  "
-          "pair range  twin   (ratio: median of the paired runs' ratios)")
+          f"pair range  {'CPU µs/req':>14}  cpu   twin")
+    print(f"{'':<9} {'':>7} {'':>11} {'':>11}  {'':5}  {'':10}  {'ours / twin':>14}  ratio")
     worst = float("inf")
     ctx = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(args.clients, mp_context=ctx) as pool:
@@ -172,26 +209,31 @@ def main() -> int:
             try:
                 for size in SIZES:
                     for server in (ours, twin):  # warm-up: connections, caches, forks
-                        measure(pool, server.port, size, min(0.5, seconds), args.clients)
-                    results: dict[str, list[float]] = {"ours": [], "twin": []}
+                        measure(pool, server, size, min(0.5, seconds), args.clients)
+                    rates: dict[str, list[float]] = {"ours": [], "twin": []}
+                    costs: dict[str, list[float]] = {"ours": [], "twin": []}
                     for run in range(runs):
                         # alternate who goes first: the machine's load drifts over time
                         order = (("ours", ours), ("twin", twin))
                         for label, server in order if run % 2 == 0 else order[::-1]:
-                            results[label].append(measure(pool, server.port, size, seconds,
-                                                          args.clients))
-                    a = statistics.median(results["ours"])
-                    b = statistics.median(results["twin"])
-                    pairs = [x / y for x, y in zip(results["ours"], results["twin"],
-                                                   strict=True)]
+                            rate, cost = measure(pool, server, size, seconds, args.clients)
+                            rates[label].append(rate)
+                            costs[label].append(cost)
+                    a = statistics.median(rates["ours"])
+                    b = statistics.median(rates["twin"])
+                    pairs = [x / y for x, y in zip(rates["ours"], rates["twin"], strict=True)]
                     ratio = statistics.median(pairs)
                     worst = min(worst, ratio)
+                    ca, cb = statistics.median(costs["ours"]), statistics.median(costs["twin"])
                     print(f"{mode:<9} {size // 1024:>4} KiB {a:>11.0f} {b:>11.0f}  "
-                          f"{ratio:4.2f}x  {min(pairs):4.2f}-{max(pairs):4.2f}  {twin_name}",
+                          f"{ratio:4.2f}x  {min(pairs):4.2f}-{max(pairs):4.2f}  "
+                          f"{ca:6.1f} / {cb:5.1f}  {cb / ca if ca else 0:4.2f}x  {twin_name}",
                           flush=True)
             finally:
                 ours.close()
                 twin.close()
+    print("ratio: median of the paired runs' req/s ratios (>1 = ours faster); cpu ratio: "
+          "twin's server CPU per request / ours (>1 = ours cheaper)")
     print(f"worst ratio {worst:.2f}x (goal >= 1.00x): {'met' if worst >= 1.0 else 'NOT met'}")
     return 0
 
