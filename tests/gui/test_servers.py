@@ -129,7 +129,10 @@ def test_lab_peer_started_and_stopped_from_the_tab(app, tab, wait_until) -> None
     wait_until(lambda: not entry.running and not entry.busy, timeout=10)
 
 
-def test_cgi_row_is_honest(app, tab) -> None:
+def test_cgi_row_is_honest_or_serves(app, tab, wait_until, monkeypatch) -> None:
+    import urllib.request
+    import webbrowser
+
     tab.select("cgi")
     entry = tab.current
     try:
@@ -137,9 +140,20 @@ def test_cgi_row_is_honest(app, tab) -> None:
     except ImportError:
         assert "not part of this build" in tab.status.cget("text")
         assert str(tab.start_button.cget("state")) == "disabled"
-    else:
-        assert entry.unavailable == ""
-        assert str(tab.browser_button.cget("state")) == "disabled"  # not running yet
+        assert tab.tree.set("cgi", "state") == "absent"
+        return
+    assert entry.unavailable == ""
+    assert str(tab.browser_button.cget("state")) == "disabled"  # not running yet
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url))
+    tab.set_fields(host="127.0.0.1", port=0, root="", cgi_dir="")
+    tab.start_button.invoke()
+    wait_until(lambda: entry.running and not entry.busy, timeout=20)
+    url = f"http://127.0.0.1:{entry.controller.port}/"
+    with urllib.request.urlopen(url, timeout=10) as reply:
+        assert reply.status == 200
+    tab.browser_button.invoke()
+    wait_until(lambda: opened == [url])
 
 
 def test_fork_style_only_for_fork_mode(app, tab) -> None:
