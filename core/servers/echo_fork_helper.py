@@ -29,7 +29,6 @@ import os
 import selectors
 import signal
 import socket
-import struct
 import sys
 import time
 
@@ -95,67 +94,68 @@ class Fireman:
 def handle(client: socket.socket, peer: str, idle_timeout: float, recv_size: int) -> None:
     """The connection handler a child runs: echo until EOF, then half-close.
 
-    recv waits at most REPORT_EVERY seconds (SO_RCVTIMEO), so traffic is reported soon
-    after it happens even when the client then goes quiet, and the idle timeout is
-    counted in those ticks. Kernel timeouts rather than settimeout(): that would add a
-    poll() before every recv and send.
+    A SIGALRM every REPORT_EVERY seconds (setitimer) reports the traffic since the last
+    report, so it shows up even when the client then goes quiet, and counts the idle
+    time: when no byte moved for the idle timeout (a silent client, or one that stopped
+    reading while sendall() waits) the handler shuts the socket down, which ends the
+    recv() or sendall() in progress. They carry no timeout, so the kernel arms no timer
+    on every wait; the handler never raises, so it cannot interrupt the cleanup.
     """
     bytes_in = bytes_out = requests = 0
     reported = (0, 0, 0)
-    next_report = time.monotonic() + REPORT_EVERY
+    seen = 0
     idle = 0.0
+    expired = False
+    tick = min(REPORT_EVERY, idle_timeout)
     reason = "peer closed"
 
-    def flush() -> tuple[int, int, int]:
+    def flush() -> None:
+        nonlocal reported
         if (bytes_in, bytes_out, requests) != reported:
             report(f"BYTES {peer} {bytes_in - reported[0]} {bytes_out - reported[1]} "
                    f"{requests - reported[2]}")
-        return bytes_in, bytes_out, requests
+            reported = (bytes_in, bytes_out, requests)
+
+    def on_alarm(signum: int, frame: object) -> None:
+        nonlocal seen, idle, expired
+        flush()
+        moved = bytes_in + bytes_out
+        if moved != seen:
+            seen, idle = moved, 0.0
+        elif not expired:
+            idle += tick
+            if idle >= idle_timeout:
+                expired = True
+                with contextlib.suppress(OSError):
+                    client.shutdown(socket.SHUT_RDWR)
 
     client.setblocking(True)
-    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
-                      timeval(min(REPORT_EVERY, idle_timeout)))
-    client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval(idle_timeout))
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, tick, tick)
     try:
         buf = bytearray(recv_size)  # reused: recv() would allocate per call
         view = memoryview(buf)
         while True:
-            try:
-                n = client.recv_into(buf)
-            except BlockingIOError:  # a quiet tick
-                reported = flush()
-                idle += min(REPORT_EVERY, idle_timeout)
-                if idle >= idle_timeout:
-                    reason = f"idle for {idle_timeout:g} s"
-                    break
-                continue
+            n = client.recv_into(buf)
             if not n:
-                client.shutdown(socket.SHUT_WR)
+                if not expired:
+                    client.shutdown(socket.SHUT_WR)  # half-close: all echoed, FIN back
                 break
-            idle = 0.0
             bytes_in += n
             client.sendall(view[:n])
             bytes_out += n
             requests += 1
-            now = time.monotonic()
-            if now >= next_report:
-                reported = flush()
-                next_report = now + REPORT_EVERY
-    except BlockingIOError:  # SO_SNDTIMEO: the client stopped reading
-        reason = f"not reading for {idle_timeout:g} s"
     except ConnectionResetError:
         reason = "reset by peer"
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
     finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
         client.close()
+    if expired:
+        reason = f"idle for {idle_timeout:g} s"
     flush()
     report(f"CLOSE {peer} {bytes_in} {bytes_out} {reason}")
-
-
-def timeval(seconds: float) -> bytes:
-    whole = int(seconds)
-    return struct.pack("ll", whole, int((seconds - whole) * 1_000_000))
 
 
 def serve(args: argparse.Namespace) -> int:

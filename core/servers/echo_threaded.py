@@ -2,7 +2,9 @@
 
 As the document suggests, ``accept()`` runs on its own thread so the caller stays free;
 each client gets a handler thread doing blocking ``recv`` / ``sendall``. A client that
-never reads blocks only its own thread, and only until the idle timeout.
+never reads blocks only its own thread, and only until the idle timeout: the accept
+thread sweeps the connections and shuts down those that moved no byte for that long
+(a sweep costs nothing per recv; a kernel SO_RCVTIMEO arms a timer on every wait).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from core.servers.echo_common import (
     Waker,
     join_all,
     selector_for,
-    set_idle_timeout,
 )
 
 
@@ -49,13 +50,22 @@ class ThreadedEchoServer(StreamEchoServer):
     def _accept_loop(self, listener: socket.socket) -> None:
         assert self._waker is not None and self.endpoint is not None
         sel = selector_for(listener, self._waker)
+        idle_limit = self.limits.idle_timeout
+        sweep_every = min(1.0, idle_limit / 3)
+        next_sweep = time.monotonic() + sweep_every
         try:
             while not self._stopping.is_set():
-                for key, _ in sel.select():
+                for key, _ in sel.select(sweep_every):
                     if key.data == "waker":
                         self._waker.drain()
                         continue
                     self._accept_pending()
+                now = time.monotonic()
+                if now >= next_sweep:
+                    next_sweep = now + sweep_every
+                    for conn in self._live():
+                        if conn.idle_for(now) >= idle_limit:
+                            conn.wake(f"idle for {idle_limit:g} s")
         finally:
             sel.close()
 
@@ -82,7 +92,6 @@ class ThreadedEchoServer(StreamEchoServer):
         recv_size = self.limits.recv_size
         reason = "peer closed"
         try:
-            set_idle_timeout(sock, self.limits.idle_timeout)
             sock.setblocking(True)
             # one buffer per connection, reused: recv() would allocate (and for large
             # sizes mmap and unmap) a new bytes object every time
@@ -91,23 +100,24 @@ class ThreadedEchoServer(StreamEchoServer):
             while True:
                 n = sock.recv_into(buf)
                 if not n:
+                    if conn.dropped:  # the sweep or stop() shut it down, not the peer
+                        break
                     conn.machine.apply("peer_closed")
                     break
                 conn.bytes_in += n
                 sock.sendall(view[:n])
                 conn.bytes_out += n
                 conn.requests += 1
-            # half-close: everything was echoed, now send our FIN too
-            sock.shutdown(socket.SHUT_WR)
-            conn.machine.apply("shutdown_write")
-        except BlockingIOError:  # SO_RCVTIMEO / SO_SNDTIMEO fired
-            reason = f"idle for {self.limits.idle_timeout:g} s"
+            if not conn.dropped:
+                # half-close: everything was echoed, now send our FIN too
+                sock.shutdown(socket.SHUT_WR)
+                conn.machine.apply("shutdown_write")
         except ConnectionResetError:
             reason = "reset by peer"
         except OSError as exc:
-            reason = "server stopping" if self._stopping.is_set() else (
-                exc.strerror or type(exc).__name__)
+            reason = exc.strerror or type(exc).__name__
         finally:
+            reason = conn.dropped or reason
             if conn.machine.name != "Closed":
                 conn.machine.apply("close")
             try:
@@ -135,8 +145,11 @@ class ThreadedEchoServer(StreamEchoServer):
         with self._lock:
             clients = list(self._clients.items())
         for conn, _ in clients:
-            conn.abort()  # shutdown() wakes a handler blocked in recv() or sendall()
+            conn.wake("server stopping")  # a handler in recv() or sendall() returns
         join_all([t for _, t in clients], deadline)
+        for conn, thread in clients:
+            if thread.is_alive():  # should not happen; never leave the socket open
+                conn.abort()
         if self._waker is not None:
             self._waker.close()
             self._waker = None
