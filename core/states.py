@@ -91,8 +91,9 @@ class WriteShut(ConnectionState):
 
 
 # The table, in one place (as h11 keeps its state machine): state -> operation -> next.
+# "accepted": the server side of accept(), a socket born established
 Closed.transitions = {"connect": Connecting, "listen": Listening, "bind": Bound,
-                      "close": None}
+                      "accepted": Established, "close": None}
 Connecting.transitions = {"connected": Established, "fail": Closed, "close": Closed}
 Listening.transitions = {"accept": None, "send": None, "close": Closed, "fail": Closed}
 Bound.transitions = {"send": None, "recv": None, "close": Closed, "fail": Closed}

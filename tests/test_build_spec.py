@@ -44,7 +44,31 @@ def test_frozen_app_builds_and_passes_its_self_test(tmp_path: Path) -> None:
                          text=True, timeout=60)
     assert ran.returncode == 0 and ran.stdout.strip() == '["a b"]'
 
+    _frozen_fork_echo_round_trip(exe, env)
+
     headless = {k: v for k, v in env.items() if k != "DISPLAY"}
     helped = subprocess.run([str(exe), "serve", "--help"], env=headless, capture_output=True,
                             text=True, timeout=60)
     assert helped.returncode == 0 and "KIND" in helped.stdout
+
+
+def _frozen_fork_echo_round_trip(exe: Path, env: dict[str, str]) -> None:
+    """The fork echo server's helper process is a script the frozen app runs itself."""
+    import signal
+    import socket
+
+    proc = subprocess.Popen([str(exe), "serve", "echo", "--mode", "fork", "--port", "0"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert " listening on 127.0.0.1:" in line, line + proc.stderr.read()
+        port = int(line.split("listening on 127.0.0.1:")[1].split()[0])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+            client.sendall(b"frozen fork\r\n")
+            assert client.recv(100) == b"frozen fork\r\n"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

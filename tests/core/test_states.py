@@ -66,3 +66,10 @@ def test_table_only_points_at_known_states() -> None:
     assert ReadShut().allows("send") and not ReadShut().allows("recv")
     assert WriteShut().allows("recv") and not WriteShut().allows("send")
     assert Established().allows("shutdown_both")
+
+
+def test_an_accepted_socket_is_born_established() -> None:
+    changes: list[str] = []
+    machine = ConnectionStateMachine(lambda state, detail: changes.append(state.name))
+    machine.apply("accepted")
+    assert machine.is_(Established) and changes == ["Established"]
