@@ -77,7 +77,11 @@ children = []
 def fireman(pids):
     """Reap every child that has exited, so none stays a zombie (section 4.2.3)."""
     while pids:
-        pid, _status = os.waitpid(-1, os.WNOHANG)
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:  # nothing left to wait for
+            pids.clear()
+            break
         if not pid:
             break
         if pid in pids:

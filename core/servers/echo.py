@@ -20,7 +20,7 @@ from core.servers.registry import ServeKind
 
 __all__ = ["EchoLimits", "ForkEchoServer", "SelectEchoServer", "ThreadedEchoServer",
            "UdpEchoServer", "make_echo_server", "lab_peers", "SERVE_KINDS", "PROTOS",
-           "MODES", "FORK_STYLES", "LAB_PORT", "default_unix_path"]
+           "MODES", "FORK_STYLES", "LAB_PORT", "default_unix_path", "server_script"]
 
 PROTOS: tuple[str, ...] = ("tcp", "udp", "unix")
 LAB_PORT = 7000
@@ -84,6 +84,29 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds before a silent client is dropped")
     parser.add_argument("--buffer-cap", type=int, default=EchoLimits.buffer_cap,
                         help="bytes queued per client before reading from it pauses")
+    parser.add_argument("--print-code", action="store_true",
+                        help="print the origin document's server for this choice as a "
+                             "standalone Python 3 script, and exit")
+
+
+def server_script(proto: str, mode: str, host: str, port: int, path: str | None = None,
+                  fork_style: str = "simple") -> str:
+    """The seed-style script for an echo server choice ("Show as Python")."""
+    from core.codegen import render
+    from core.recording import Recording
+
+    recording = Recording("echo-server")
+    recording.add("server", proto=proto, mode=mode, fork_style=fork_style, host=host,
+                  port=port, path=path or default_unix_path())
+    return render(recording)
+
+
+def _print_code(args: argparse.Namespace) -> bool:
+    if not args.print_code:
+        return False
+    print(server_script(args.proto, args.mode, args.host, args.port, args.path,
+                        args.fork_style), end="")
+    return True
 
 
 def _build(args: argparse.Namespace) -> list[ServerController]:
@@ -97,5 +120,5 @@ def _build(args: argparse.Namespace) -> list[ServerController]:
 
 SERVE_KINDS: dict[str, ServeKind] = {
     "echo": ServeKind(help="echo server: TCP (threaded, select or fork), UDP or UNIX stream",
-                      add_arguments=_add_arguments, build=_build),
+                      add_arguments=_add_arguments, build=_build, preempt=_print_code),
 }

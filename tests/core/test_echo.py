@@ -148,3 +148,23 @@ def test_wirebench_serve_echo_unix_path(tmp_path) -> None:
             proc.kill()
             proc.communicate()
     assert not path.exists()
+
+
+def test_print_code_prints_the_seed_style_server_and_serves_nothing() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from core.servers.echo import server_script
+
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-m", "gui", "serve", "echo", "--mode", "select", "--port", "7123",
+         "--print-code"], cwd=root, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "listening on" not in result.stderr
+    expected = server_script("tcp", "select", "127.0.0.1", 7123)
+    # the header carries the minute it was made; the code itself must be identical
+    assert result.stdout.split('"""', 2)[2] == expected.split('"""', 2)[2]
+    assert "selectors.DefaultSelector()" in result.stdout
+    compile(result.stdout, "echo_select.py", "exec")
