@@ -26,6 +26,7 @@ from core.events import (
     StateChanged,
     TaskDone,
 )
+from core.recording import Recording
 from core.servers.echo_common import FORK_STYLES, MODES
 from core.worker import Outbox, Worker
 from gui.tabs.base import Tab
@@ -61,6 +62,7 @@ class ServersTab(Tab):
         else:
             self._lab_error = ""
         self.current: ServerEntry = self.entries[0]
+        self._echo_recordings: dict[str, Recording] = {}
         self.vars: dict[str, tk.StringVar] = {k: tk.StringVar(self) for k in FIELDS}
         self._build()
         self._show(self.current)
@@ -143,6 +145,8 @@ class ServersTab(Tab):
         self.browser_button = ttk.Button(bar, text="Open in browser",
                                          command=self.open_in_browser)
         self.browser_button.pack(side="left", padx=(6, 0))
+        self.python_button = ttk.Button(bar, text="Show as Python", command=self.show_python)
+        self.python_button.pack(side="left", padx=(6, 0))
         self.status = ttk.Label(bar, text="", anchor="w")
         self.status.pack(side="left", padx=(12, 0), fill="x", expand=True)
 
@@ -354,6 +358,26 @@ class ServersTab(Tab):
             return None
 
         self.worker.submit(attempt, task=f"{action}:{entry.key}")
+
+    def show_python(self) -> None:
+        """The origin document's server for the chosen echo design, as a script."""
+        entry = self.current
+        proto = entry.key.removeprefix("echo-")
+        if not entry.key.startswith("echo-"):
+            self.show_info("Show as Python covers the echo servers; pick an Echo row.")
+            return
+        self._read_form(entry)
+        port = str(entry.config.get("port", "7000")).strip()
+        recording = self._echo_recordings.setdefault(entry.key, Recording("echo-server"))
+        recording.clear()
+        recording.add("server", proto=proto, mode=entry.config.get("mode", "threaded"),
+                      fork_style=entry.config.get("fork_style", "simple"),
+                      host=entry.config.get("host", "127.0.0.1") or "127.0.0.1",
+                      port=int(port) if port.isdigit() else 7000,
+                      path=entry.config.get("path", ""))
+        from gui.widgets.code_panel import show_code
+
+        show_code(self, recording, entry.label)
 
     def open_in_browser(self) -> None:
         entry = self.current

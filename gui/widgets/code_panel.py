@@ -61,6 +61,13 @@ class CodeWindow(tk.Toplevel):
             self.info.configure(text=f"{len(self.recording)} steps recorded{note}")
         self._after = self.after(self.refresh_ms, self.refresh)
 
+    def refresh_now(self) -> None:
+        """Show the latest steps at once instead of at the next timer tick."""
+        if self._after is not None:
+            self.after_cancel(self._after)
+            self._after = None
+        self.refresh()
+
     def copy(self) -> None:
         self.clipboard_clear()
         self.clipboard_append(self.script)
@@ -93,6 +100,7 @@ def show_code(master: tk.Misc, recording: Recording, title: str) -> CodeWindow:
     if existing is not None and existing.winfo_exists():
         existing.deiconify()
         existing.lift()
+        existing.refresh_now()
         return existing
     window = CodeWindow(master, recording, title)
     recording._window = window  # type: ignore[attr-defined]

@@ -190,3 +190,27 @@ def test_fork_helper_death_shown_and_restart_works(app, tab, wait_until) -> None
     with socket.create_connection(("127.0.0.1", entry.controller.port), timeout=5) as sock:
         sock.sendall(b"again")
         assert recv_all(sock, 5) == b"again"
+
+
+def test_show_as_python_follows_the_chosen_design(app, tab, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    tab.select("echo-tcp")
+    tab.set_fields(host="127.0.0.1", port=7321, mode="fork", fork_style="double")
+    tab.python_button.invoke()
+    window = tab._echo_recordings["echo-tcp"]._window
+    try:
+        script = window.script
+        assert "fork design (double fork)" in script and "('127.0.0.1', 7321)" in script
+        path = tmp_path / "echo.py"
+        window.save(str(path))
+        check = subprocess.run([sys.executable, "-m", "py_compile", str(path)],
+                               capture_output=True, text=True, timeout=60)
+        assert check.returncode == 0, check.stderr
+        tab.set_fields(mode="select")
+        tab.python_button.invoke()  # the same window, now the select design
+        app.root.update()
+        assert "selectors.DefaultSelector()" in window.script
+    finally:
+        window.destroy()
