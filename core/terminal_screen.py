@@ -1,0 +1,202 @@
+"""A pyte screen with bounded scrollback, query answers, dirty tracking and a flood shortcut.
+
+:class:`TerminalScreen` is a :class:`pyte.Screen` (not ``pyte.HistoryScreen``, whose
+per-attribute wrapper costs more than the drawing) that
+
+* keeps lines scrolled off the top in a bounded deque (the scrollback);
+* collects answers to device-attribute and cursor-position queries in :attr:`replies`
+  for the session to send back;
+* renders any viewport line as runs of ``(text, Style)`` for a view to paint;
+* skips work on floods: when a batch holds more lines than the screen plus its scrollback
+  can show, and the part that would scroll away is only text, CR/LF and colour (SGR)
+  codes, that part is not drawn at all — only its last colour state is kept. The result
+  is identical to feeding everything (a test checks it) and many times faster.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass
+
+import pyte
+
+#: control bytes (and escapes other than SGR) that make a stretch unsafe to skip
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f-\x9f]|\x1b(?!\[[0-9;:]*m)")
+_SGR = re.compile(r"\x1b\[[0-9;:]*m")
+_RESETS = ("\x1b[0m", "\x1b[m")
+#: below this many characters a batch is fed as is (skipping would not pay)
+_SKIP_MIN = 16384
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    """How a run of cells looks; hashable so a view can map each to one Tk tag."""
+
+    fg: str = "default"
+    bg: str = "default"
+    bold: bool = False
+    italics: bool = False
+    underscore: bool = False
+    reverse: bool = False
+    strikethrough: bool = False
+
+
+DEFAULT_STYLE = Style()
+Run = tuple[str, Style]
+
+
+class TerminalScreen(pyte.Screen):
+    def __init__(self, columns: int = 80, lines: int = 24, scrollback: int = 1000) -> None:
+        self.scrollback: deque = deque(maxlen=max(0, scrollback))
+        self.replies: list[str] = []
+        self.title_text = ""
+        super().__init__(columns, lines)
+        self.stream = pyte.Stream(self)
+        self.skipped_chars = 0  # how much a flood shortcut saved (for the bench)
+
+    # -- pyte hooks -----------------------------------------------------------------------
+    def index(self) -> None:
+        top, bottom = self.margins or (0, self.lines - 1)
+        if self.cursor.y == bottom and top == 0 and self.scrollback.maxlen:
+            self.scrollback.append(self.buffer[top])
+        super().index()
+
+    def write_process_input(self, data: str) -> None:
+        self.replies.append(data)
+
+    def report_device_attributes(self, mode: int = 0, **kwargs: bool) -> None:
+        # pyte answers VT102 ("?6c"); say VT220 with ANSI colour like xterm does, so
+        # full-screen programs pick their colour paths
+        if mode == 0 and not kwargs.get("private"):
+            self.write_process_input("\x1b[?62;22c")
+
+    def set_title(self, param: str) -> None:
+        super().set_title(param)
+        self.title_text = param
+
+    def erase_in_display(self, how: int = 0, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().erase_in_display(how, *args, **kwargs)
+        if how == 3:
+            self.scrollback.clear()
+
+    def reset(self) -> None:
+        super().reset()
+        self.scrollback.clear()
+
+    def resize(self, lines: int | None = None, columns: int | None = None) -> None:
+        super().resize(lines, columns)
+        self.dirty.update(range(self.lines))
+
+    # -- input ------------------------------------------------------------------------------
+    def take_replies(self) -> list[str]:
+        out, self.replies = self.replies, []
+        return out
+
+    def feed(self, text: str) -> None:
+        """Feed decoded text, taking the flood shortcut when it is exact."""
+        if len(text) >= _SKIP_MIN:
+            text = self._skip_flood(text)
+        self.stream.feed(text)
+
+    def _skip_flood(self, text: str) -> str:
+        if self.margins is not None or not self.stream._taking_plain_text:
+            return text
+        keep = (self.scrollback.maxlen or 0) + self.lines + 2
+        cut = len(text)
+        for _ in range(keep + 1):
+            cut = text.rfind("\n", 0, cut)
+            if cut < 0:
+                return text
+        cut += 1  # just after the newline that starts the kept part
+        if text[cut - 2:cut] != "\r\n" or _UNSAFE.search(text, 0, cut):
+            return text
+        # the colour state at the cut: SGRs after the last full reset in the skipped part
+        start = max(text.rfind(r, 0, cut) for r in _RESETS)
+        if start >= 0:
+            self.cursor.attrs = self.default_char
+            sgr = "".join(_SGR.findall(text, start, cut))
+        else:
+            sgr = "".join(_SGR.findall(text, 0, cut))
+        if sgr:
+            self.stream.feed(sgr)
+        # what the skipped lines would have done: push everything off screen and history
+        self.scrollback.clear()
+        self.buffer.clear()
+        self.cursor.x = 0
+        self.cursor.y = self.lines - 1
+        self.dirty.update(range(self.lines))
+        self.skipped_chars += cut
+        return text[cut:]
+
+    # -- output -----------------------------------------------------------------------------
+    def viewport_line(self, y: int, offset: int = 0) -> object:
+        """The line shown at row ``y`` when scrolled ``offset`` lines back into history."""
+        if offset <= 0:
+            return self.buffer[y]
+        index = len(self.scrollback) - offset + y
+        if index < len(self.scrollback):
+            return self.scrollback[index] if index >= 0 else {}
+        return self.buffer[index - len(self.scrollback)]
+
+    def render_line(self, y: int, offset: int = 0) -> list[Run]:
+        """Row ``y`` as ``(text, Style)`` runs covering ``columns`` cells.
+
+        The right half of a wide character is stored as "" by pyte and stays "".
+        """
+        line = self.viewport_line(y, offset)
+        default = self.default_char
+        runs: list[Run] = []
+        text: list[str] = []
+        current: tuple | None = None
+        get = line.get
+        for x in range(self.columns):
+            char = get(x, default)
+            key = char[1:]
+            if key != current:
+                if text:
+                    runs.append(("".join(text), _style(current)))
+                text = []
+                current = key
+            text.append(char[0])
+        if text:
+            runs.append(("".join(text), _style(current)))
+        return runs
+
+    def line_text(self, y: int, offset: int = 0) -> str:
+        return "".join(t for t, _ in self.render_line(y, offset))
+
+    def display_text(self) -> list[str]:
+        return [self.line_text(y) for y in range(self.lines)]
+
+    def history_text(self) -> list[str]:
+        """Every scrollback line as text (for copy-all and transcripts)."""
+        default = self.default_char
+        out = []
+        for line in self.scrollback:
+            out.append("".join(line.get(x, default).data for x in range(self.columns)).rstrip())
+        return out
+
+    def take_dirty(self) -> set[int]:
+        dirty = {y for y in self.dirty if 0 <= y < self.lines}
+        self.dirty.clear()
+        return dirty
+
+
+_style_cache: dict[tuple, Style] = {}
+
+
+def _style(key: tuple | None) -> Style:
+    """Style of a pyte Char's attributes (``char[1:]``: fg, bg, bold, italics,
+    underscore, strikethrough, reverse, blink)."""
+    if key is None:
+        return DEFAULT_STYLE
+    style = _style_cache.get(key)
+    if style is None:
+        if len(_style_cache) > 4096:
+            _style_cache.clear()
+        fg, bg, bold, italics, underscore, strike, reverse = key[:7]
+        style = Style(fg=fg, bg=bg, bold=bold, italics=italics, underscore=underscore,
+                      reverse=reverse, strikethrough=strike)
+        _style_cache[key] = style
+    return style
