@@ -164,6 +164,7 @@ class TelnetSession:
         self._offset = 0
         self._fed = 0
         self._listeners: list[TextListener] = []
+        self._recent = ""  # tail of the plain received text (automation starts from it)
         self._line = ""  # local line-mode buffer
         self._typescript: IO[bytes] | None = None
         self._textlog: IO[str] | None = None
@@ -194,6 +195,7 @@ class TelnetSession:
         self._pending_size = 0
         self._received.clear()
         self._line = ""
+        self._recent = ""
         self._fed = 0
         self._offset = 0
         self._echo_state = None
@@ -353,6 +355,10 @@ class TelnetSession:
     def add_listener(self, listener: TextListener) -> None:
         """Call ``listener(text)`` (on the screen thread) with every decoded, ANSI-free text."""
         self._listeners.append(listener)
+
+    def recent_text(self) -> str:
+        """The last few KiB of received text, escape codes removed."""
+        return self._recent
 
     def remove_listener(self, listener: TextListener) -> None:
         with contextlib.suppress(ValueError):
@@ -649,6 +655,9 @@ class TelnetSession:
                 self._textlog.write(plain.replace("\r\n", "\n").replace("\r", ""))
             for listener in list(self._listeners):
                 listener(plain)
+        else:
+            plain = strip_ansi(text[-8192:])  # only the tail is kept
+        self._recent = (self._recent + plain)[-4096:]
         screen = self.screen
         skipped = len(text)
         text = screen._skip_flood(text) if len(text) >= 16384 else text
