@@ -85,6 +85,24 @@ class TerminalScreen(pyte.Screen):
         self.scrollback.clear()
 
     def resize(self, lines: int | None = None, columns: int | None = None) -> None:
+        """Like xterm: a shorter screen drops empty lines below the cursor first, then
+        moves top lines into the scrollback (pyte would delete them)."""
+        lines = lines or self.lines
+        if lines < self.lines:
+            drop = self.lines - lines
+            below = max(0, self.lines - 1 - self.cursor.y)
+            from_top = drop - min(below, drop)
+            old = dict(self.buffer)
+            if self.scrollback.maxlen:
+                for y in range(from_top):
+                    self.scrollback.append(self.buffer[y])
+            self.buffer.clear()
+            for y in range(lines):
+                if y + from_top in old:
+                    self.buffer[y] = old[y + from_top]
+            self.cursor.y = max(0, self.cursor.y - from_top)
+            self.lines = lines
+            self.margins = None
         super().resize(lines, columns)
         self.dirty.update(range(self.lines))
 
