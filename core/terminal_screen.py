@@ -121,13 +121,17 @@ class TerminalScreen(pyte.Screen):
         if self.margins is not None or not self.stream._taking_plain_text:
             return text
         keep = (self.scrollback.maxlen or 0) + self.lines + 2
-        cut = len(text)
+        # only the plain stretch before the first cursor movement (or other control)
+        # counts: every newline in it scrolls one line out, which is what flushes the
+        # screen and the scrollback of everything before the cut
+        unsafe = _UNSAFE.search(text)
+        cut = unsafe.start() if unsafe else len(text)
         for _ in range(keep + 1):
             cut = text.rfind("\n", 0, cut)
             if cut < 0:
                 return text
         cut += 1  # just after the newline that starts the kept part
-        if text[cut - 2:cut] != "\r\n" or _UNSAFE.search(text, 0, cut):
+        if text[cut - 2:cut] != "\r\n":
             return text
         # the colour state at the cut: SGRs after the last full reset in the skipped part
         start = max(text.rfind(r, 0, cut) for r in _RESETS)

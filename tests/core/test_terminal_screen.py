@@ -1,0 +1,109 @@
+"""TerminalScreen: the flood shortcut gives the same screen, queries, colours, scrollback."""
+
+from __future__ import annotations
+
+import pyte
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.servers.telnet_lab import color_demo, ls_lr_lines
+from core.terminal_screen import TerminalScreen
+
+
+def same(a: TerminalScreen, b: TerminalScreen) -> None:
+    assert [a.render_line(y) for y in range(a.lines)] == \
+        [b.render_line(y) for y in range(b.lines)]
+    assert a.history_text() == b.history_text()
+    assert (a.cursor.x, a.cursor.y, a.cursor.attrs) == (b.cursor.x, b.cursor.y, b.cursor.attrs)
+
+
+def plain_feed(screen: TerminalScreen, text: str) -> None:
+    screen.stream.feed(text)  # no shortcut
+
+
+def test_flood_shortcut_gives_the_same_screen_as_feeding_everything() -> None:
+    flood = "\r\n".join(ls_lr_lines(6000)) + "\r\n\x1b[1;31mred tail"
+    fast, slow = TerminalScreen(80, 24, 300), TerminalScreen(80, 24, 300)
+    for s in (fast, slow):
+        s.stream.feed("first line\r\n\x1b[4munderlined and not reset ")
+    fast.feed(flood)
+    plain_feed(slow, flood)
+    assert fast.skipped_chars > len(flood) // 2
+    same(fast, slow)
+    assert "red tail" in fast.line_text(fast.cursor.y)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.sampled_from(["abc", "\x1b[31m", "\x1b[0m", "\x1b[1;44m", "x" * 95,
+                                 "\r\n", "\r\n", "\r\n", "\t", "é", "\x1b[m"]),
+                min_size=50, max_size=200),
+       st.integers(1, 3))
+def test_flood_shortcut_matches_pyte_for_any_plain_stream(parts: list[str], rep: int) -> None:
+    text = "".join(parts) * (25 * rep)
+    fast, slow = TerminalScreen(40, 10, 20), TerminalScreen(40, 10, 20)
+    fast.feed(text)
+    plain_feed(slow, text)
+    same(fast, slow)
+
+
+def test_shortcut_is_not_taken_over_cursor_movement() -> None:
+    text = "\x1b[2;5Hmoved" + ("line\r\n" * 5000)
+    s = TerminalScreen(80, 24, 100)
+    s.feed(text)
+    assert s.skipped_chars == 0
+    # movement after the skipped part is fine: it is drawn normally
+    fast, slow = TerminalScreen(80, 24, 100), TerminalScreen(80, 24, 100)
+    text = ("line\r\n" * 5000) + "\x1b[2;5Hmoved" + ("line\r\n" * 10)
+    fast.feed(text)
+    plain_feed(slow, text)
+    assert fast.skipped_chars > 0
+    same(fast, slow)
+
+
+def test_device_attributes_and_cursor_position_are_answered() -> None:
+    s = TerminalScreen(80, 24)
+    s.feed("hello\r\nab\x1b[6n\x1b[c\x1b[5n")
+    assert s.take_replies() == ["\x1b[2;3R", "\x1b[?62;22c", "\x1b[0n"]
+    assert s.take_replies() == []
+
+
+def test_colours_bold_underline_reverse() -> None:
+    s = TerminalScreen(80, 30)
+    s.feed("\r\n".join(color_demo()))
+    styles = {style for y in range(s.lines) for _, style in s.render_line(y)}
+    assert {"red", "brightred", "default"} <= {st.fg for st in styles}
+    assert any(len(st.bg) == 6 for st in styles)  # 256-colour and true colour as hex
+    assert any(st.bold for st in styles)
+    assert any(st.underscore for st in styles)
+    assert any(st.reverse for st in styles)
+    assert any(st.fg == "ff8000" for st in styles)  # 38;2;255;128;0
+
+
+def test_scrollback_viewport_and_limit() -> None:
+    s = TerminalScreen(20, 5, scrollback=10)
+    s.feed("".join(f"line {i}\r\n" for i in range(30)))
+    assert len(s.scrollback) == 10
+    assert s.line_text(0).strip() == "line 26"
+    assert s.line_text(0, offset=3).strip() == "line 23"
+    assert s.line_text(0, offset=10).strip() == "line 16"
+    assert s.history_text()[0] == "line 16"
+
+
+def test_shrinking_keeps_the_cursor_line_and_moves_top_to_scrollback() -> None:
+    s = TerminalScreen(20, 10, scrollback=10)
+    s.feed("login: ")
+    s.resize(5, 20)
+    assert s.line_text(0).startswith("login:")
+    s.feed("\r\n" * 8 + "bottom")
+    s.resize(3, 10)
+    assert s.line_text(2).startswith("bottom")
+    assert s.columns == 10 and len(s.scrollback) >= 2
+
+
+def test_render_line_matches_pyte_display() -> None:
+    s = TerminalScreen(30, 4)
+    ref = pyte.Screen(30, 4)
+    text = "\x1b[31mred\x1b[0m plain 日本 wide\r\n\x1b[7mrev"
+    s.feed(text)
+    pyte.Stream(ref).feed(text)
+    assert s.display_text() == ref.display
