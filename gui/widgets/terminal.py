@@ -11,8 +11,8 @@ import tkinter as tk
 from collections.abc import Callable, Iterable
 from tkinter import font as tkfont
 
-from core.terminal_screen import Style
 from core.telnet_session import TerminalFrame
+from core.terminal_screen import Style
 
 # xterm's default 16 colours, as pyte names them ("brown" is yellow)
 PALETTE = {
@@ -191,14 +191,18 @@ class TerminalView(tk.Frame):
         return self.text.get("1.0", "end-1c")
 
     def tags_at(self, y: int, x: int) -> dict[str, str]:
-        """The colours and font at a cell (for tests): {"foreground": ..., ...}."""
+        """The look of a cell (for tests): foreground, background, underline, weight..."""
         out: dict[str, str] = {}
         for name in self.text.tag_names(f"{y + 1}.{x}"):
             if name.startswith("s"):
-                for key in ("foreground", "background", "underline", "font"):
+                for key in ("foreground", "background", "underline", "overstrike"):
                     value = self.text.tag_cget(name, key)
                     if value:
                         out[key] = str(value)
+                font = self.text.tag_cget(name, "font")
+                if font:
+                    actual = tkfont.Font(name=str(font), exists=True).actual()
+                    out["weight"], out["slant"] = actual["weight"], actual["slant"]
         return out
 
     # -- input ------------------------------------------------------------------------------
