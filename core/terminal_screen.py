@@ -43,6 +43,47 @@ class Style:
 
 
 DEFAULT_STYLE = Style()
+
+
+class _Capture(pyte.Screen):
+    """A one-row screen that keeps every row scrolled off it."""
+
+    def __init__(self, columns: int) -> None:
+        self.rows: list = []
+        super().__init__(columns, 1)
+
+    def index(self) -> None:
+        self.rows.append(self.buffer[0])
+        super().index()
+
+
+class _LazyBlock:
+    """Lines that went to the scrollback as text; drawn the first time one is looked at."""
+
+    __slots__ = ("text", "attrs", "columns", "count", "rows")
+
+    def __init__(self, text: str, attrs: object, columns: int, count: int) -> None:
+        self.text, self.attrs, self.columns, self.count = text, attrs, columns, count
+        self.rows: list | None = None
+
+    def row(self, index: int) -> dict:
+        if self.rows is None:
+            scratch = _Capture(self.columns)
+            scratch.cursor.attrs = self.attrs
+            pyte.Stream(scratch).feed(self.text)
+            self.rows = scratch.rows
+            self.text = ""
+        return self.rows[index] if index < len(self.rows) else {}
+
+
+class _LazyLine:
+    __slots__ = ("block", "index")
+
+    def __init__(self, block: _LazyBlock, index: int) -> None:
+        self.block, self.index = block, index
+
+    def get(self, x: int, default: object = None) -> object:
+        return self.block.row(self.index).get(x, default)
 Run = tuple[str, Style]
 
 
@@ -118,8 +159,90 @@ class TerminalScreen(pyte.Screen):
         self.stream.feed(text)
 
     def _skip_flood(self, text: str) -> str:
+        """Take the flood shortcut on ``text``; return what is left to feed normally."""
         if self.margins is not None or not self.stream._taking_plain_text:
             return text
+        rest = self._lazy_flood(text)
+        return rest if rest is not None else self._drop_flood(text)
+
+    def _apply_sgr(self, text: str, start: int, end: int) -> None:
+        """Bring the cursor's colours to what text[start:end] would leave them."""
+        reset = max(text.rfind(r, start, end) for r in _RESETS)
+        if reset >= 0:
+            self.cursor.attrs = self.default_char
+            start = reset
+        sgr = "".join(_SGR.findall(text, start, end))
+        if sgr:
+            self.stream.feed(sgr)
+
+    def _lazy_flood(self, text: str) -> str | None:
+        """The fast shortcut, or None when ``text`` does not qualify.
+
+        Over the plain stretch (text, CR LF, SGR only), after ``lines + 1`` lines the
+        cursor sits on a fresh bottom row, and from then on every line is drawn there
+        and scrolled up: the screen ends as the last ``lines - 1`` lines over a blank
+        row, the scrollback gains the lines before them. So only those last lines are
+        drawn; the scrollback's share is kept as text and drawn when someone scrolls
+        back to it; everything older is never drawn at all.
+        """
+        unsafe = _UNSAFE.search(text)
+        plain_end = text.rfind("\r\n", 0, unsafe.start() if unsafe else len(text))
+        if plain_end < 0:
+            return None
+        plain_end += 2
+        bottom = self.lines - 1
+        maxlen = self.scrollback.maxlen or 0
+        # phase 1: the first lines + 1 lines go through pyte
+        phase1 = 0
+        for _ in range(self.lines + 1):
+            phase1 = text.find("\r\n", phase1, plain_end)
+            if phase1 < 0:
+                return None
+            phase1 += 2
+        # the visible part: the last ``bottom`` lines; before it the scrollback part
+        visible = plain_end
+        for _ in range(bottom + 1):  # the first find is the last line's own CR LF
+            visible = text.rfind("\r\n", phase1, visible)
+            if visible < 0:
+                return None
+        visible += 2
+        if text.count("\r\n", phase1, visible) < 64:
+            return None  # not worth it
+        keep = visible
+        kept = 0
+        while kept < maxlen:
+            at = text.rfind("\r\n", phase1, keep - 2)
+            if at < 0:
+                keep = phase1
+                kept = text.count("\r\n", phase1, visible)
+                break
+            keep = at + 2
+            kept += 1
+        drawn = text[keep:plain_end]
+        if "\t" in drawn or drawn.count("\n") != drawn.count("\r\n"):
+            return None
+        plain = _SGR.sub("", drawn)
+        if not plain.isascii() or max(map(len, plain.split("\r\n"))) > self.columns:
+            return None  # a line would wrap: rows would not be one per line
+        self.stream.feed(text[:phase1])
+        # the rows on screen scroll into the scrollback first, then the kept lines
+        self._apply_sgr(text, phase1, keep)
+        if kept < maxlen:
+            for y in range(bottom):
+                self.scrollback.append(self.buffer[y])
+        if kept:
+            block = _LazyBlock(text[keep:visible], self.cursor.attrs, self.columns, kept)
+            self.scrollback.extend(_LazyLine(block, i) for i in range(kept))
+        self._apply_sgr(text, keep, visible)
+        self.buffer.clear()
+        self.cursor.x = self.cursor.y = 0
+        self.stream.feed(text[visible:plain_end])
+        self.dirty.update(range(self.lines))
+        self.skipped_chars += visible - phase1
+        return text[plain_end:]
+
+    def _drop_flood(self, text: str) -> str:
+        """The plain shortcut: drop what would scroll out of the scrollback unseen."""
         keep = (self.scrollback.maxlen or 0) + self.lines + 2
         # only the plain stretch before the first cursor movement (or other control)
         # counts: every newline in it scrolls one line out, which is what flushes the
@@ -133,15 +256,7 @@ class TerminalScreen(pyte.Screen):
         cut += 1  # just after the newline that starts the kept part
         if text[cut - 2:cut] != "\r\n":
             return text
-        # the colour state at the cut: SGRs after the last full reset in the skipped part
-        start = max(text.rfind(r, 0, cut) for r in _RESETS)
-        if start >= 0:
-            self.cursor.attrs = self.default_char
-            sgr = "".join(_SGR.findall(text, start, cut))
-        else:
-            sgr = "".join(_SGR.findall(text, 0, cut))
-        if sgr:
-            self.stream.feed(sgr)
+        self._apply_sgr(text, 0, cut)
         # what the skipped lines would have done: push everything off screen and history
         self.scrollback.clear()
         self.buffer.clear()

@@ -107,3 +107,26 @@ def test_render_line_matches_pyte_display() -> None:
     s.feed(text)
     pyte.Stream(ref).feed(text)
     assert s.display_text() == ref.display
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(0, 400), st.integers(0, 120), st.integers(3, 30), st.integers(0, 3))
+def test_lazy_scrollback_matches_pyte(before: int, scrollback: int, rows: int,
+                                      seed: int) -> None:
+    """Lines kept as text in the scrollback draw exactly as pyte would have drawn them."""
+    from core.terminal_screen import _LazyLine
+
+    lines = list(ls_lr_lines(before + 300 + scrollback, seed=seed + 1))
+    head = "\r\n".join(lines[:before]) + ("\r\n" if before else "")
+    flood = "\x1b[33mstart " + "\r\n".join(lines[before:]) + "\r\n\x1b[4mtail"
+    fast, slow = TerminalScreen(80, rows, scrollback), TerminalScreen(80, rows, scrollback)
+    plain_feed(fast, head)
+    plain_feed(slow, head)
+    fast.feed(flood)
+    plain_feed(slow, flood)
+    if scrollback:
+        assert any(isinstance(line, _LazyLine) for line in fast.scrollback)
+    same(fast, slow)
+    for offset in (1, scrollback // 2, scrollback):
+        assert [fast.render_line(y, offset) for y in range(rows)] == \
+            [slow.render_line(y, offset) for y in range(rows)]
