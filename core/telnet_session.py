@@ -620,6 +620,13 @@ class TelnetSession:
                 while not (self._pending or self._requests or self._eof
                            or self._stop.is_set()):
                     self._cond.wait(0.5)
+                # pace: let input pile up until the next frame is due, then draw it in
+                # one batch — lines that scroll away before a frame are never drawn
+                while not (self._requests or self._eof or self._stop.is_set()):
+                    left = self._last_frame + interval - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
                 pending, self._pending = self._pending, []
                 self._pending_size = 0
                 requests, self._requests = self._requests, []
@@ -631,14 +638,6 @@ class TelnetSession:
                 request()
             if pending:
                 self._feed(b"".join(pending), interval)
-            due = self._last_frame + interval
-            if not finished and time.monotonic() < due:
-                # pace frames: gather more input until the next frame is due
-                with self._cond:
-                    if not (self._pending or self._requests or self._stop.is_set()):
-                        self._cond.wait(max(0.0, due - time.monotonic()))
-                if time.monotonic() < due:
-                    continue
             self._emit_frame()
             if finished:
                 with self._cond:
@@ -660,7 +659,7 @@ class TelnetSession:
         self._recent = (self._recent + plain)[-4096:]
         screen = self.screen
         skipped = len(text)
-        text = screen._skip_flood(text) if len(text) >= 16384 else text
+        text = screen._skip_flood(text) if len(text) >= 4096 else text
         self._fed += skipped - len(text)
         for start in range(0, len(text), _FEED_SLICE):
             part = text[start:start + _FEED_SLICE]

@@ -192,9 +192,12 @@ class TerminalScreen(pyte.Screen):
         plain_end += 2
         bottom = self.lines - 1
         maxlen = self.scrollback.maxlen or 0
-        # phase 1: the first lines + 1 lines go through pyte
+        # phase 1: the first lines + 1 lines go through pyte, unless the cursor already
+        # waits at the start of a blank bottom row (as after the previous batch)
         phase1 = 0
-        for _ in range(self.lines + 1):
+        row = self.buffer.get(bottom) if hasattr(self.buffer, "get") else None
+        fresh = self.cursor.y == bottom and self.cursor.x == 0 and not row
+        for _ in range(0 if fresh else self.lines + 1):
             phase1 = text.find("\r\n", phase1, plain_end)
             if phase1 < 0:
                 return None

@@ -249,6 +249,9 @@ class _LabConnection:
                 self.write("\n".join(batch) + "\n")
                 batch.clear()
                 await self.writer.drain()
+                # drain() does not yield while the buffer is below its high-water mark:
+                # yield anyway so typing is echoed and Ctrl-C is seen during a flood
+                await asyncio.sleep(0)
                 if self.interrupt.is_set():
                     self.write("\x1b[0m\nflood interrupted\n")
                     return
