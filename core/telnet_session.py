@@ -174,12 +174,21 @@ class TelnetSession:
         self._proto_calls: list[Callable[[TelnetProtocol], None]] = []
         self._last_frame = 0.0
         self._posted_key: tuple | None = None
+        #: where frames go; None = the outbox. A view may take them directly (e.g. a
+        #: deque it polls) so painting does not wait for the bridge's next tick.
+        self.frame_sink: Callable[[TerminalFrame], None] | None = None
         self.connected = False
 
     # -- lifecycle ------------------------------------------------------------------------
     @property
     def running(self) -> bool:
         return self._io_thread is not None and self._io_thread.is_alive()
+
+    @property
+    def drawing(self) -> bool:
+        """The screen thread still runs (it may post a last frame after a close)."""
+        t = self._screen_thread
+        return t is not None and t.is_alive()
 
     def connect(self, settings: TelnetSettings) -> None:
         """Start connecting; returns at once. Errors arrive as :class:`Failed` events."""
@@ -683,7 +692,7 @@ class TelnetSession:
         if not lines and key == self._posted_key:
             return
         self._posted_key = key
-        self._post(TerminalFrame(
+        (self.frame_sink or self._post)(TerminalFrame(
             source=self.source, lines=lines, cursor=key[0], cursor_visible=cursor_visible,
             columns=screen.columns, rows=screen.lines, offset=offset,
             history=len(screen.scrollback), fed=self._fed, title=screen.title_text))

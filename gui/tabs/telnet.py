@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import tkinter as tk
+from collections import deque
 from pathlib import Path
 from tkinter import filedialog, ttk
 from typing import TYPE_CHECKING
@@ -49,6 +50,9 @@ send colors
 """
 
 
+POLL_MS = 8
+
+
 class TelnetTab(Tab):
     title = "Telnet"
     key = "telnet"
@@ -57,6 +61,11 @@ class TelnetTab(Tab):
         super().__init__(master, app)
         self.outbox: Outbox = Outbox()
         self.session = TelnetSession(self.outbox, new_source("telnet"))
+        # frames skip the bridge: a deque (thread-safe append/popleft) polled every
+        # few ms while connected, so an echo is painted as soon as its frame exists
+        self._frames: deque[TerminalFrame] = deque()
+        self.session.frame_sink = self._frames.append
+        self._poll_id: str | None = None
         self.automation: AutomationRun | None = None
         self._inspector_visible = False
         f = self.fields
@@ -231,12 +240,28 @@ class TelnetTab(Tab):
             self._mark_field(exc.field_name)
             return
         self.save_fields()
+        self._start_polling()
         self.inspector.clear()
         self.connect_button.configure(text="Disconnect")
         self.status_var.set(f"Connecting to {settings.host}:{settings.port}…")
         if settings.typescript_path:
             self.show_info(f"Logging to {settings.typescript_path} and {settings.log_path}")
         self.terminal.text.focus_set()
+
+    def _start_polling(self) -> None:
+        if self._poll_id is None:
+            self._poll_id = self.after(POLL_MS, self._poll_frames)
+
+    def _poll_frames(self) -> None:
+        self._poll_id = None
+        frames = self._frames
+        if frames:
+            batch = []
+            while frames:
+                batch.append(frames.popleft())
+            self.terminal.apply_frames(batch)
+        if self.session.running or self.session.drawing or frames:
+            self._poll_id = self.after(POLL_MS, self._poll_frames)
 
     def disconnect(self) -> None:
         if self.automation is not None:
@@ -371,6 +396,7 @@ class TelnetTab(Tab):
             self.resize(*self.terminal._size)
         elif isinstance(event, Closed):
             self.status_var.set(f"Disconnected ({event.reason})")
+            self._start_polling()  # the last frame may still come
             self.connect_button.configure(text="Connect")
             self.mode_info_var.set("")
         elif isinstance(event, StateChanged):
@@ -432,5 +458,8 @@ class TelnetTab(Tab):
         if self.automation is not None:
             self.automation.cancel()
             self.automation.join(1)
+        if self._poll_id is not None:
+            self.after_cancel(self._poll_id)
+            self._poll_id = None
         self.session.close()
         self.app.bridge.detach(self.outbox)

@@ -65,7 +65,7 @@ def test_typing_reaches_the_server_and_colours_render(
                      max(i for i, line in enumerate(lines) if "lab@wirebench" in line),
                      0)["foreground"] == "#00ff00"
     # the inspector saw the negotiation by name
-    assert "recv WILL ECHO" in tab.inspector.get_text()
+    wait_until(lambda: "recv WILL ECHO" in tab.inspector.get_text())
 
 
 def test_resize_sends_naws(tab: TelnetTab, telnet_lab: TelnetLabServer,
@@ -74,7 +74,7 @@ def test_resize_sends_naws(tab: TelnetTab, telnet_lab: TelnetLabServer,
     tab.terminal.text.event_generate("<Configure>", width=cw * 72 + 10, height=ch * 19 + 6)
     wait_until(lambda: telnet_lab.naws_seen[-1:] == [(72, 19)],
                message=f"NAWS seen: {telnet_lab.naws_seen[-3:]}")
-    assert "sent SB NAWS 72 19" in tab.inspector.get_text()
+    wait_until(lambda: "sent SB NAWS 72 19" in tab.inspector.get_text())
     wait_until(lambda: tab.terminal.columns == 72 and tab.terminal.rows == 19)
 
 
