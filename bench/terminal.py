@@ -4,7 +4,7 @@ The lab telnet server runs in its own process (``wirebench serve telnet``); the 
 (Tk, under Xvfb) connects its Telnet tab, logs in and runs ``flood N``. Measured:
 
 * MiB/s from Enter to the frame that shows the flood's last line in the tab's view;
-* the same bytes (captured by the session's typescript) fed to a plain
+* the same bytes (as the session received them) fed to a plain
   ``pyte.Screen`` through ``pyte.ByteStream`` in 64 KiB reads — the reference;
 * keystroke echo latency while the flood runs: a key event on the view, the server's
   echo, the frame that paints it (p50/p99).
@@ -68,7 +68,6 @@ def main() -> int:
     from gui.app import WirebenchApp
 
     proc, port = start_server()
-    typescript = Path(os.environ["WIREBENCH_DATA_DIR"]) / "bench-typescript.raw"
     root = tk.Tk(className="Wirebench")
     app = WirebenchApp(root, lab_ephemeral=True)
     root.geometry("1280x800+0+0")
@@ -92,7 +91,6 @@ def main() -> int:
     tab.host_var.set("127.0.0.1")
     tab.port_var.set(str(port))
     tab.connect()
-    session.settings.typescript_path = ""  # set below, after login
     if not pump_until(lambda: "login:" in tab.terminal.all_text(), 15):
         raise SystemExit("no login prompt")
     session.send_text("lab\r")

@@ -106,11 +106,17 @@ class Q(enum.Enum):
 
 
 @dataclass
+class Side:
+    """One direction of one option: ours (WILL/WONT) or the server's (DO/DONT)."""
+
+    state: Q = Q.NO
+    queue: bool = False  # RFC 1143's "OPPOSITE" queue bit
+
+
+@dataclass
 class OptionState:
-    us: Q = Q.NO
-    us_queue: bool = False  # the "OPPOSITE" queue bit
-    him: Q = Q.NO
-    him_queue: bool = False
+    us: Side = field(default_factory=Side)
+    him: Side = field(default_factory=Side)
 
 
 class _Parse(enum.Enum):
@@ -159,18 +165,20 @@ class TelnetProtocol:
         return state
 
     def local_enabled(self, option: int) -> bool:
-        return self._opt(option).us is Q.YES
+        return self._opt(option).us.state is Q.YES
 
     def remote_enabled(self, option: int) -> bool:
-        return self._opt(option).him is Q.YES
+        return self._opt(option).him.state is Q.YES
 
     @property
     def binary(self) -> bool:
         return self.remote_enabled(BINARY)
 
     def enabled_names(self) -> tuple[frozenset[str], frozenset[str]]:
-        local = frozenset(option_name(o) for o, s in self.options.items() if s.us is Q.YES)
-        remote = frozenset(option_name(o) for o, s in self.options.items() if s.him is Q.YES)
+        local = frozenset(option_name(o) for o, s in self.options.items()
+                          if s.us.state is Q.YES)
+        remote = frozenset(option_name(o) for o, s in self.options.items()
+                           if s.him.state is Q.YES)
         return local, remote
 
     # -- output ---------------------------------------------------------------------------
@@ -225,42 +233,29 @@ class TelnetProtocol:
 
     def request_local(self, option: int, enable: bool) -> None:
         """Ask to enable/disable an option on our side (RFC 1143 section 7)."""
-        s = self._opt(option)
-        if enable:
-            if s.us is Q.NO:
-                s.us = Q.WANTYES
-                self._send_option(WILL, option)
-            elif s.us is Q.WANTNO:
-                s.us_queue = True
-            elif s.us is Q.WANTYES:
-                s.us_queue = False
-        else:
-            if s.us is Q.YES:
-                s.us = Q.WANTNO
-                self._send_option(WONT, option)
-            elif s.us is Q.WANTYES:
-                s.us_queue = True
-            elif s.us is Q.WANTNO:
-                s.us_queue = False
+        self._request(self._opt(option).us, option, enable, WILL, WONT)
 
     def request_remote(self, option: int, enable: bool) -> None:
-        s = self._opt(option)
+        """Ask the server to enable/disable an option on its side."""
+        self._request(self._opt(option).him, option, enable, DO, DONT)
+
+    def _request(self, side: Side, option: int, enable: bool, yes: int, no: int) -> None:
         if enable:
-            if s.him is Q.NO:
-                s.him = Q.WANTYES
-                self._send_option(DO, option)
-            elif s.him is Q.WANTNO:
-                s.him_queue = True
-            elif s.him is Q.WANTYES:
-                s.him_queue = False
+            if side.state is Q.NO:
+                side.state = Q.WANTYES
+                self._send_option(yes, option)
+            elif side.state is Q.WANTNO:
+                side.queue = True
+            elif side.state is Q.WANTYES:
+                side.queue = False
         else:
-            if s.him is Q.YES:
-                s.him = Q.WANTNO
-                self._send_option(DONT, option)
-            elif s.him is Q.WANTYES:
-                s.him_queue = True
-            elif s.him is Q.WANTNO:
-                s.him_queue = False
+            if side.state is Q.YES:
+                side.state = Q.WANTNO
+                self._send_option(no, option)
+            elif side.state is Q.WANTYES:
+                side.queue = True
+            elif side.state is Q.WANTNO:
+                side.queue = False
 
     def resize(self, columns: int, rows: int) -> None:
         """New window size; sent at once when NAWS is on (RFC 1073: on every change)."""
@@ -363,69 +358,52 @@ class TelnetProtocol:
         self._note("recv", command, option)
         s = self._opt(option)
         if command == WILL:
-            if s.him is Q.NO:
-                if option in self.config.remote_options:
-                    s.him = Q.YES
-                    self._send_option(DO, option)
-                else:
-                    self._send_option(DONT, option)
-            elif s.him is Q.WANTNO:
-                if s.him_queue:
-                    s.him, s.him_queue = Q.YES, False
-                else:
-                    s.him = Q.NO  # DONT answered by WILL: protocol error, stay off
-            elif s.him is Q.WANTYES:
-                if s.him_queue:
-                    s.him, s.him_queue = Q.WANTNO, False
-                    self._send_option(DONT, option)
-                else:
-                    s.him = Q.YES
+            self._recv_yes(s.him, option, option in self.config.remote_options, DO, DONT)
         elif command == WONT:
-            if s.him is Q.YES:
-                s.him = Q.NO
-                self._send_option(DONT, option)
-            elif s.him is Q.WANTNO:
-                if s.him_queue:
-                    s.him, s.him_queue = Q.WANTYES, False
-                    self._send_option(DO, option)
-                else:
-                    s.him = Q.NO
-            elif s.him is Q.WANTYES:
-                s.him, s.him_queue = Q.NO, False
+            self._recv_no(s.him, option, DO, DONT)
         elif command == DO:
-            if s.us is Q.NO:
-                if option in self.config.local_options:
-                    s.us = Q.YES
-                    self._send_option(WILL, option)
-                    self._enabled_local(option)
-                else:
-                    self._send_option(WONT, option)
-            elif s.us is Q.WANTNO:
-                if s.us_queue:
-                    s.us, s.us_queue = Q.YES, False
-                    self._enabled_local(option)
-                else:
-                    s.us = Q.NO
-            elif s.us is Q.WANTYES:
-                if s.us_queue:
-                    s.us, s.us_queue = Q.WANTNO, False
-                    self._send_option(WONT, option)
-                else:
-                    s.us = Q.YES
-                    self._enabled_local(option)
+            if self._recv_yes(s.us, option, option in self.config.local_options, WILL, WONT):
+                self._enabled_local(option)
         elif command == DONT:
-            if s.us is Q.YES:
-                s.us = Q.NO
-                self._send_option(WONT, option)
-            elif s.us is Q.WANTNO:
-                if s.us_queue:
-                    s.us, s.us_queue = Q.WANTYES, False
-                    self._send_option(WILL, option)
-                else:
-                    s.us = Q.NO
-            elif s.us is Q.WANTYES:
-                s.us, s.us_queue = Q.NO, False
+            self._recv_no(s.us, option, WILL, WONT)
         self._changed()
+
+    def _recv_yes(self, side: Side, option: int, supported: bool, yes: int, no: int) -> bool:
+        """WILL (server side) or DO (our side) arrived; True when the option turned on."""
+        if side.state is Q.NO:
+            if supported:
+                side.state = Q.YES
+                self._send_option(yes, option)
+                return True
+            self._send_option(no, option)
+        elif side.state is Q.WANTNO:
+            if side.queue:
+                side.state, side.queue = Q.YES, False
+                return True
+            side.state = Q.NO  # our "no" answered by "yes": a protocol error, stay off
+        elif side.state is Q.WANTYES:
+            if side.queue:
+                side.state, side.queue = Q.WANTNO, False
+                self._send_option(no, option)
+            else:
+                side.state = Q.YES
+                return True
+        return False
+
+    def _recv_no(self, side: Side, option: int, yes: int, no: int) -> None:
+        """WONT (server side) or DONT (our side) arrived. In state NO it is ignored:
+        that is what ends the WONT/DONT ping-pong of a naive peer."""
+        if side.state is Q.YES:
+            side.state = Q.NO
+            self._send_option(no, option)
+        elif side.state is Q.WANTNO:
+            if side.queue:
+                side.state, side.queue = Q.WANTYES, False
+                self._send_option(yes, option)
+            else:
+                side.state = Q.NO
+        elif side.state is Q.WANTYES:
+            side.state, side.queue = Q.NO, False
 
     def _enabled_local(self, option: int) -> None:
         if option == NAWS:

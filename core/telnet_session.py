@@ -156,6 +156,9 @@ class TelnetSession:
         self._screen_thread: threading.Thread | None = None
         # screen-thread inbox: received bytes and requests, under one condition
         self._cond = threading.Condition()
+        # held by the screen thread while it changes the screen; readers on other
+        # threads (transcript) take it so they never see a half-updated scrollback
+        self._screen_lock = threading.Lock()
         self._pending: list[bytes] = []
         self._pending_size = 0
         self._requests: list[Callable[[], None]] = []
@@ -643,11 +646,12 @@ class TelnetSession:
                 finished = self._eof or stopped
             if stopped:
                 return
-            for request in requests:
-                request()
-            if pending:
-                self._feed(b"".join(pending), interval)
-            self._emit_frame()
+            with self._screen_lock:
+                for request in requests:
+                    request()
+                if pending:
+                    self._feed(b"".join(pending), interval)
+                self._emit_frame()
             if finished:
                 with self._cond:
                     if not self._pending:
@@ -700,8 +704,9 @@ class TelnetSession:
     # -- text for the tab ------------------------------------------------------------------
     def transcript_text(self) -> str:
         """Scrollback plus screen as plain text (for File > Save transcript)."""
-        screen = self.screen
-        lines = screen.history_text() + [line.rstrip() for line in screen.display_text()]
+        with self._screen_lock:
+            screen = self.screen
+            lines = screen.history_text() + [line.rstrip() for line in screen.display_text()]
         while lines and not lines[-1]:
             lines.pop()
         return "\n".join(lines) + "\n"

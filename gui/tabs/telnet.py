@@ -79,6 +79,8 @@ class TelnetTab(Tab):
         self.echo_var = tk.StringVar(value=f.get("local_echo", "auto"))
         self.keepalive_var = tk.StringVar(value=str(f.get("keepalive", "0")))
         self.typescript_var = tk.BooleanVar(value=f.get("typescript", False))
+        self.active_var = tk.BooleanVar(value=f.get("active", True))
+        self.environ_var = tk.BooleanVar(value=f.get("new_environ", True))
         self.status_var = tk.StringVar(value="Not connected")
         self.mode_info_var = tk.StringVar(value="")
         self.auto_var = tk.StringVar(value="Idle")
@@ -127,8 +129,16 @@ class TelnetTab(Tab):
         self.keepalive_entry = ttk.Spinbox(bar2, textvariable=self.keepalive_var, from_=0,
                                            to=3600, width=4)
         self.keepalive_entry.pack(side="left", padx=(4, 8))
-        ttk.Checkbutton(bar2, text="Log to files", variable=self.typescript_var).pack(
-            side="left", padx=(0, 8))
+        options = ttk.Menubutton(bar2, text="Options")
+        options_menu = tk.Menu(options, tearoff=False)
+        options_menu.add_checkbutton(label="Log to files (typescript + text)",
+                                     variable=self.typescript_var)
+        options_menu.add_checkbutton(label="Active start (offer options first)",
+                                     variable=self.active_var)
+        options_menu.add_checkbutton(label="Send NEW-ENVIRON (LANG)",
+                                     variable=self.environ_var)
+        options["menu"] = options_menu
+        options.pack(side="left", padx=(0, 8))
         self.special_button = ttk.Menubutton(bar2, text="Send command")
         menu = tk.Menu(self.special_button, tearoff=False)
         for name in SPECIAL_COMMANDS:
@@ -151,6 +161,7 @@ class TelnetTab(Tab):
         t.on_scroll = self.session.scroll
         t.on_resize = self.resize
         t.app_cursor_keys = lambda: pyte_modes.DECCKM in self.session.screen.mode
+        t.frame_listeners.append(self._after_frame)
 
         side = ttk.Frame(self.paned, padding=(6, 0, 0, 0))
         self.side = side
@@ -186,9 +197,18 @@ class TelnetTab(Tab):
         ttk.Label(status, textvariable=self.status_var).pack(side="left")
         ttk.Label(status, textvariable=self.mode_info_var, foreground="#777").pack(
             side="right")
+        self.scroll_var = tk.StringVar(value="")
+        ttk.Label(status, textvariable=self.scroll_var, foreground="#b26a00").pack(
+            side="left", padx=12)
         self.lab_label = ttk.Label(status, text="", foreground="#777")
         self.lab_label.pack(side="right", padx=12)
         self._update_lab_label()
+
+    def _after_frame(self, frame: TerminalFrame) -> None:
+        text = (f"scrolled back {frame.offset} of {frame.history} lines "
+                "(type or Shift+PgDn to return)" if frame.offset else "")
+        if text != self.scroll_var.get():
+            self.scroll_var.set(text)
 
     def toggle_inspector(self) -> None:
         if self._inspector_visible:
@@ -223,6 +243,7 @@ class TelnetTab(Tab):
             verify=self.verify_var.get(), encoding=self.encoding_var.get(),
             terminal_type=self.ttype_var.get(), columns=columns, rows=rows,
             keepalive=keepalive, local_echo=self.echo_var.get(),
+            active=self.active_var.get(), new_environ=self.environ_var.get(),
             typescript_path=typescript, log_path=log)
 
     def toggle_connect(self) -> None:
@@ -451,7 +472,8 @@ class TelnetTab(Tab):
                  tls=self.tls_var.get(), verify=self.verify_var.get(),
                  encoding=self.encoding_var.get(), terminal_type=self.ttype_var.get(),
                  local_echo=self.echo_var.get(), keepalive=self.keepalive_var.get(),
-                 typescript=self.typescript_var.get(),
+                 typescript=self.typescript_var.get(), active=self.active_var.get(),
+                 new_environ=self.environ_var.get(),
                  script=self.script_text.get("1.0", "end-1c"))
 
     def close(self) -> None:

@@ -101,8 +101,16 @@ def test_frames_carry_colours_and_only_dirty_lines(session: TelnetSession,
     login(c)
     before = len([e for e in c.events if isinstance(e, TerminalFrame)])
     session.send_text("colors\r")
-    c.wait(lambda: "true colour" in c.screen())
-    frames = [e for e in c.pump() if isinstance(e, TerminalFrame)][before:]
+
+    def new_frames() -> list[TerminalFrame]:
+        return [e for e in c.pump() if isinstance(e, TerminalFrame)][before:]
+
+    def painted(text: str) -> bool:
+        return any(text in "".join(t for t, _ in runs)
+                   for f in new_frames() for _, runs in f.lines)
+
+    c.wait(lambda: painted("true colour") and painted("bold underlined"))
+    frames = new_frames()
     styles = {style for f in frames for _, runs in f.lines for _, style in runs}
     fgs = {s.fg for s in styles}
     bgs = {s.bg for s in styles}
