@@ -422,6 +422,24 @@ class TelnetSession:
     def _queue_out(self, payload: bytes) -> None:
         with self._out_lock:
             self._out += payload
+            sock = self._sock
+            if sock is not None and not isinstance(sock, ssl.SSLSocket) and \
+                    len(self._out) == len(payload):
+                # a plain socket may be written from this thread while the I/O thread
+                # reads: a keystroke leaves now instead of waiting for that thread to
+                # get the GIL back (which costs 10-20 ms while a flood is drawn)
+                try:
+                    sent = sock.send(self._out)
+                except (BlockingIOError, InterruptedError):
+                    sent = 0
+                except OSError:
+                    sent = 0  # the I/O thread sees the error and reports it
+                if sent:
+                    del self._out[:sent]
+                    self.bytes_out += sent
+                    self._last_sent = time.monotonic()
+                if not self._out:
+                    return
         self._wake()
 
     def _with_protocol(self, fn: Callable[[TelnetProtocol], None]) -> None:
