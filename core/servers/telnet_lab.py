@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import datetime
 import random
+import socket
 import threading
 from collections.abc import Iterator
 
@@ -288,6 +289,16 @@ class TelnetLabServer(ServerController):
         lab = self
 
         class LabProtocol(TelnetServer):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                super().connection_made(transport)
+                # small buffers keep an echo close behind a flood (a lab shell is for
+                # typing, not bulk transfer)
+                transport.set_write_buffer_limits(high=32768)  # type: ignore[attr-defined]
+                sock = transport.get_extra_info("socket")
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+
             def on_naws(self, rows: int, cols: int) -> None:
                 super().on_naws(rows, cols)
                 lab.naws_seen.append((cols, rows))
