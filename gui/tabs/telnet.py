@@ -173,6 +173,7 @@ class TelnetTab(Tab):
         self.inspector = LogView(side, max_lines=5000, height=12, tags={
             "recv": {"foreground": "#1565c0"}, "sent": {"foreground": "#2e7d32"},
             "warn": {"foreground": "#c62828"}})
+        self.inspector.text.configure(width=44)  # the terminal gets the rest
         self.inspector.pack(fill="both", expand=True, pady=(4, 8))
         auto_head = ttk.Frame(side)
         auto_head.pack(fill="x")
@@ -180,7 +181,7 @@ class TelnetTab(Tab):
             side="left")
         self.run_button = ttk.Button(auto_head, text="Run", command=self.run_automation)
         self.run_button.pack(side="right")
-        self.script_text = tk.Text(side, height=9, width=36, font=("TkFixedFont", 10),
+        self.script_text = tk.Text(side, height=9, width=30, font=("TkFixedFont", 10),
                                    undo=True, wrap="none")
         self.script_text.insert("1.0", self.fields.get("script", DEFAULT_SCRIPT))
         self.script_text.pack(fill="both", pady=(4, 4))
