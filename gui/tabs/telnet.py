@@ -93,41 +93,42 @@ class TelnetTab(Tab):
         bar = ttk.Frame(self)
         bar.pack(fill="x")
         ttk.Label(bar, text="Host").pack(side="left")
-        self.host_entry = ttk.Entry(bar, textvariable=self.host_var, width=18)
+        self.host_entry = ttk.Entry(bar, textvariable=self.host_var, width=16)
         self.host_entry.pack(side="left", padx=(4, 8))
         ttk.Label(bar, text="Port").pack(side="left")
         self.port_entry = ttk.Entry(bar, textvariable=self.port_var, width=6)
         self.port_entry.pack(side="left", padx=(4, 8))
         ttk.Label(bar, text="Mode").pack(side="left")
-        ttk.Combobox(bar, textvariable=self.mode_var, values=MODES, width=7,
+        ttk.Combobox(bar, textvariable=self.mode_var, values=MODES, width=6,
                      state="readonly").pack(side="left", padx=(4, 8))
         ttk.Checkbutton(bar, text="TLS", variable=self.tls_var).pack(side="left")
         ttk.Checkbutton(bar, text="Verify", variable=self.verify_var).pack(side="left",
                                                                            padx=(4, 8))
         ttk.Label(bar, text="Encoding").pack(side="left")
-        ttk.Combobox(bar, textvariable=self.encoding_var, values=ENCODINGS, width=8,
+        ttk.Combobox(bar, textvariable=self.encoding_var, values=ENCODINGS, width=6,
                      state="readonly").pack(side="left", padx=(4, 8))
         self.connect_button = ttk.Button(bar, text="Connect", command=self.toggle_connect,
                                          style="Accent.TButton")
         self.connect_button.pack(side="left", padx=(4, 4))
-        ttk.Button(bar, text="Lab server", command=self.use_lab).pack(side="left")
-        self.inspector_button = ttk.Button(bar, text="Inspector ▸",
-                                           command=self.toggle_inspector)
-        self.inspector_button.pack(side="right")
+        ttk.Button(bar, text="Lab", command=self.use_lab).pack(side="left")
 
         bar2 = ttk.Frame(self)
         bar2.pack(fill="x", pady=(6, 6))
-        ttk.Label(bar2, text="Terminal").pack(side="left")
-        ttk.Combobox(bar2, textvariable=self.ttype_var, values=TERMINAL_TYPES, width=14,
+        # packed first so a narrow window clips the left-hand extras, not this
+        self.inspector_button = ttk.Button(bar2, text="Inspector ▸",
+                                           command=self.toggle_inspector)
+        self.inspector_button.pack(side="right")
+        ttk.Label(bar2, text="TERM").pack(side="left")
+        ttk.Combobox(bar2, textvariable=self.ttype_var, values=TERMINAL_TYPES, width=13,
                      state="readonly").pack(side="left", padx=(4, 8))
-        ttk.Label(bar2, text="Local echo").pack(side="left")
-        echo_box = ttk.Combobox(bar2, textvariable=self.echo_var, values=LOCAL_ECHO, width=5,
+        ttk.Label(bar2, text="Echo").pack(side="left")
+        echo_box = ttk.Combobox(bar2, textvariable=self.echo_var, values=LOCAL_ECHO, width=4,
                                 state="readonly")
         echo_box.pack(side="left", padx=(4, 8))
         echo_box.bind("<<ComboboxSelected>>", self._echo_changed)
-        ttk.Label(bar2, text="Keepalive s").pack(side="left")
+        ttk.Label(bar2, text="Keepalive (s)").pack(side="left")
         self.keepalive_entry = ttk.Spinbox(bar2, textvariable=self.keepalive_var, from_=0,
-                                           to=3600, width=4)
+                                           to=3600, width=3)
         self.keepalive_entry.pack(side="left", padx=(4, 8))
         options = ttk.Menubutton(bar2, text="Options")
         options_menu = tk.Menu(options, tearoff=False)
@@ -139,18 +140,30 @@ class TelnetTab(Tab):
                                      variable=self.environ_var)
         options["menu"] = options_menu
         options.pack(side="left", padx=(0, 8))
-        self.special_button = ttk.Menubutton(bar2, text="Send command")
+        self.special_button = ttk.Menubutton(bar2, text="Commands")
         menu = tk.Menu(self.special_button, tearoff=False)
         for name in SPECIAL_COMMANDS:
             menu.add_command(label=f"{name}", command=lambda n=name: self.send_special(n))
         self.special_button["menu"] = menu
         self.special_button.pack(side="left", padx=(0, 8))
-        self.save_button = ttk.Button(bar2, text="Save received…", command=self.save_received)
-        self.save_button.pack(side="left")
-        self.browser_button = ttk.Button(bar2, text="Open in browser",
-                                         command=self.open_received)
-        self.browser_button.pack(side="left", padx=(4, 8))
+        received = ttk.Menubutton(bar2, text="Received")
+        received_menu = tk.Menu(received, tearoff=False)
+        received_menu.add_command(label="Save what was received…", command=self.save_received)
+        received_menu.add_command(label="Open it in the browser", command=self.open_received)
+        received["menu"] = received_menu
+        received.pack(side="left")
 
+
+        status = ttk.Frame(self)
+        status.pack(side="bottom", fill="x", pady=(6, 0))
+        ttk.Label(status, textvariable=self.status_var).pack(side="left")
+        ttk.Label(status, textvariable=self.mode_info_var, foreground="#777").pack(
+            side="right")
+        self.scroll_var = tk.StringVar(value="")
+        ttk.Label(status, textvariable=self.scroll_var, foreground="#b26a00").pack(
+            side="left", padx=12)
+        self.lab_label = ttk.Label(status, text="", foreground="#777")
+        self.lab_label.pack(side="right", padx=12)
         self.paned = ttk.PanedWindow(self, orient="horizontal")
         self.paned.pack(fill="both", expand=True)
         self.terminal = TerminalView(self.paned)
@@ -162,6 +175,14 @@ class TelnetTab(Tab):
         t.on_resize = self.resize
         t.app_cursor_keys = lambda: pyte_modes.DECCKM in self.session.screen.mode
         t.frame_listeners.append(self._after_frame)
+        t.show_message([
+            "Not connected.",
+            "",
+            "Type a host and port and press Connect, or press Lab for the lab telnet",
+            f"server (login {LAB_USER}, password {LAB_PASSWORD}).",
+            "Mode raw sends plain lines: try port 80 and type  GET / HTTP/1.0  then Enter twice.",
+            "Keys go to the server; Shift+PgUp/PgDn or the wheel scroll back; selecting copies.",
+        ])
 
         side = ttk.Frame(self.paned, padding=(6, 0, 0, 0))
         self.side = side
@@ -193,16 +214,6 @@ class TelnetTab(Tab):
         ttk.Label(side, textvariable=self.auto_var, wraplength=300, justify="left").pack(
             anchor="w", fill="x", pady=(4, 0))
 
-        status = ttk.Frame(self)
-        status.pack(fill="x", pady=(6, 0))
-        ttk.Label(status, textvariable=self.status_var).pack(side="left")
-        ttk.Label(status, textvariable=self.mode_info_var, foreground="#777").pack(
-            side="right")
-        self.scroll_var = tk.StringVar(value="")
-        ttk.Label(status, textvariable=self.scroll_var, foreground="#b26a00").pack(
-            side="left", padx=12)
-        self.lab_label = ttk.Label(status, text="", foreground="#777")
-        self.lab_label.pack(side="right", padx=12)
         self._update_lab_label()
 
     def _after_frame(self, frame: TerminalFrame) -> None:

@@ -74,7 +74,8 @@ class TerminalView(tk.Frame):
                                 weight="bold" if b else "normal",
                                 slant="italic" if i else "roman")
             for b in (False, True) for i in (False, True)}
-        self.text = tk.Text(self, wrap="none", font=self.font, width=columns, height=rows,
+        # a small request: the view takes whatever room the window gives it
+        self.text = tk.Text(self, wrap="none", font=self.font, width=40, height=10,
                             background=DEFAULT_BG, foreground=DEFAULT_FG,
                             insertwidth=0, borderwidth=0, highlightthickness=1,
                             highlightcolor="#4a90d9", highlightbackground=DEFAULT_BG,
@@ -183,6 +184,13 @@ class TerminalView(tk.Frame):
             x = min(x, self.columns - 1)
             t.tag_add("cursor", f"{y + 1}.{x}", f"{y + 1}.{x + 1}")
         self._cursor = cursor
+
+    def show_message(self, lines: list[str]) -> None:
+        """Dim text shown while there is no session (the next frame replaces it)."""
+        self.text.tag_configure("hint", foreground="#8a8a8a")
+        for y, line in enumerate(lines[:self.rows]):
+            self.text.delete(f"{y + 2}.0", f"{y + 2}.end")
+            self.text.insert(f"{y + 2}.0", "  " + line, ("hint",))
 
     def line_text(self, y: int) -> str:
         return self.text.get(f"{y + 1}.0", f"{y + 1}.end")
