@@ -49,6 +49,8 @@ TERMINAL_TYPES = ("xterm-256color", "vt100")
 MODES = ("telnet", "raw")
 LOCAL_ECHO = ("auto", "on", "off")
 FPS = 30
+#: received data is fed to the screen at most this often (seconds)
+FEED_INTERVAL = 0.015
 #: stop reading the socket while this much received data waits for the screen
 _MAX_PENDING = 8 << 20
 #: the screen is fed in slices so a frame is never late by more than one slice
@@ -176,6 +178,7 @@ class TelnetSession:
         self._echo_state: tuple[bool, bool] | None = None
         self._proto_calls: list[Callable[[TelnetProtocol], None]] = []
         self._last_frame = 0.0
+        self._last_feed = 0.0
         self._posted_key: tuple | None = None
         #: where frames go; None = the outbox. A view may take them directly (e.g. a
         #: deque it polls) so painting does not wait for the bridge's next tick.
@@ -644,19 +647,32 @@ class TelnetSession:
 
     # -- the screen thread ----------------------------------------------------------------
     def _screen_main(self) -> None:
+        """Feed input at most every FEED_INTERVAL, paint at most FPS times a second.
+
+        Feeding soon after data arrives means a frame that falls due has little left
+        to do; feeding in batches (not per read) lets a flood take the screen's
+        shortcut. Frames are paced on their own clock.
+        """
         interval = 1.0 / FPS
+        unshown = False  # the screen changed since the last frame
         while True:
             with self._cond:
-                while not (self._pending or self._requests or self._eof
-                           or self._stop.is_set()):
-                    self._cond.wait(0.5)
-                # pace: let input pile up until the next frame is due, then draw it in
-                # one batch — lines that scroll away before a frame are never drawn
-                while not (self._requests or self._eof or self._stop.is_set()):
-                    left = self._last_frame + interval - time.monotonic()
-                    if left <= 0:
+                while True:
+                    if self._stop.is_set() or self._eof or self._requests:
                         break
-                    self._cond.wait(left)
+                    now = time.monotonic()
+                    waits = []
+                    if self._pending:
+                        feed_due = self._last_feed + FEED_INTERVAL
+                        if now >= feed_due:
+                            break
+                        waits.append(feed_due - now)
+                    if unshown:
+                        frame_due = self._last_frame + interval
+                        if now >= frame_due:
+                            break
+                        waits.append(frame_due - now)
+                    self._cond.wait(min(waits) if waits else 0.5)
                 pending, self._pending = self._pending, []
                 self._pending_size = 0
                 requests, self._requests = self._requests, []
@@ -668,8 +684,12 @@ class TelnetSession:
                 for request in requests:
                     request()
                 if pending:
+                    self._last_feed = time.monotonic()
                     self._feed(b"".join(pending), interval)
-                self._emit_frame()
+                unshown = unshown or bool(pending or requests)
+                if unshown and (finished or time.monotonic() >= self._last_frame + interval):
+                    self._emit_frame()
+                    unshown = False
             if finished:
                 with self._cond:
                     if not self._pending:
