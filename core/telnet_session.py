@@ -208,6 +208,8 @@ class TelnetSession:
         self._out.clear()
         self._pending.clear()
         self._pending_size = 0
+        self._requests.clear()
+        self._proto_calls.clear()
         self._received.clear()
         self._line = ""
         self._recent = ""
@@ -447,11 +449,16 @@ class TelnetSession:
 
     def _with_protocol(self, fn: Callable[[TelnetProtocol], None]) -> None:
         """Run a protocol call on the I/O thread (the protocol is not shared)."""
+        if not self.running:
+            return  # the next connection starts from the settings anyway
         with self._out_lock:
             self._proto_calls.append(fn)
         self._wake()
 
     def _request(self, fn: Callable[[], None]) -> None:
+        if not self.drawing:
+            fn()  # no screen thread: nobody else touches the screen
+            return
         with self._cond:
             self._requests.append(fn)
             self._cond.notify()
