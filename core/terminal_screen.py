@@ -202,10 +202,12 @@ class TerminalScreen(pyte.Screen):
         maxlen = self.scrollback.maxlen or 0
         # phase 1: the first lines + 1 lines go through pyte, unless the cursor already
         # waits at the start of a blank bottom row (as after the previous batch)
+        # (on the bottom row, ending the current line is enough: its LF scrolls)
         phase1 = 0
         row = self.buffer.get(bottom) if hasattr(self.buffer, "get") else None
         fresh = self.cursor.y == bottom and self.cursor.x == 0 and not row
-        for _ in range(0 if fresh else self.lines + 1):
+        needed = 0 if fresh else 1 if self.cursor.y == bottom else self.lines + 1
+        for _ in range(needed):
             phase1 = text.find("\r\n", phase1, plain_end)
             if phase1 < 0:
                 return None

@@ -130,3 +130,14 @@ def test_lazy_scrollback_matches_pyte(before: int, scrollback: int, rows: int,
     for offset in (1, scrollback // 2, scrollback):
         assert [fast.render_line(y, offset) for y in range(rows)] == \
             [slow.render_line(y, offset) for y in range(rows)]
+
+
+def test_flood_in_uneven_batches_matches_pyte() -> None:
+    """Batches cut mid-line (as socket reads are) take the shortcut and stay exact."""
+    text = "\r\n".join(ls_lr_lines(9000, seed=5)) + "\r\n$ "
+    fast, slow = TerminalScreen(100, 20, 200), TerminalScreen(100, 20, 200)
+    for start in range(0, len(text), 47_123):
+        fast.feed(text[start:start + 47_123])
+    plain_feed(slow, text)
+    assert fast.skipped_chars > len(text) // 2
+    same(fast, slow)
