@@ -537,6 +537,9 @@ class TelnetSession:
             if self.protocol is not None:
                 self.protocol.start()
                 self._after_protocol([])
+            else:
+                self._post(InputModeChanged(source=self.source, local_echo=self.local_echo,
+                                            character_mode=False, enter="CR LF"))
             self._last_sent = time.monotonic()
             reason = self._io_loop(sock)
         except Exception as exc:  # a reset or TLS error ends the session with a sentence

@@ -442,6 +442,8 @@ class TelnetTab(Tab):
             self.inspector.append(event.text, "")
         elif isinstance(event, InputModeChanged):
             mode = "character mode" if event.character_mode else "line mode"
+            if self.session.protocol is None:
+                mode = "raw, a line at a time"
             echo = "local echo" if event.local_echo else "remote echo"
             self.mode_info_var.set(f"{mode}, {echo}, Enter = {event.enter}")
         elif isinstance(event, OptionsChanged):
