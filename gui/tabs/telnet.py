@@ -356,6 +356,11 @@ class TelnetTab(Tab):
 
     def _echo_changed(self, event: object = None) -> None:
         self.session.settings.local_echo = self.echo_var.get()
+        if self.session.connected:
+            s = self.session
+            self.on_event(InputModeChanged(source=s.source, local_echo=s.local_echo,
+                                           character_mode=s.character_mode,
+                                           enter="CR NUL" if s.character_mode else "CR LF"))
 
     def save_received(self) -> None:
         if not self.session.received_bytes():

@@ -161,12 +161,7 @@ def test_wont_dont_peer_does_not_loop(session: TelnetSession,
 
 def test_terminal_queries_are_answered(session: TelnetSession,
                                        scripted_peer: Callable[..., ScriptedPeer]) -> None:
-    def script(conn: socket.socket, peer: ScriptedPeer) -> None:
-        conn.sendall(b"abc\x1b[6n\x1b[c")
-        while not peer.stop.is_set():
-            peer.recv_some(conn)
-
-    peer = scripted_peer(script)
+    peer = scripted_peer(ScriptedPeer.greeter(b"abc\x1b[6n\x1b[c"))
     session.connect(TelnetSettings(port=peer.port, active=False))
     assert peer.wait_for(b"\x1b[1;4R"), peer.received  # cursor after "abc"
     assert peer.wait_for(b"\x1b[?62;22c")
@@ -174,12 +169,7 @@ def test_terminal_queries_are_answered(session: TelnetSession,
 
 def test_line_mode_edits_locally_and_sends_crlf(
         session: TelnetSession, scripted_peer: Callable[..., ScriptedPeer]) -> None:
-    def script(conn: socket.socket, peer: ScriptedPeer) -> None:
-        conn.sendall(b"> ")
-        while not peer.stop.is_set():
-            peer.recv_some(conn)
-
-    peer = scripted_peer(script)
+    peer = scripted_peer(ScriptedPeer.greeter(b"> "))
     c = Collector(session)
     session.connect(TelnetSettings(port=peer.port, active=False))
     c.wait(lambda: ">" in c.screen())
@@ -188,21 +178,17 @@ def test_line_mode_edits_locally_and_sends_crlf(
     assert peer.wait_for(b"abc\r\n")
     c.wait(lambda: "> abc" in c.screen())  # local echo, with the erase applied
     assert b"abx" not in bytes(peer.received)
-    session.send_text("\xff")  # a data 255 is doubled on the wire (latin-1: one byte)
 
 
 def test_special_commands_keepalive_and_latin1(
         session: TelnetSession, scripted_peer: Callable[..., ScriptedPeer]) -> None:
-    def script(conn: socket.socket, peer: ScriptedPeer) -> None:
-        conn.sendall(b"caf\xe9 \xff\xff\r\n")
-        while not peer.stop.is_set():
-            peer.recv_some(conn)
-
-    peer = scripted_peer(script)
+    peer = scripted_peer(ScriptedPeer.greeter(b"caf\xe9 \xff\xff\r\n"))
     c = Collector(session)
     session.connect(TelnetSettings(port=peer.port, active=False, encoding="latin-1",
                                    keepalive=0.2))
     c.wait(lambda: "café ÿ" in c.screen())
+    session.send_text("ÿ\r")  # latin-1 0xff is a data byte: doubled on the wire
+    assert peer.wait_for(b"\xff\xff\r\n")
     session.special("AYT")
     session.special("Break")
     assert peer.wait_for(bytes((IAC, 246)))
