@@ -49,8 +49,10 @@ TERMINAL_TYPES = ("xterm-256color", "vt100")
 MODES = ("telnet", "raw")
 LOCAL_ECHO = ("auto", "on", "off")
 FPS = 30
-#: received data is fed to the screen at most this often (seconds)
-FEED_INTERVAL = 0.015
+#: received data is fed to the screen at most this often (seconds). Feeding more often
+#: than frames are painted cut the wait for a frame on an idle machine but cost CPU that
+#: a loaded one lacked (bench/terminal.py: worse ratio and echo tail at 15 ms)
+FEED_INTERVAL = 1.0 / FPS
 #: stop reading the socket while this much received data waits for the screen
 _MAX_PENDING = 8 << 20
 #: the screen is fed in slices so a frame is never late by more than one slice
