@@ -20,6 +20,8 @@ from collections import deque
 from dataclasses import dataclass
 
 import pyte
+from pyte import modes as pyte_modes
+from pyte.charsets import LAT1_MAP
 
 #: control bytes (and escapes other than SGR) that make a stretch unsafe to skip
 _UNSAFE_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f-\x9f]")
@@ -194,6 +196,9 @@ class TerminalScreen(pyte.Screen):
         drawn; the scrollback's share is kept as text and drawn when someone scrolls
         back to it; everything older is never drawn at all.
         """
+        if (self.charset != 0 or self.g0_charset is not LAT1_MAP
+                or pyte_modes.DECSCNM in self.mode or pyte_modes.IRM in self.mode):
+            return None  # lines kept as text are drawn later on a plain scratch screen
         plain_end = text.rfind("\r\n", 0, first_unsafe(text))
         if plain_end < 0:
             return None

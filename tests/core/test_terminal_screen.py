@@ -141,3 +141,13 @@ def test_flood_in_uneven_batches_matches_pyte() -> None:
     plain_feed(slow, text)
     assert fast.skipped_chars > len(text) // 2
     same(fast, slow)
+
+
+def test_charset_escape_before_a_flood_keeps_screens_equal() -> None:
+    text = "\r\n".join("lqqk x" + str(i) for i in range(3000)) + "\r\n"
+    fast, slow = TerminalScreen(40, 10, 50), TerminalScreen(40, 10, 50)
+    for s in (fast, slow):
+        plain_feed(s, "\x1b(0")  # DEC line drawing in G0
+    fast.feed(text)
+    plain_feed(slow, text)
+    same(fast, slow)
