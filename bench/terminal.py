@@ -169,9 +169,11 @@ def main() -> int:
     session.send_text("\x7f" * 50 + "\r")
     pump_until(lambda: False, 0.3)
     result["start"] = time.perf_counter()
+    paints_before = tab.terminal.paints
     session.send_text("flood 5000000\r")
     root.after(20, press)
     pump_until(lambda: False, echo_seconds)
+    fps = (tab.terminal.paints - paints_before) / (time.perf_counter() - result["start"])
     state["key_at"] = 0.0
     state["target"] = None
     result["done"] = 0.0  # stops the key presses
@@ -209,6 +211,7 @@ def main() -> int:
               f"p99 {p99:.1f} ms, max {ms[-1]:.1f} ms (goal p99 <= 50 ms)")
     else:
         print("echo latency: no keystroke was echoed during the flood")
+    print(f"view paints during the endless flood: {fps:.1f} per second (cap 30)")
     print(f"shortcut skipped {session.screen.skipped_chars / (1 << 20):.1f} MiB of "
           "text that scrolled away unseen")
     return 0

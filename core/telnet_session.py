@@ -49,10 +49,6 @@ TERMINAL_TYPES = ("xterm-256color", "vt100")
 MODES = ("telnet", "raw")
 LOCAL_ECHO = ("auto", "on", "off")
 FPS = 30
-#: received data is fed to the screen at most this often (seconds). Feeding more often
-#: than frames are painted cut the wait for a frame on an idle machine but cost CPU that
-#: a loaded one lacked (bench/terminal.py: worse ratio and echo tail at 15 ms)
-FEED_INTERVAL = 1.0 / FPS
 #: stop reading the socket while this much received data waits for the screen
 _MAX_PENDING = 8 << 20
 #: the screen is fed in slices so a frame is never late by more than one slice
@@ -180,7 +176,6 @@ class TelnetSession:
         self._echo_state: tuple[bool, bool] | None = None
         self._proto_calls: list[Callable[[TelnetProtocol], None]] = []
         self._last_frame = 0.0
-        self._last_feed = 0.0
         self._posted_key: tuple | None = None
         #: where frames go; None = the outbox. A view may take them directly (e.g. a
         #: deque it polls) so painting does not wait for the bridge's next tick.
@@ -659,32 +654,29 @@ class TelnetSession:
 
     # -- the screen thread ----------------------------------------------------------------
     def _screen_main(self) -> None:
-        """Feed input at most every FEED_INTERVAL, paint at most FPS times a second.
+        """One tick per frame: take what arrived, feed it in one batch, paint.
 
-        Feeding soon after data arrives means a frame that falls due has little left
-        to do; feeding in batches (not per read) lets a flood take the screen's
-        shortcut. Frames are paced on their own clock.
+        Ticks are at least 1/FPS apart, so the view gets at most FPS frames a second;
+        batching a tick's input lets a flood take the screen's shortcut. Scroll and
+        resize requests are applied at once but painted on the next tick.
         """
         interval = 1.0 / FPS
         unshown = False  # the screen changed since the last frame
         while True:
             with self._cond:
                 while True:
-                    if self._stop.is_set() or self._eof or self._requests:
+                    if self._stop.is_set() or self._eof:
                         break
-                    now = time.monotonic()
-                    waits = []
-                    if self._pending:
-                        feed_due = self._last_feed + FEED_INTERVAL
-                        if now >= feed_due:
-                            break
-                        waits.append(feed_due - now)
-                    if unshown:
-                        frame_due = self._last_frame + interval
-                        if now >= frame_due:
-                            break
-                        waits.append(frame_due - now)
-                    self._cond.wait(min(waits) if waits else 0.5)
+                    if self._requests:
+                        requests, self._requests = self._requests, []
+                        with self._screen_lock:
+                            for request in requests:
+                                request()
+                        unshown = True
+                    left = self._last_frame + interval - time.monotonic()
+                    if (self._pending or unshown) and left <= 0:
+                        break
+                    self._cond.wait(left if (self._pending or unshown) else 0.5)
                 pending, self._pending = self._pending, []
                 self._pending_size = 0
                 requests, self._requests = self._requests, []
@@ -693,15 +685,13 @@ class TelnetSession:
             if stopped:
                 return
             with self._screen_lock:
+                self._last_frame = time.monotonic()  # the tick starts now
                 for request in requests:
                     request()
                 if pending:
-                    self._last_feed = time.monotonic()
                     self._feed(b"".join(pending), interval)
-                unshown = unshown or bool(pending or requests)
-                if unshown and (finished or time.monotonic() >= self._last_frame + interval):
-                    self._emit_frame()
-                    unshown = False
+                self._emit_frame()
+                unshown = False
             if finished:
                 with self._cond:
                     if not self._pending:
@@ -729,13 +719,14 @@ class TelnetSession:
             screen.stream.feed(part)
             self._fed += len(part)
             if time.monotonic() >= self._last_frame + interval:
+                # a long batch (no shortcut) shows progress on the frame clock
+                self._last_frame = time.monotonic()
                 self._emit_frame()
         replies = screen.take_replies()
         if replies:
             self.send_bytes(self._encode("".join(replies)))
 
     def _emit_frame(self) -> None:
-        self._last_frame = time.monotonic()
         screen = self.screen
         dirty = screen.take_dirty()
         offset = self._offset = min(self._offset, len(screen.scrollback))

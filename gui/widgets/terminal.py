@@ -91,6 +91,7 @@ class TerminalView(tk.Frame):
         self.offset = 0
         self.history = 0
         self.frames_applied = 0
+        self.paints = 0  # apply_frames calls that changed the widget
         self.app_cursor_keys: Callable[[], bool] = lambda: False
         self.on_text: Callable[[str], None] = lambda s: None
         self.on_key: Callable[[str], None] = lambda s: None
@@ -173,6 +174,7 @@ class TerminalView(tk.Frame):
         self._place_cursor(last.cursor, last.cursor_visible)
         self.offset, self.history = last.offset, last.history
         self.frames_applied += len(frames)
+        self.paints += 1
         for listener in self.frame_listeners:
             listener(last)
 
