@@ -27,6 +27,7 @@ from pyte.charsets import LAT1_MAP
 _UNSAFE_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f-\x9f]")
 _UNSAFE_ESCAPE = re.compile(r"\x1b(?!\[[0-9;:]*m)")  # two searches: 2x faster than one
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")
+_SGR_SPLIT = re.compile(r"(\x1b\[[0-9;:]*m)")
 _RESETS = ("\x1b[0m", "\x1b[m")
 
 
@@ -106,6 +107,7 @@ class TerminalScreen(pyte.Screen):
         super().__init__(columns, lines)
         self.stream = pyte.Stream(self)
         self.skipped_chars = 0  # how much a flood shortcut saved (for the bench)
+        self._cells: dict[tuple, object] = {}  # (character, attributes) -> shared Char
 
     # -- pyte hooks -----------------------------------------------------------------------
     def index(self) -> None:
@@ -226,16 +228,12 @@ class TerminalScreen(pyte.Screen):
         visible += 2
         if text.count("\r\n", phase1, visible) < 64:
             return None  # not worth it
-        keep = visible
-        kept = 0
-        while kept < maxlen:
-            at = text.rfind("\r\n", phase1, keep - 2)
-            if at < 0:
-                keep = phase1
-                kept = text.count("\r\n", phase1, visible)
-                break
-            keep = at + 2
-            kept += 1
+        # the scrollback's share: the last ``maxlen`` lines before the visible part
+        parts = text[phase1:visible].rsplit("\r\n", maxlen + 1) if maxlen else [""]
+        if len(parts) > maxlen + 1:
+            keep, kept = phase1 + len(parts[0]) + 2, maxlen
+        else:
+            keep, kept = phase1, len(parts) - 1
         drawn = text[keep:plain_end]
         if "\t" in drawn or drawn.count("\n") != drawn.count("\r\n"):
             return None
@@ -254,10 +252,43 @@ class TerminalScreen(pyte.Screen):
         self._apply_sgr(text, keep, visible)
         self.buffer.clear()
         self.cursor.x = self.cursor.y = 0
-        self.stream.feed(text[visible:plain_end])
+        self._draw_plain_lines(text[visible:plain_end])
         self.dirty.update(range(self.lines))
         self.skipped_chars += visible - phase1
         return text[plain_end:]
+
+    def _draw_plain_lines(self, text: str) -> None:
+        """Draw CR LF-ended lines of printable ASCII and SGR codes, none wider than the
+        screen, from the cursor's row down — what pyte's draw would store, cell for
+        cell, without its per-character work (the flood tests compare the two)."""
+        row_y = self.cursor.y
+        cache = self._cells
+        if len(cache) > 65536:
+            cache.clear()
+        for line in text.split("\r\n")[:-1]:
+            row = self.buffer[row_y]
+            x = 0
+            for i, part in enumerate(_SGR_SPLIT.split(line)):
+                if i % 2:
+                    params = part[2:-1]
+                    if ":" in params:
+                        self.stream.feed(part)
+                    elif params:
+                        self.select_graphic_rendition(
+                            *[min(int(p), 9999) if p else 0 for p in params.split(";")])
+                    else:
+                        self.select_graphic_rendition()
+                elif part:
+                    attrs = self.cursor.attrs
+                    for ch in part:
+                        cell = cache.get((ch, attrs))
+                        if cell is None:
+                            cell = cache[(ch, attrs)] = attrs._replace(data=ch)
+                        row[x] = cell
+                        x += 1
+            row_y += 1
+        self.cursor.x = 0
+        self.cursor.y = row_y
 
     def _drop_flood(self, text: str) -> str:
         """The plain shortcut: drop what would scroll out of the scrollback unseen."""

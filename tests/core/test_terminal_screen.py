@@ -35,7 +35,9 @@ def test_flood_shortcut_gives_the_same_screen_as_feeding_everything() -> None:
 
 @settings(max_examples=12, deadline=None)
 @given(st.lists(st.sampled_from(["abc", "\x1b[31m", "\x1b[0m", "\x1b[1;44m", "x" * 95,
-                                 "\r\n", "\r\n", "\r\n", "\t", "é", "\x1b[m"]),
+                                 "\r\n", "\r\n", "\r\n", "\t", "é", "\x1b[m", "q" * 30,
+                                 "\x1b[38;2;1;2;3m", "\x1b[1;;4m", "\x1b[48;5;200m",
+                                 "\x1b[7;39m"]),
                 min_size=50, max_size=200),
        st.integers(1, 3))
 def test_flood_shortcut_matches_pyte_for_any_plain_stream(parts: list[str], rep: int) -> None:
