@@ -25,9 +25,11 @@ from pyte.charsets import LAT1_MAP
 
 #: control bytes (and escapes other than SGR) that make a stretch unsafe to skip
 _UNSAFE_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f-\x9f]")
-_UNSAFE_ESCAPE = re.compile(r"\x1b(?!\[[0-9;:]*m)")  # two searches: 2x faster than one
-_SGR = re.compile(r"\x1b\[[0-9;:]*m")
-_SGR_SPLIT = re.compile(r"(\x1b\[[0-9;:]*m)")
+# two searches are 2x faster than one; "38:5:9" colon forms are left to pyte, which
+# does not read them as SGR
+_UNSAFE_ESCAPE = re.compile(r"\x1b(?!\[[0-9;]*m)")
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
+_SGR_SPLIT = re.compile(r"(\x1b\[[0-9;]*m)")
 _RESETS = ("\x1b[0m", "\x1b[m")
 
 
@@ -271,9 +273,7 @@ class TerminalScreen(pyte.Screen):
             for i, part in enumerate(_SGR_SPLIT.split(line)):
                 if i % 2:
                     params = part[2:-1]
-                    if ":" in params:
-                        self.stream.feed(part)
-                    elif params:
+                    if params:
                         self.select_graphic_rendition(
                             *[min(int(p), 9999) if p else 0 for p in params.split(";")])
                     else:

@@ -37,7 +37,7 @@ def test_flood_shortcut_gives_the_same_screen_as_feeding_everything() -> None:
 @given(st.lists(st.sampled_from(["abc", "\x1b[31m", "\x1b[0m", "\x1b[1;44m", "x" * 95,
                                  "\r\n", "\r\n", "\r\n", "\t", "é", "\x1b[m", "q" * 30,
                                  "\x1b[38;2;1;2;3m", "\x1b[1;;4m", "\x1b[48;5;200m",
-                                 "\x1b[7;39m"]),
+                                 "\x1b[7;39m", "\x1b[38:5:9m"]),
                 min_size=50, max_size=200),
        st.integers(1, 3))
 def test_flood_shortcut_matches_pyte_for_any_plain_stream(parts: list[str], rep: int) -> None:
@@ -153,3 +153,18 @@ def test_charset_escape_before_a_flood_keeps_screens_equal() -> None:
     fast.feed(text)
     plain_feed(slow, text)
     same(fast, slow)
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.lists(st.sampled_from(["abc", "\x1b[31m", "\x1b[0m", "\x1b[1;44m", "q" * 12,
+                                 "\r\n", "\r\n", "\x1b[m", "\x1b[38;2;1;2;3m", "\x1b[1;;4m",
+                                 "\x1b[48;5;200m", "\x1b[7;39m"]),
+                min_size=5, max_size=30))
+def test_shortcut_drawing_matches_pyte_cell_for_cell(parts: list[str]) -> None:
+    text = ("".join(parts) + "\r\n") * 200
+    fast, slow = TerminalScreen(400, 10, 30), TerminalScreen(400, 10, 30)
+    for start in range(0, len(text), 20_000):
+        fast.feed(text[start:start + 20_000])
+    plain_feed(slow, text)
+    same(fast, slow)
+    assert fast.skipped_chars > 0 or len(text) < 40_000
