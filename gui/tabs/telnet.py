@@ -14,8 +14,6 @@ from pathlib import Path
 from tkinter import filedialog, ttk
 from typing import TYPE_CHECKING
 
-from pyte import modes as pyte_modes
-
 from core.errors import UserError, check_port
 from core.events import Closed, Connected, Event, Failed, LogLine, StateChanged
 from core.paths import data_dir
@@ -51,6 +49,8 @@ send colors
 
 
 POLL_MS = 8
+#: application cursor keys (DEC private mode 1); pyte keeps private modes shifted by 5
+DECCKM = 1 << 5
 
 
 class TelnetTab(Tab):
@@ -173,7 +173,7 @@ class TelnetTab(Tab):
         t.on_key = self.send_key
         t.on_scroll = self.session.scroll
         t.on_resize = self.resize
-        t.app_cursor_keys = lambda: pyte_modes.DECCKM in self.session.screen.mode
+        t.app_cursor_keys = lambda: DECCKM in self.session.screen.mode
         t.frame_listeners.append(self._after_frame)
         t.show_message([
             "Not connected.",

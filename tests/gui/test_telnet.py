@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from core.servers.telnet_lab import TelnetLabServer
-from gui.tabs.telnet import TelnetTab
+from gui.tabs.telnet import DECCKM, TelnetTab
 
 
 @pytest.fixture
@@ -84,3 +84,28 @@ def test_bad_port_is_reported_in_the_tab(app, wait_until: Callable[..., None]) -
     tab.connect()
     assert "Port must be 1–65535" in app.status_var.get()
     assert not tab.session.running
+
+
+def test_keys_map_to_xterm_sequences(app, scripted_peer, wait_until: Callable[..., None]) -> None:  # noqa: ANN001
+    from tests.fixtures.telnet_peers import ScriptedPeer
+
+    # a server that echoes and suppresses go-ahead (the client is in character mode) and
+    # turns on application cursor keys (DECCKM)
+    peer = scripted_peer(ScriptedPeer.greeter(b"\xff\xfb\x01\xff\xfb\x03ready\r\n\x1b[?1h"))
+    tab = app.tab("telnet")
+    app.select_tab(app.tabs.index(tab))
+    tab.host_var.set("127.0.0.1")
+    tab.port_var.set(str(peer.port))
+    tab.connect()
+    wait_until(lambda: "ready" in tab.terminal.all_text())
+    wait_until(lambda: tab.session.character_mode)
+    wait_until(lambda: DECCKM in tab.session.screen.mode)
+    widget = tab.terminal.text
+    widget.focus_force()
+    for keysym, state in (("Up", 0), ("F5", 0), ("c", 4), ("x", 8), ("Home", 0),
+                          ("BackSpace", 0), ("Return", 0), ("F12", 0)):
+        widget.event_generate("<KeyPress>", keysym=keysym, state=state)
+    expected = b"\x1bOA\x1b[15~\x03\x1bx\x1bOH\x7f\r\x00\x1b[24~"
+    assert peer.wait_for(expected), bytes(peer.received)
+    tab.session.close()
+    wait_until(lambda: not tab.session.running)
