@@ -81,6 +81,7 @@ class TelnetTab(Tab):
         self.typescript_var = tk.BooleanVar(value=f.get("typescript", False))
         self.active_var = tk.BooleanVar(value=f.get("active", True))
         self.environ_var = tk.BooleanVar(value=f.get("new_environ", True))
+        self.ca_file = str(f.get("ca_file", ""))
         self.status_var = tk.StringVar(value="Not connected")
         self.mode_info_var = tk.StringVar(value="")
         self.auto_var = tk.StringVar(value="Idle")
@@ -138,6 +139,10 @@ class TelnetTab(Tab):
                                      variable=self.active_var)
         options_menu.add_checkbutton(label="Send NEW-ENVIRON (LANG)",
                                      variable=self.environ_var)
+        options_menu.add_separator()
+        options_menu.add_command(label="TLS: trust a CA file…", command=self.choose_ca_file)
+        options_menu.add_command(label="TLS: use the system CAs only",
+                                 command=lambda: self._set_ca_file(""))
         options["menu"] = options_menu
         options.pack(side="left", padx=(0, 8))
         self.special_button = ttk.Menubutton(bar2, text="Commands")
@@ -252,11 +257,22 @@ class TelnetTab(Tab):
             log = str(folder / f"session-{stamp}.txt")
         return TelnetSettings(
             host=host, port=port, mode=self.mode_var.get(), tls=self.tls_var.get(),
-            verify=self.verify_var.get(), encoding=self.encoding_var.get(),
+            verify=self.verify_var.get(), ca_file=self.ca_file,
+            encoding=self.encoding_var.get(),
             terminal_type=self.ttype_var.get(), columns=columns, rows=rows,
             keepalive=keepalive, local_echo=self.echo_var.get(),
             active=self.active_var.get(), new_environ=self.environ_var.get(),
             typescript_path=typescript, log_path=log)
+
+    def choose_ca_file(self) -> None:
+        path = filedialog.askopenfilename(parent=self, title="CA certificate (PEM)",
+                                          filetypes=[("PEM", "*.pem *.crt"), ("All", "*")])
+        if path:
+            self._set_ca_file(path)
+
+    def _set_ca_file(self, path: str) -> None:
+        self.ca_file = path
+        self.show_info(f"TLS trusts {path}" if path else "TLS trusts the system CAs")
 
     def toggle_connect(self) -> None:
         if self.session.running:
@@ -492,7 +508,7 @@ class TelnetTab(Tab):
                  encoding=self.encoding_var.get(), terminal_type=self.ttype_var.get(),
                  local_echo=self.echo_var.get(), keepalive=self.keepalive_var.get(),
                  typescript=self.typescript_var.get(), active=self.active_var.get(),
-                 new_environ=self.environ_var.get(),
+                 new_environ=self.environ_var.get(), ca_file=self.ca_file,
                  script=self.script_text.get("1.0", "end-1c"))
 
     def close(self) -> None:

@@ -107,7 +107,7 @@ class TerminalView(tk.Frame):
         t.bind("<Control-Shift-V>", self._paste)
         t.bind("<Control-Shift-C>", self._copy)
         t.bind("<Shift-Insert>", self._paste)
-        t.bind("<Button-2>", self._paste)
+        t.bind("<Button-2>", self._paste_primary)
         t.bind("<ButtonRelease-1>", self._copy_selection)
         t.bind("<Button-1>", lambda e: t.focus_set())
         for seq, delta in (("<Button-4>", 3), ("<Button-5>", -3)):
@@ -256,6 +256,16 @@ class TerminalView(tk.Frame):
             data = self.text.clipboard_get()
         except tk.TclError:
             return "break"
+        if data:
+            self.on_text(data.replace("\r\n", "\r").replace("\n", "\r"))
+        return "break"
+
+    def _paste_primary(self, event: object = None) -> str:
+        """Middle click pastes the X selection, as in xterm (the clipboard elsewhere)."""
+        try:
+            data = self.text.selection_get(selection="PRIMARY")
+        except tk.TclError:
+            return self._paste()
         if data:
             self.on_text(data.replace("\r\n", "\r").replace("\n", "\r"))
         return "break"
