@@ -23,13 +23,13 @@ import threading
 import time
 import webbrowser
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from pyte import modes as pyte_modes
 
-from core.errors import UserError, check_port, describe_error
+from core.errors import UserError, describe_error
 from core.events import Closed, Connected, Event, Failed, LogLine, StateChanged
 from core.telnet_protocol import (
     ECHO,
@@ -40,14 +40,11 @@ from core.telnet_protocol import (
     TelnetConfig,
     TelnetProtocol,
 )
-from core.terminal_screen import Run, TerminalScreen
+from core.telnet_settings import TelnetSettings
+from core.terminal_screen import Run, TerminalScreen, strip_ansi
 from core.tlscerts import client_context, describe_tls
 from core.worker import Outbox
 
-ENCODINGS = ("utf-8", "latin-1", "cp437")
-TERMINAL_TYPES = ("xterm-256color", "vt100")
-MODES = ("telnet", "raw")
-LOCAL_ECHO = ("auto", "on", "off")
 FPS = 30
 #: stop reading the socket while this much received data waits for the screen
 _MAX_PENDING = 8 << 20
@@ -55,57 +52,6 @@ _MAX_PENDING = 8 << 20
 _FEED_SLICE = 8192
 #: what "save received" keeps in raw mode
 MAX_RECEIVED = 32 << 20
-
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
-
-
-def strip_ansi(text: str) -> str:
-    """Text without escape sequences (for logs and automation matching)."""
-    return _ANSI.sub("", text)
-
-
-@dataclass
-class TelnetSettings:
-    host: str = "127.0.0.1"
-    port: int = 23
-    mode: str = "telnet"  # "telnet" | "raw"
-    tls: bool = False
-    verify: bool = True
-    ca_file: str = ""
-    encoding: str = "utf-8"
-    terminal_type: str = "xterm-256color"
-    columns: int = 80
-    rows: int = 24
-    scrollback: int = 1000
-    keepalive: float = 0.0  # seconds between NOPs; 0 = off
-    active: bool = True
-    new_environ: bool = True
-    local_echo: str = "auto"
-    typescript_path: str = ""
-    log_path: str = ""
-    connect_timeout: float = 10.0
-    environ: dict[str, str] = field(default_factory=dict)
-
-    def validate(self) -> None:
-        if not self.host.strip():
-            raise UserError("Host is empty: type a host name or address, e.g. 127.0.0.1.",
-                            "Host")
-        if any(c.isspace() for c in self.host.strip()):
-            raise UserError(f"Host {self.host!r} contains spaces: remove them.", "Host")
-        self.port = check_port(self.port, "Port")
-        if self.mode not in MODES:
-            raise UserError(f"Mode must be one of {', '.join(MODES)}, got {self.mode!r}.",
-                            "Mode")
-        try:
-            codecs.lookup(self.encoding)
-        except LookupError:
-            raise UserError(f"Encoding {self.encoding!r} is unknown: choose "
-                            f"{', '.join(ENCODINGS)}.", "Encoding") from None
-        if not 2 <= self.columns <= 1000 or not 2 <= self.rows <= 500:
-            raise UserError(f"Terminal size {self.columns}x{self.rows} is out of range: "
-                            "2–1000 columns and 2–500 rows.", "Size")
-        if self.keepalive < 0:
-            raise UserError("Keepalive must be 0 (off) or a number of seconds.", "Keepalive")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

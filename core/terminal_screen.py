@@ -39,6 +39,14 @@ def first_unsafe(text: str, start: int = 0, end: int | None = None) -> int:
     found = [m.start() for m in (_UNSAFE_CONTROL.search(text, start, end),
                                  _UNSAFE_ESCAPE.search(text, start, end)) if m]
     return min(found) if found else end
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
+
+
+def strip_ansi(text: str) -> str:
+    """Text without escape sequences (for logs and automation matching)."""
+    return _ANSI.sub("", text)
+
+
 #: below this many characters a batch is fed as is (skipping would not pay)
 _SKIP_MIN = 16384
 

@@ -20,16 +20,8 @@ from core.paths import data_dir
 from core.servers.telnet_lab import LAB_PASSWORD, LAB_USER
 from core.telnet_automation import AutomationDone, AutomationProgress, AutomationRun, parse_script
 from core.telnet_protocol import SPECIAL_COMMANDS, Negotiation, OptionsChanged
-from core.telnet_session import (
-    ENCODINGS,
-    LOCAL_ECHO,
-    MODES,
-    TERMINAL_TYPES,
-    InputModeChanged,
-    TelnetSession,
-    TelnetSettings,
-    TerminalFrame,
-)
+from core.telnet_session import InputModeChanged, TelnetSession, TerminalFrame
+from core.telnet_settings import ENCODINGS, LOCAL_ECHO, MODES, TERMINAL_TYPES, TelnetSettings
 from core.worker import Outbox, new_source
 from gui.tabs.base import Tab
 from gui.widgets.logview import LogView

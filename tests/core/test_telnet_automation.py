@@ -10,7 +10,8 @@ import pytest
 from core.errors import UserError
 from core.servers.telnet_lab import LAB_PASSWORD, TelnetLabServer
 from core.telnet_automation import AutomationDone, AutomationProgress, AutomationRun, parse_script
-from core.telnet_session import TelnetSession, TelnetSettings
+from core.telnet_session import TelnetSession
+from core.telnet_settings import TelnetSettings
 from core.worker import drain
 
 LOGIN = """timeout 10
