@@ -7,6 +7,8 @@ negotiation events fill the inspector; the automation panel runs expect/send scr
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 import tkinter as tk
 from collections import deque
@@ -53,11 +55,22 @@ class TelnetTab(Tab):
         super().__init__(master, app)
         self.outbox: Outbox = Outbox()
         self.session = TelnetSession(self.outbox, new_source("telnet"))
-        # frames skip the bridge: a deque (thread-safe append/popleft) polled every
-        # few ms while connected, so an echo is painted as soon as its frame exists
+        # frames skip the bridge's 20 ms tick: the screen thread appends to a deque
+        # (thread-safe append/popleft) and writes a byte to a pipe Tk watches, so a
+        # frame is painted as soon as it exists; where Tk cannot watch a pipe
+        # (Windows) the deque is polled every few ms while connected
         self._frames: deque[TerminalFrame] = deque()
-        self.session.frame_sink = self._frames.append
+        self.session.frame_sink = self._frame_from_thread
         self._poll_id: str | None = None
+        self._signal: tuple[int, int] | None = None
+        try:
+            r, w = os.pipe()
+            os.set_blocking(r, False)
+            os.set_blocking(w, False)
+            self.tk.createfilehandler(r, tk.READABLE, self._on_signal)
+            self._signal = (r, w)
+        except (AttributeError, OSError, tk.TclError):
+            self._signal = None
         self.automation: AutomationRun | None = None
         self._inspector_visible = False
         f = self.fields
@@ -289,19 +302,34 @@ class TelnetTab(Tab):
             self.show_info(f"Logging to {settings.typescript_path} and {settings.log_path}")
         self.terminal.text.focus_set()
 
-    def _start_polling(self) -> None:
-        if self._poll_id is None:
-            self._poll_id = self.after(POLL_MS, self._poll_frames)
+    def _frame_from_thread(self, frame: TerminalFrame) -> None:
+        """Called on the screen thread: queue the frame and wake Tk."""
+        self._frames.append(frame)
+        if self._signal is not None:
+            with contextlib.suppress(OSError):  # a full pipe is awake already
+                os.write(self._signal[1], b"\0")
 
-    def _poll_frames(self) -> None:
-        self._poll_id = None
+    def _on_signal(self, fd: int, mask: int) -> None:
+        with contextlib.suppress(OSError):
+            os.read(fd, 65536)
+        self._paint_frames()
+
+    def _paint_frames(self) -> None:
         frames = self._frames
         if frames:
             batch = []
             while frames:
                 batch.append(frames.popleft())
             self.terminal.apply_frames(batch)
-        if self.session.running or self.session.drawing or frames:
+
+    def _start_polling(self) -> None:
+        if self._signal is None and self._poll_id is None:
+            self._poll_id = self.after(POLL_MS, self._poll_frames)
+
+    def _poll_frames(self) -> None:
+        self._poll_id = None
+        self._paint_frames()
+        if self.session.running or self.session.drawing or self._frames:
             self._poll_id = self.after(POLL_MS, self._poll_frames)
 
     def disconnect(self) -> None:
@@ -511,4 +539,11 @@ class TelnetTab(Tab):
             self.after_cancel(self._poll_id)
             self._poll_id = None
         self.session.close()
+        signal, self._signal = self._signal, None
+        if signal is not None:
+            with contextlib.suppress(tk.TclError):
+                self.tk.deletefilehandler(signal[0])
+            if not self.session.drawing:  # never close an fd a thread may still write
+                for fd in signal:
+                    os.close(fd)
         self.app.bridge.detach(self.outbox)
