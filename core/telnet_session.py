@@ -658,7 +658,7 @@ class TelnetSession:
         self._recent = (self._recent + plain)[-4096:]
         screen = self.screen
         skipped = len(text)
-        text = screen._skip_flood(text) if len(text) >= 4096 else text
+        text = screen.flood_shortcut(text) if len(text) >= 4096 else text
         self._fed += skipped - len(text)
         for start in range(0, len(text), _FEED_SLICE):
             part = text[start:start + _FEED_SLICE]

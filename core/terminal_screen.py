@@ -178,10 +178,10 @@ class TerminalScreen(pyte.Screen):
     def feed(self, text: str) -> None:
         """Feed decoded text, taking the flood shortcut when it is exact."""
         if len(text) >= _SKIP_MIN:
-            text = self._skip_flood(text)
+            text = self.flood_shortcut(text)
         self.stream.feed(text)
 
-    def _skip_flood(self, text: str) -> str:
+    def flood_shortcut(self, text: str) -> str:
         """Take the flood shortcut on ``text``; return what is left to feed normally."""
         if self.margins is not None or not self.stream._taking_plain_text:
             return text
