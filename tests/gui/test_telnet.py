@@ -109,3 +109,22 @@ def test_keys_map_to_xterm_sequences(app, scripted_peer, wait_until: Callable[..
     assert peer.wait_for(expected), bytes(peer.received)
     tab.session.close()
     wait_until(lambda: not tab.session.running)
+
+
+def test_wheel_scrolls_back_and_typing_returns(
+        tab: TelnetTab, wait_until: Callable[..., None]) -> None:
+    tab.type_text("lab\r")
+    wait_until(lambda: "Password:" in tab.terminal.all_text())
+    tab.type_text("wirebench\r")
+    wait_until(lambda: "lab@wirebench" in tab.terminal.all_text())
+    tab.type_text("flood 200\r")
+    wait_until(lambda: "-- 200 lines --" in tab.terminal.all_text())
+    widget = tab.terminal.text
+    widget.event_generate("<Button-4>", x=5, y=5)
+    wait_until(lambda: tab.terminal.offset == 3)
+    assert "scrolled back 3" in tab.scroll_var.get()
+    widget.event_generate("<KeyPress>", keysym="Prior", state=1)  # Shift+PgUp
+    wait_until(lambda: tab.terminal.offset == 3 + tab.terminal.rows - 1)
+    assert "-- 200 lines --" not in tab.terminal.all_text()
+    tab.type_text("x")  # typing goes back to the live screen
+    wait_until(lambda: tab.terminal.offset == 0 and "-- 200 lines --" in tab.terminal.all_text())
