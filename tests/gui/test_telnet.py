@@ -128,3 +128,22 @@ def test_wheel_scrolls_back_and_typing_returns(
     assert "-- 200 lines --" not in tab.terminal.all_text()
     tab.type_text("x")  # typing goes back to the live screen
     wait_until(lambda: tab.terminal.offset == 0 and "-- 200 lines --" in tab.terminal.all_text())
+
+
+def test_automation_panel_logs_in_and_never_saves_the_secret(
+        tab: TelnetTab, wait_until: Callable[..., None]) -> None:
+    from gui.tabs.telnet import DEFAULT_SCRIPT
+
+    if not tab._inspector_visible:
+        tab.toggle_inspector()
+    tab.script_text.delete("1.0", "end")
+    tab.script_text.insert("1.0", DEFAULT_SCRIPT)
+    tab.secret_var.set("wirebench")
+    tab.run_button.invoke()
+    wait_until(lambda: tab.auto_var.get().startswith("All"), timeout=20,
+               message=f"automation: {tab.auto_var.get()}")
+    wait_until(lambda: "true colour" in tab.terminal.all_text())
+    tab.save_fields()
+    assert "wirebench" not in repr({k: v for k, v in tab.fields.items() if k != "script"})
+    assert "{secret}" in tab.fields["script"]
+    tab.toggle_inspector()
