@@ -1,0 +1,409 @@
+"""The lab telnet server: telnetlib3's server with a login prompt and a tiny shell.
+
+telnetlib3 does the protocol (it offers SGA, BINARY, ECHO, asks TTYPE and NAWS, and
+NEW-ENVIRON), on its own asyncio loop thread. After ``login:``/``Password:`` a shell
+answers ``help``, ``echo``, ``date``, ``colors``, ``ls``, ``flood N``, ``size``, ``exit``.
+Input is read by one task that echoes as it goes, so typing is echoed even while
+``flood`` prints (Ctrl-C stops a flood) — that is what the terminal bench measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime
+import random
+import socket
+import threading
+from collections.abc import Iterator
+
+import telnetlib3
+from telnetlib3.server import TelnetServer
+
+from core.servers.base import ServerController, ServerStartError
+from core.servers.registry import ServeKind
+from core.servers.serve import add_common_arguments
+
+LAB_PORT = 2323
+LAB_USER = "lab"
+LAB_PASSWORD = "wirebench"
+PROMPT = "\x1b[1;32mlab@wirebench\x1b[0m:\x1b[1;34m~\x1b[0m$ "
+#: ``flood`` stops at this many lines (a typo must not keep the server busy for hours)
+MAX_FLOOD = 5_000_000
+
+HELP = """Commands:
+  help          this list
+  echo TEXT     print TEXT
+  date          the server's date and time
+  colors        16 colours, the 256-colour cube, true colour, bold/underline/reverse
+  ls            a directory listing (ls -l style, coloured)
+  flood N       print N lines of a coloured ls -lR listing (Ctrl-C stops it)
+  size          the window size and terminal type the client reported
+  exit          log out"""
+
+_NAMES = ("alpha", "beta", "gamma", "delta", "kernel", "notes", "report", "backup",
+          "photo", "index", "config", "server", "client", "module", "draft", "archive")
+_EXTS = (".txt", ".py", ".c", ".tar.gz", ".png", ".md", ".sh", ".json", "", ".log")
+
+
+def _ls_entry(rng: random.Random, n: int) -> str:
+    kind = rng.random()
+    name = f"{rng.choice(_NAMES)}_{n}{rng.choice(_EXTS)}"
+    size = rng.randint(0, 9_999_999)
+    day = rng.randint(1, 28)
+    when = f"Nov {day:2d} {rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}"
+    if kind < 0.15:
+        return f"drwxr-xr-x  2 lab lab {4096:>8} {when} \x1b[1;34m{name}\x1b[0m"
+    if kind < 0.25:
+        return f"-rwxr-xr-x  1 lab lab {size:>8} {when} \x1b[1;32m{name}\x1b[0m"
+    if kind < 0.32:
+        return (f"lrwxrwxrwx  1 lab lab {12:>8} {when} \x1b[1;36m{name}\x1b[0m -> "
+                f"\x1b[38;5;{rng.randint(16, 231)}m../target_{n}\x1b[0m")
+    if name.endswith((".tar.gz", ".png")):
+        return f"-rw-r--r--  1 lab lab {size:>8} {when} \x1b[1;31m{name}\x1b[0m"
+    return f"-rw-r--r--  1 lab lab {size:>8} {when} {name}"
+
+
+def ls_lr_lines(count: int, seed: int = 1) -> Iterator[str]:
+    """``count`` lines of a coloured ``ls -lR``-style listing (deterministic per seed)."""
+    rng = random.Random(seed)
+    n = 0
+    folder = 0
+    while n < count:
+        if n % 40 == 0:
+            folder += 1
+            header = f"\x1b[1;34m./src/module_{folder}\x1b[0m:"
+            for line in ("", header, f"total {rng.randint(8, 900)}"):
+                if n >= count:
+                    return
+                yield line
+                n += 1
+            continue
+        yield _ls_entry(rng, n)
+        n += 1
+
+
+def ls_listing() -> list[str]:
+    rng = random.Random(7)
+    return [f"total {len(_NAMES) * 4}"] + [_ls_entry(rng, i) for i in range(16)]
+
+
+def color_demo() -> list[str]:
+    lines = ["\x1b[1m16 colours\x1b[0m"]
+    lines.append("".join(f"\x1b[{30 + i}m fg{i} \x1b[0m" for i in range(8)))
+    lines.append("".join(f"\x1b[{90 + i}m br{i} \x1b[0m" for i in range(8)))
+    lines.append("".join(f"\x1b[{40 + i};97m bg{i} \x1b[0m" for i in range(8)))
+    lines.append("\x1b[1m256 colours\x1b[0m")
+    for row in range(6):
+        lines.append("".join(f"\x1b[48;5;{16 + row * 36 + c}m  " for c in range(36)) + "\x1b[0m")
+    lines.append("".join(f"\x1b[48;5;{232 + g}m   " for g in range(24)) + "\x1b[0m")
+    lines.append("\x1b[1mtrue colour\x1b[0m")
+    lines.append("".join(
+        f"\x1b[48;2;{int(255 * i / 71)};{int(255 * (1 - abs(i - 35) / 36))};"
+        f"{255 - int(255 * i / 71)}m " for i in range(72)) + "\x1b[0m")
+    lines.append("\x1b[1mbold\x1b[0m  \x1b[4munderline\x1b[0m  \x1b[7mreverse\x1b[0m  "
+                 "\x1b[3mitalic\x1b[0m  \x1b[9mstrike\x1b[0m  "
+                 "\x1b[1;4;38;2;255;128;0mbold underlined orange\x1b[0m")
+    return lines
+
+
+class _LabConnection:
+    """One logged-in (or logging-in) client: an input task and the shell."""
+
+    def __init__(self, lab: TelnetLabServer, reader, writer) -> None:  # noqa: ANN001
+        self.lab = lab
+        self.reader = reader
+        self.writer = writer
+        self.lines: asyncio.Queue[str | None] = asyncio.Queue()
+        self.interrupt = asyncio.Event()
+        self.echo = True
+        self.buffer = ""
+
+    def write(self, text: str) -> None:
+        data = text.replace("\n", "\r\n")
+        self.lab.count(bytes_out=len(data))
+        self.writer.write(data)
+
+    async def read_input(self) -> None:
+        """Read characters forever: echo, edit, queue complete lines."""
+        skip_lf = False
+        while True:
+            chunk = await self.reader.read(4096)
+            if not chunk:
+                await self.lines.put(None)
+                return
+            self.lab.count(bytes_in=len(chunk))
+            for ch in chunk:
+                if skip_lf and ch in "\n\x00":
+                    skip_lf = False
+                    continue
+                skip_lf = False
+                if ch in "\r\n":
+                    skip_lf = ch == "\r"
+                    line, self.buffer = self.buffer, ""
+                    self.writer.echo("\r\n")
+                    await self.lines.put(line)
+                elif ch == "\x03":
+                    self.interrupt.set()
+                    self.buffer = ""
+                    self.writer.echo("^C\r\n")
+                elif ch == "\x04" and not self.buffer:
+                    await self.lines.put("exit")
+                elif ch in "\x7f\b":
+                    if self.buffer:
+                        self.buffer = self.buffer[:-1]
+                        if self.echo:
+                            self.writer.echo("\b \b")
+                elif ch == "\x1b" or (ch < " " and ch != "\t"):
+                    continue
+                else:
+                    self.buffer += ch
+                    if self.echo:
+                        self.writer.echo(ch)
+
+    async def run(self) -> None:
+        reader_task = asyncio.get_running_loop().create_task(self.read_input())
+        try:
+            self.write(f"\nWirebench lab telnet server (user {LAB_USER!r}, password "
+                       f"{LAB_PASSWORD!r})\n\n")
+            if await self.login():
+                await self.shell()
+        finally:
+            reader_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reader_task
+            self.writer.close()
+
+    async def ask(self, prompt: str, echo: bool = True) -> str | None:
+        self.echo = echo
+        self.write(prompt)
+        await self.writer.drain()
+        line = await self.lines.get()
+        self.echo = True
+        return line
+
+    async def login(self) -> bool:
+        for _ in range(3):
+            user = await self.ask("login: ")
+            if user is None:
+                return False
+            password = await self.ask("Password: ", echo=False)
+            if password is None:
+                return False
+            if user.strip() == LAB_USER and password == LAB_PASSWORD:
+                self.lab.log(f"telnet login as {user.strip()!r}")
+                self.write(f"Last login: {datetime.datetime.now():%a %b %d %H:%M:%S} "
+                           "from 127.0.0.1\nType 'help' for the commands.\n")
+                return True
+            self.write("\nLogin incorrect\n")
+            await asyncio.sleep(0.2)
+        return False
+
+    async def shell(self) -> None:
+        while True:
+            self.interrupt.clear()
+            line = await self.ask(PROMPT)
+            if line is None:
+                return
+            self.lab.count(requests=1)
+            command, _, arg = line.strip().partition(" ")
+            if command in ("exit", "logout", "quit"):
+                self.write("logout\n")
+                await self.writer.drain()
+                return
+            await self.dispatch(command, arg.strip())
+
+    async def dispatch(self, command: str, arg: str) -> None:
+        w = self.writer
+        if not command:
+            return
+        if command == "help":
+            self.write(HELP + "\n")
+        elif command == "echo":
+            self.write(arg + "\n")
+        elif command == "date":
+            self.write(f"{datetime.datetime.now().astimezone():%a %b %d %H:%M:%S %Z %Y}\n")
+        elif command in ("colors", "colours"):
+            self.write("\n".join(color_demo()) + "\n")
+        elif command == "ls":
+            self.write("\n".join(ls_listing()) + "\n")
+        elif command == "size":
+            self.write(f"{w.get_extra_info('cols')} columns x {w.get_extra_info('rows')} rows,"
+                       f" TERM={w.get_extra_info('TERM') or 'unknown'}\n")
+        elif command == "flood":
+            await self.flood(arg)
+        else:
+            self.write(f"{command}: command not found (try 'help')\n")
+
+    async def flood(self, arg: str) -> None:
+        try:
+            count = int(arg or "1000")
+        except ValueError:
+            self.write(f"flood: N must be a number, got {arg!r}\n")
+            return
+        count = max(0, min(MAX_FLOOD, count))
+        batch: list[str] = []
+        for line in ls_lr_lines(count):
+            batch.append(line)
+            if len(batch) >= 200:
+                self.write("\n".join(batch) + "\n")
+                batch.clear()
+                await self.writer.drain()
+                # drain() does not yield while the buffer is below its high-water mark:
+                # yield anyway so typing is echoed and Ctrl-C is seen during a flood
+                await asyncio.sleep(0)
+                if self.interrupt.is_set():
+                    self.write("\x1b[0m\nflood interrupted\n")
+                    return
+        if batch:
+            self.write("\n".join(batch) + "\n")
+        self.write(f"\x1b[0m-- {count} lines --\n")
+
+
+class TelnetLabServer(ServerController):
+    kind = "telnet"
+    title = "Telnet (lab login + shell)"
+
+    def __init__(self, host: str = "127.0.0.1", port: int = LAB_PORT, outbox=None,  # noqa: ANN001
+                 tls: bool = False) -> None:
+        super().__init__(host, port, outbox)
+        self.tls = tls
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server = None
+        self._tasks: set[asyncio.Task] = set()
+        #: (columns, rows) from every NAWS received, newest last (tests read this)
+        self.naws_seen: list[tuple[int, int]] = []
+        #: terminal types the clients reported
+        self.ttypes_seen: list[str] = []
+
+    def describe(self) -> str:
+        return f"login {LAB_USER} / password {LAB_PASSWORD}" + (" (TLS)" if self.tls else "")
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def _protocol_factory(self) -> type[TelnetServer]:
+        lab = self
+
+        class LabProtocol(TelnetServer):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                super().connection_made(transport)
+                # small buffers keep an echo close behind a flood (a lab shell is for
+                # typing, not bulk transfer)
+                transport.set_write_buffer_limits(high=32768)  # type: ignore[attr-defined]
+                sock = transport.get_extra_info("socket")
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+
+            def on_naws(self, rows: int, cols: int) -> None:
+                super().on_naws(rows, cols)
+                lab.naws_seen.append((cols, rows))
+
+            def on_ttype(self, ttype: str) -> None:
+                super().on_ttype(ttype)
+                lab.ttypes_seen.append(ttype)
+
+        return LabProtocol
+
+    async def _shell(self, reader, writer) -> None:  # noqa: ANN001
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        self.count(opened=1)
+        try:
+            await _LabConnection(self, reader, writer).run()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            self.count(closed=1)
+            if task is not None:
+                self._tasks.discard(task)
+
+    def _start(self) -> None:
+        loop = asyncio.new_event_loop()
+        ssl_ctx = None
+        if self.tls:
+            from core.tlscerts import server_context
+
+            ssl_ctx = server_context()
+        ready = threading.Event()
+        self._loop = loop
+        self._thread = threading.Thread(target=self._run_loop, args=(loop, ready),
+                                        name="telnet-lab:loop", daemon=True)
+        self._thread.start()
+        ready.wait(5)
+        future = asyncio.run_coroutine_threadsafe(telnetlib3.create_server(
+            host=self.host, port=self.port, protocol_factory=self._protocol_factory(),
+            shell=self._shell, encoding="utf8", force_binary=True, connect_maxwait=1.0,
+            timeout=3600, ssl=ssl_ctx), loop)
+        try:
+            self._server = future.result(10)
+        except BaseException:
+            self._halt_loop()
+            raise
+        sockets = self._server.sockets or ()
+        if not sockets:
+            self._halt_loop()
+            raise ServerStartError("The telnet server did not bind a socket.", "Port")
+        self.port = sockets[0].getsockname()[1]
+
+    @staticmethod
+    def _run_loop(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+        asyncio.set_event_loop(loop)
+        loop.call_soon(ready.set)
+        loop.run_forever()
+        loop.close()
+
+    def _halt_loop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is not None and loop.is_running():
+            loop.call_soon_threadsafe(loop.stop)
+        if thread is not None:
+            thread.join(2)
+        self._loop = self._thread = None
+
+    def _stop(self, timeout: float) -> None:
+        loop, server = self._loop, self._server
+        self._server = None
+        if loop is None:
+            return
+
+        async def shutdown() -> None:
+            if server is not None:
+                server.close()
+            for task in list(self._tasks):
+                task.cancel()
+            pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=timeout / 2)
+
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout)
+        self._halt_loop()
+
+
+def lab_peers(host: str = "127.0.0.1", ephemeral: bool = False) -> list[ServerController]:
+    return [TelnetLabServer(host, 0 if ephemeral else LAB_PORT)]
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_common_arguments(parser, LAB_PORT)
+    parser.add_argument("--tls", action="store_true",
+                        help="speak TLS (telnets) with the lab's self-signed certificate")
+
+
+def _build(args: argparse.Namespace) -> list[ServerController]:
+    return [TelnetLabServer(args.host, args.port, tls=args.tls)]
+
+
+SERVE_KINDS = {
+    "telnet": ServeKind(
+        help=f"the lab telnet server (login {LAB_USER}/{LAB_PASSWORD}, a tiny shell)",
+        add_arguments=_add_arguments, build=_build),
+}
