@@ -368,26 +368,10 @@ class TelnetSession:
             self._cond.notify()
 
     def _queue_out(self, payload: bytes) -> None:
+        # only the I/O thread touches the socket: callers (the Tk thread above all) queue
+        # and wake it, so no network call ever runs on the caller's thread
         with self._out_lock:
             self._out += payload
-            sock = self._sock
-            if sock is not None and not isinstance(sock, ssl.SSLSocket) and \
-                    len(self._out) == len(payload):
-                # a plain socket may be written from this thread while the I/O thread
-                # reads: a keystroke leaves now instead of waiting for that thread to
-                # get the GIL back (which costs 10-20 ms while a flood is drawn)
-                try:
-                    sent = sock.send(self._out)
-                except (BlockingIOError, InterruptedError):
-                    sent = 0
-                except OSError:
-                    sent = 0  # the I/O thread sees the error and reports it
-                if sent:
-                    del self._out[:sent]
-                    self.bytes_out += sent
-                    self._last_sent = time.monotonic()
-                if not self._out:
-                    return
         self._wake()
 
     def _with_protocol(self, fn: Callable[[TelnetProtocol], None]) -> None:
