@@ -177,7 +177,11 @@ class AutomationRun:
             if not self.session.connected:
                 return "the session is not connected."
             text = step.argument.replace(SECRET, self._secret)
-            self.session.send_text(text + ("\r" if step.action == "send" else ""))
+            self.session.send_text(text + ("\r" if step.action == "send" else ""), record=False)
+            # the script gets the placeholder, never the secret itself
+            self.session.recording.add(
+                "send", text=step.argument + ("\r\n" if step.action == "send" else ""),
+                secret=SECRET in step.argument, secret_name="telnet password")
             return ""
         if step.action == "expect":
             def find(buf: str) -> int:
@@ -195,6 +199,9 @@ class AutomationRun:
                 end = find(self._text)
                 if end >= 0:
                     self._text = self._text[end:]  # the next expect looks after this match
+                    self.session.recording.add("expect", pattern=step.argument,
+                                               regex=step.action == "expect-re",
+                                               timeout=step.timeout)
                     return ""
                 if self._cancel.is_set():
                     return "cancelled."

@@ -31,6 +31,7 @@ from pyte import modes as pyte_modes
 
 from core.errors import UserError, describe_error
 from core.events import Closed, Connected, Event, Failed, LogLine, StateChanged
+from core.recording import Recording
 from core.telnet_protocol import (
     ECHO,
     NAWS,
@@ -86,6 +87,10 @@ class TelnetSession:
         self.outbox = outbox if outbox is not None else Outbox()
         self.source = source
         self.settings = TelnetSettings()
+        #: what "Show as Python" replays (core/codegen/telnet_script.py); secrets stay out
+        self.recording = Recording("telnet")
+        self._typed = ""  # the line being typed, recorded at Enter
+        self._typed_cr = False
         self.protocol: TelnetProtocol | None = None
         self.screen = TerminalScreen()
         self.tls_info: dict[str, str] = {}
@@ -146,6 +151,12 @@ class TelnetSession:
             raise UserError("Already connected: disconnect first.", "Host")
         self.close()
         self.settings = settings
+        self.recording.clear()
+        self.recording.add("connect", host=settings.host, port=settings.port,
+                           raw=settings.mode == "raw", tls=settings.tls, verify=settings.verify,
+                           term=settings.terminal_type, cols=settings.columns,
+                           rows=settings.rows)
+        self._typed = ""
         self._stop.clear()
         self._eof = False
         self._out.clear()
@@ -226,11 +237,14 @@ class TelnetSession:
         """Enter: CR NUL in character mode (RFC 854's bare CR), else CR LF."""
         return b"\r\x00" if self.character_mode else b"\r\n"
 
-    def send_text(self, text: str) -> None:
+    def send_text(self, text: str, record: bool = True) -> None:
         """Type text: character mode sends at once, line mode edits locally until Enter.
 
         "\\r" or "\\n" in ``text`` is Enter; "\\x7f" or "\\b" erase in line mode.
+        ``record``: typed lines become "Show as Python" steps (automation records its own).
         """
+        if record:
+            self._record_typed(text)
         if self.character_mode:
             parts = re.split(r"(\r\n|\r|\n)", text)
             out = bytearray()
@@ -266,6 +280,20 @@ class TelnetSession:
                 self._line += ch
                 if self.local_echo:
                     self._local_echo(ch)
+
+    def _record_typed(self, text: str) -> None:
+        for ch in text:
+            if ch in "\r\n":
+                if ch == "\n" and self._typed_cr:
+                    self._typed_cr = False
+                    continue
+                self.recording.add("send", text=self._typed + "\r\n")
+                self._typed = ""
+            elif ch in "\x7f\b":
+                self._typed = self._typed[:-1]
+            elif ch >= " " or ch == "\t":
+                self._typed += ch
+            self._typed_cr = ch == "\r"
 
     def send_key(self, data: str) -> None:
         """A special key's sequence (arrows, F-keys): always sent at once."""

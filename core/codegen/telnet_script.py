@@ -5,8 +5,8 @@ Steps (``Recording("telnet")``):
 
 * ``connect`` host, port, raw (no negotiation), tls, verify, term, cols, rows
 * ``expect``  pattern (text), regex (bool), timeout
-* ``send``    text (exact characters; the line ending is part of it), secret (bool),
-  secret_name (for the environment variable of a secret)
+* ``send``    text (exact characters; the line ending is part of it; ``{secret}`` marks
+  where a secret goes), secret (bool), secret_name (names its environment variable)
 * ``close``
 
 A secret is never written into the script: it is read from
@@ -80,7 +80,9 @@ def render(recording: Recording) -> str:
         elif step.op == "expect":
             text = str(a.get("pattern", ""))
             timeout = float(a.get("timeout", 10))
-            pat = f"re.compile({text.encode()!r})" if a.get("regex") else repr(text.encode())
+            # the tab matches regexes line by line (re.MULTILINE), so does the script
+            pat = (f"re.compile({('(?m)' + text).encode()!r})" if a.get("regex")
+                   else repr(text.encode()))
             if raw and not a.get("regex"):
                 body.append(f"    transcript += await asyncio.wait_for(reader.readuntil({pat}), "
                             f"{timeout})")
@@ -92,11 +94,12 @@ def render(recording: Recording) -> str:
             if a.get("secret"):
                 imports += ["import getpass", "import os"]
                 env = _env_name(str(a.get("secret_name", "password")))
-                ending = str(a.get("text", ""))[-2:] if str(a.get("text", "")).endswith(
-                    "\r\n") else "\r\n"
+                text = str(a.get("text", ""))
+                if "{secret}" not in text:
+                    text = "{secret}" + text
                 body += ["    # the secret is not stored in this script",
                          f"    secret = os.environ.get({env!r}) or getpass.getpass('Password: ')",
-                         f"    writer.write((secret + {ending!r}).encode())"]
+                         f"    writer.write({text!r}.replace('{{secret}}', secret).encode())"]
             else:
                 body.append(f"    writer.write({str(a.get('text', '')).encode()!r})")
         elif step.op == "close":

@@ -74,23 +74,23 @@ class TelnetTab(Tab):
         self.automation: AutomationRun | None = None
         self._inspector_visible = False
         f = self.fields
-        self.host_var = tk.StringVar(value=f.get("host", "127.0.0.1"))
-        self.port_var = tk.StringVar(value=str(f.get("port", "2323")))
-        self.mode_var = tk.StringVar(value=f.get("mode", "telnet"))
-        self.tls_var = tk.BooleanVar(value=f.get("tls", False))
-        self.verify_var = tk.BooleanVar(value=f.get("verify", True))
-        self.encoding_var = tk.StringVar(value=f.get("encoding", "utf-8"))
-        self.ttype_var = tk.StringVar(value=f.get("terminal_type", "xterm-256color"))
-        self.echo_var = tk.StringVar(value=f.get("local_echo", "auto"))
-        self.keepalive_var = tk.StringVar(value=str(f.get("keepalive", "0")))
-        self.typescript_var = tk.BooleanVar(value=f.get("typescript", False))
-        self.active_var = tk.BooleanVar(value=f.get("active", True))
-        self.environ_var = tk.BooleanVar(value=f.get("new_environ", True))
+        self.host_var = tk.StringVar(self, value=f.get("host", "127.0.0.1"))
+        self.port_var = tk.StringVar(self, value=str(f.get("port", "2323")))
+        self.mode_var = tk.StringVar(self, value=f.get("mode", "telnet"))
+        self.tls_var = tk.BooleanVar(self, value=f.get("tls", False))
+        self.verify_var = tk.BooleanVar(self, value=f.get("verify", True))
+        self.encoding_var = tk.StringVar(self, value=f.get("encoding", "utf-8"))
+        self.ttype_var = tk.StringVar(self, value=f.get("terminal_type", "xterm-256color"))
+        self.echo_var = tk.StringVar(self, value=f.get("local_echo", "auto"))
+        self.keepalive_var = tk.StringVar(self, value=str(f.get("keepalive", "0")))
+        self.typescript_var = tk.BooleanVar(self, value=f.get("typescript", False))
+        self.active_var = tk.BooleanVar(self, value=f.get("active", True))
+        self.environ_var = tk.BooleanVar(self, value=f.get("new_environ", True))
         self.ca_file = str(f.get("ca_file", ""))
-        self.status_var = tk.StringVar(value="Not connected")
-        self.mode_info_var = tk.StringVar(value="")
-        self.auto_var = tk.StringVar(value="Idle")
-        self.secret_var = tk.StringVar()  # never saved
+        self.status_var = tk.StringVar(self, value="Not connected")
+        self.mode_info_var = tk.StringVar(self, value="")
+        self.auto_var = tk.StringVar(self, value="Idle")
+        self.secret_var = tk.StringVar(self)  # never saved
         self._build()
         self.app.bridge.attach(self.outbox, self.on_events)
 
@@ -162,6 +162,8 @@ class TelnetTab(Tab):
         received_menu.add_command(label="Open it in the browser", command=self.open_received)
         received["menu"] = received_menu
         received.pack(side="left")
+        ttk.Button(bar2, text="Show as Python", command=self.show_python).pack(
+            side="left", padx=(8, 0))
 
 
         status = ttk.Frame(self)
@@ -169,7 +171,7 @@ class TelnetTab(Tab):
         ttk.Label(status, textvariable=self.status_var).pack(side="left")
         ttk.Label(status, textvariable=self.mode_info_var, foreground="#777").pack(
             side="right")
-        self.scroll_var = tk.StringVar(value="")
+        self.scroll_var = tk.StringVar(self, value="")
         ttk.Label(status, textvariable=self.scroll_var, foreground="#b26a00").pack(
             side="left", padx=12)
         self.lab_label = ttk.Label(status, text="", foreground="#777")
@@ -198,7 +200,7 @@ class TelnetTab(Tab):
         self.side = side
         ttk.Label(side, text="Negotiation", font=("TkHeadingFont", 10, "bold")).pack(
             anchor="w")
-        self.options_var = tk.StringVar(value="")
+        self.options_var = tk.StringVar(self, value="")
         ttk.Label(side, textvariable=self.options_var, wraplength=300,
                   justify="left").pack(anchor="w", fill="x")
         self.inspector = LogView(side, max_lines=5000, height=12, tags={
@@ -500,6 +502,12 @@ class TelnetTab(Tab):
                 self.show_error(event.message)
 
     # -- app hooks ------------------------------------------------------------------------
+    def show_python(self) -> None:
+        """This session (login automation and typed lines) as a telnetlib3 script."""
+        from gui.widgets.code_panel import show_code
+
+        show_code(self, self.session.recording, "Telnet")
+
     def transcript_text(self) -> str | None:
         return self.session.transcript_text()
 
