@@ -1,0 +1,674 @@
+"""A CGI/1.1 web server (RFC 3875) on ``http.server`` primitives, for the origin document's
+section 5: a document root of static files and a cgi-bin folder of scripts.
+
+Design:
+
+* an accept thread hands each connection to its own worker thread, so a slow client only
+  ever holds its own thread; a janitor thread closes the read side of connections whose
+  request head or body is late (slowloris), and ``stop()`` shuts every socket and kills
+  every script so all threads end within a second;
+* each request is read with hard limits (:mod:`core.servers.cgi_request`), its path mapped
+  with containment checks (:mod:`core.servers.cgi_paths`), then either a static file is sent
+  (``sendfile``) or a script is run (:mod:`core.servers.cgi_process`) with the RFC 3875
+  meta-variables (:mod:`core.servers.cgi_env`) and its output parsed
+  (:mod:`core.servers.cgi_output`) and streamed to the client as it comes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email.utils
+import mimetypes
+import os
+import queue
+import selectors
+import socket
+import threading
+import time
+import webbrowser
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from core.errors import UserError
+from core.events import Event
+from core.paths import asset, data_dir
+from core.servers.base import ServerController, ServerStartError
+from core.servers.cgi_env import DATA_DIR_VARIABLE, SERVER_SOFTWARE, CgiRequest, build_environ
+from core.servers.cgi_output import CgiHeaderReader, CgiOutputError, CgiResponse
+from core.servers.cgi_pages import diagnosis_page, error_page, listing_page, reason
+from core.servers.cgi_paths import (
+    PathRefused,
+    ScriptTarget,
+    StaticTarget,
+    resolve_target,
+    translate_path_info,
+)
+from core.servers.cgi_process import (
+    CgiProcess,
+    ScriptLaunchError,
+    ScriptTimeout,
+    script_command,
+    spawn,
+)
+from core.servers.cgi_request import (
+    HttpError,
+    RequestHead,
+    RequestLimits,
+    body_length,
+    read_body,
+    read_request_head,
+)
+from core.servers.registry import ServeKind
+from core.servers.serve import add_common_arguments
+
+LAB_PORT = 8000
+
+
+@dataclass(frozen=True, slots=True)
+class CgiLimits:
+    """Time and size bounds of the server (all seconds / bytes)."""
+
+    request: RequestLimits = RequestLimits()
+    head_timeout: float = 10.0
+    body_timeout: float = 10.0
+    io_timeout: float = 30.0
+    script_timeout: float = 30.0
+    max_connections: int = 512
+    max_redirects: int = 5
+    backlog: int = 128
+
+
+class _Connection:
+    """A live client connection as the janitor and ``stop()`` see it."""
+
+    __slots__ = ("sock", "deadline", "late", "process", "thread")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.deadline: float | None = None
+        #: the janitor cut the read side because the head or body came too slowly
+        self.late = False
+        self.process: CgiProcess | None = None
+        self.thread: threading.Thread | None = None
+
+
+class CgiServer(ServerController):
+    """Static files from ``root`` and CGI scripts from ``cgi_dir`` at ``/cgi-bin/``."""
+
+    kind = "cgi"
+    title = "CGI web server"
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, root: str | Path | None = None,
+                 cgi_dir: str | Path | None = None,
+                 outbox: queue.SimpleQueue[Event] | None = None, *,
+                 limits: CgiLimits | None = None, data_dir: str | Path | None = None,
+                 access_log: bool = True) -> None:
+        super().__init__(host, port, outbox)
+        self.root = Path(root) if root is not None else asset("www")
+        self.cgi_dir = Path(cgi_dir) if cgi_dir is not None else asset("cgi-bin")
+        self.limits = limits or CgiLimits()
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        self.access_log = access_log
+        self._listener: socket.socket | None = None
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None
+        self._accept_thread: threading.Thread | None = None
+        self._janitor: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._conns: set[_Connection] = set()
+        self._conns_lock = threading.Lock()
+        self.real_root = self.root
+        self.real_cgi_dir = self.cgi_dir
+        self.script_data_dir = ""
+
+    # -- controller contract ---------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._accept_thread is not None and self._accept_thread.is_alive()
+
+    def describe(self) -> str:
+        return f"root {self.root}, scripts {self.cgi_dir}"
+
+    def url(self, path: str = "/") -> str:
+        host = self.host if self.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}{path}"
+
+    def _start(self) -> None:
+        for folder, field in ((self.root, "Root"), (self.cgi_dir, "CGI folder")):
+            if not folder.is_dir():
+                raise ServerStartError(
+                    f"{field} {folder} is not a folder: choose an existing folder.", field)
+        self.real_root = self.root.resolve()
+        self.real_cgi_dir = self.cgi_dir.resolve()
+        self.script_data_dir = str(self.data_dir if self.data_dir is not None else data_dir())
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((self.host, self.port))
+            listener.listen(self.limits.backlog)
+        except OSError:
+            listener.close()
+            raise
+        self._listener = listener
+        self.port = listener.getsockname()[1]
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._stopping.clear()
+        self._accept_thread = threading.Thread(target=self._accept_loop,
+                                               name="cgi:accept", daemon=True)
+        self._janitor = threading.Thread(target=self._janitor_loop, name="cgi:janitor",
+                                         daemon=True)
+        self._accept_thread.start()
+        self._janitor.start()
+
+    def _stop(self, timeout: float) -> None:
+        if self._accept_thread is None:
+            return
+        end = time.monotonic() + timeout
+        self._stopping.set()
+        if self._wake_w is not None:
+            try:
+                self._wake_w.send(b"x")
+            except OSError:
+                pass
+        self._accept_thread.join(max(0.05, end - time.monotonic()))
+        with self._conns_lock:
+            conns = list(self._conns)
+        for conn in conns:
+            self._abort(conn)
+        for conn in conns:
+            if conn.thread is not None:
+                conn.thread.join(max(0.05, end - time.monotonic()))
+        if self._janitor is not None:
+            self._janitor.join(max(0.05, end - time.monotonic()))
+        for sock in (self._listener, self._wake_r, self._wake_w):
+            if sock is not None:
+                sock.close()
+        self._listener = self._wake_r = self._wake_w = None
+        self._accept_thread = self._janitor = None
+
+    # -- threads -----------------------------------------------------------------------
+    def _accept_loop(self) -> None:
+        assert self._listener is not None and self._wake_r is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._listener, selectors.EVENT_READ)
+            selector.register(self._wake_r, selectors.EVENT_READ)
+            while not self._stopping.is_set():
+                for key, _ in selector.select():
+                    if key.fileobj is self._wake_r:
+                        return
+                    try:
+                        sock, addr = self._listener.accept()
+                    except OSError:
+                        continue
+                    self._admit(sock, addr)
+
+    def _admit(self, sock: socket.socket, addr: tuple) -> None:
+        with self._conns_lock:
+            full = len(self._conns) >= self.limits.max_connections
+        if full:
+            try:
+                sock.setblocking(False)
+                sock.send(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                          b"Connection: close\r\nRetry-After: 1\r\n\r\n")
+            except OSError:
+                pass
+            sock.close()
+            self.log(f"{addr[0]}:{addr[1]} refused: {self.limits.max_connections} "
+                     "connections already open", "warning")
+            return
+        conn = _Connection(sock)
+        conn.thread = threading.Thread(target=self._serve_connection, args=(conn, addr),
+                                       name=f"cgi:{addr[0]}:{addr[1]}", daemon=True)
+        with self._conns_lock:
+            self._conns.add(conn)
+        self.count(opened=1)
+        conn.thread.start()
+
+    def _serve_connection(self, conn: _Connection, addr: tuple) -> None:
+        try:
+            conn.sock.settimeout(self.limits.io_timeout)
+            CgiRequestHandler(conn.sock, addr, self, conn)
+        except OSError:
+            pass  # the client went away; nothing to answer
+        except Exception as exc:  # a bug must cost one connection, never the server
+            self.log(f"internal error serving {addr[0]}:{addr[1]}: {exc!r}", "error")
+        finally:
+            try:
+                conn.sock.close()
+            except OSError:
+                pass
+            with self._conns_lock:
+                self._conns.discard(conn)
+            self.count(closed=1)
+
+    def _janitor_loop(self) -> None:
+        while not self._stopping.wait(0.1):
+            now = time.monotonic()
+            with self._conns_lock:
+                late = [c for c in self._conns if c.deadline is not None and c.deadline < now]
+            for conn in late:
+                conn.deadline = None
+                conn.late = True
+                try:
+                    # wakes the blocked recv with EOF; the handler can still answer 408/400
+                    conn.sock.shutdown(socket.SHUT_RD)
+                except OSError:
+                    pass
+
+    def _abort(self, conn: _Connection) -> None:
+        process = conn.process
+        if process is not None:
+            process.kill()
+        try:
+            conn.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+class CgiRequestHandler(BaseHTTPRequestHandler):
+    """One connection: reads requests until close, answers each from files or scripts."""
+
+    server_version = SERVER_SOFTWARE
+    sys_version = ""
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def __init__(self, sock: socket.socket, addr: tuple, controller: CgiServer,
+                 conn: _Connection) -> None:
+        self.controller = controller
+        self.conn = conn
+        self.limits = controller.limits
+        self.status_sent = 0
+        self.bytes_sent = 0
+        self.head: RequestHead | None = None
+        self.timeout = controller.limits.io_timeout
+        super().__init__(sock, addr, None)  # type: ignore[arg-type]
+
+    # -- reading ------------------------------------------------------------------------
+    def handle_one_request(self) -> None:
+        self.close_connection = True
+        self.status_sent = 0
+        self.bytes_sent = 0
+        self.command, self.request_version, self.requestline = "", "HTTP/1.1", ""
+        self.conn.deadline = time.monotonic() + self.limits.head_timeout
+        try:
+            head = read_request_head(self.rfile, self.limits.request)
+        except HttpError as exc:
+            self.conn.deadline = None
+            if self.conn.late:
+                self.controller.log(f"{self.client_address[0]}: request head not complete "
+                                    f"within {self.limits.head_timeout:g} s (408)", "warning")
+                self._reply_error(408, "The request took too long to arrive.")
+            else:
+                self._reply_error(exc.status, exc.detail)
+            return
+        except (TimeoutError, ConnectionError):
+            return
+        finally:
+            self.conn.deadline = None
+        if head is None:
+            return
+        if self.controller._stopping.is_set():
+            return
+        self.head = head
+        self.command, self.path, self.request_version = head.method, head.target, head.version
+        self.requestline = head.requestline
+        self.close_connection = not head.keep_alive
+        self.controller.count(requests=1)
+        try:
+            self._dispatch(head)
+        except HttpError as exc:
+            self.close_connection = True
+            if not self.status_sent:
+                self._reply_error(exc.status, exc.detail)
+        self.wfile.flush()
+
+    def _read_body(self, head: RequestHead) -> bytes | None:
+        length = body_length(head, self.limits.request)
+        if length is None:
+            return None
+        if (head.header("Expect") or "").lower() == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        self.conn.deadline = time.monotonic() + self.limits.body_timeout
+        try:
+            body = read_body(self.rfile, length)
+        finally:
+            self.conn.deadline = None
+        self.controller.count(bytes_in=len(body))
+        return body
+
+    # -- routing ------------------------------------------------------------------------
+    def _dispatch(self, head: RequestHead) -> None:
+        target = head.target
+        if not target.startswith("/"):
+            if target.lower().startswith(("http://", "https://")):
+                target = urlsplit(target)._replace(scheme="", netloc="").geturl() or "/"
+            else:
+                raise HttpError(400, "request target must start with '/'")
+        path, _, query = target.partition("?")
+        path = path.split("#", 1)[0]
+        if head.method in ("POST", "PUT", "PATCH") or head.header("Content-Length"):
+            body = self._read_body(head)
+        else:
+            body = None
+            if head.header("Transfer-Encoding") is not None:
+                raise HttpError(411, "chunked request bodies are not supported")
+        method = head.method
+        for _ in range(self.limits.max_redirects + 1):
+            try:
+                resolved = resolve_target(path, self.controller.real_root,
+                                          self.controller.real_cgi_dir)
+            except PathRefused as exc:
+                self._log_refusal(path, exc)
+                raise HttpError(exc.status, _public_reason(exc.status)) from None
+            if isinstance(resolved, StaticTarget):
+                self._serve_static(resolved, method, query)
+                return
+            location = self._run_script(resolved, method, target, query, body)
+            if location is None:
+                return
+            # RFC 3875 6.2.2 local redirect: answer as if the client asked for it, as a GET
+            path, _, query = location.partition("?")
+            target, method, body = location, "GET", None
+        self._script_failed(path, "too many local redirects",
+                            f"more than {self.limits.max_redirects} Location: /path hops")
+
+    def _log_refusal(self, path: str, exc: PathRefused) -> None:
+        self.controller.log(f"{self.client_address[0]} refused {path!r}: {exc.reason}",
+                            "warning")
+
+    # -- static files ---------------------------------------------------------------------
+    def _serve_static(self, target: StaticTarget, method: str, query: str) -> None:
+        if method not in ("GET", "HEAD"):
+            raise HttpError(405, f"{method} is not allowed on a file")
+        path = target.path
+        if path.is_dir():
+            if not target.url_path.endswith("/"):
+                location = target.url_path + "/" + (f"?{query}" if query else "")
+                self._reply(301, b"", [("Location", location)], "text/html")
+                return
+            index = path / "index.html"
+            try:
+                resolved = resolve_target(target.url_path + "index.html",
+                                          self.controller.real_root,
+                                          self.controller.real_cgi_dir)
+            except PathRefused:
+                resolved = None
+            if isinstance(resolved, StaticTarget) and index.is_file():
+                path = resolved.path
+            else:
+                page = listing_page(target.url_path, path)
+                self._reply(200, page, [], "text/html; charset=utf-8", head_only=method == "HEAD")
+                return
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 - closed by the with below
+        except OSError:
+            raise HttpError(403, "the file cannot be read") from None
+        with handle:
+            stat = os.fstat(handle.fileno())
+            modified = email.utils.formatdate(stat.st_mtime, usegmt=True)
+            since = self.head.header("If-Modified-Since") if self.head else None
+            if since and _not_modified(since, stat.st_mtime):
+                self._reply(304, b"", [("Last-Modified", modified)], None, head_only=True)
+                return
+            ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            if ctype.startswith("text/") or ctype in ("application/javascript",
+                                                       "application/json"):
+                ctype += "; charset=utf-8"
+            self._start_response(200, [("Content-Type", ctype),
+                                       ("Content-Length", str(stat.st_size)),
+                                       ("Last-Modified", modified)])
+            if method == "GET" and stat.st_size:
+                sent = self.connection.sendfile(handle, 0, stat.st_size)
+                self._sent(sent)
+        self._access(stat.st_size if method == "GET" else 0)
+
+    # -- scripts --------------------------------------------------------------------------
+    def _run_script(self, target: ScriptTarget, method: str, request_uri: str, query: str,
+                    body: bytes | None) -> str | None:
+        """Run the script and stream its answer; the local redirect path if it asks one."""
+        controller = self.controller
+        head = self.head
+        assert head is not None
+        headers = list(head.headers)
+        content_type = head.header("Content-Type") if body is not None else None
+        env = build_environ(CgiRequest(
+            method=method, protocol=head.version, script_name=target.script_name,
+            path_info=target.path_info,
+            path_translated=translate_path_info(target.path_info, controller.real_root),
+            query_string=query, request_uri=request_uri, headers=headers,
+            remote_addr=self.client_address[0], remote_port=self.client_address[1],
+            server_host=controller.host or "localhost", server_port=controller.port,
+            script_filename=str(target.path), document_root=str(controller.real_root),
+            body_length=len(body) if body is not None else None, content_type=content_type,
+        ), extra={DATA_DIR_VARIABLE: controller.script_data_dir})
+        name = target.script_name
+        try:
+            command = script_command(target.path, env["PATH"])
+            process = spawn(command, env, target.path.parent, body or b"",
+                            time.monotonic() + self.limits.script_timeout,
+                            lambda line: controller.log(f"{name} stderr: {line}", "warning"))
+        except ScriptLaunchError as exc:
+            self._script_failed(name, exc.problem, exc.diagnosis)
+            return None
+        self.conn.process = process
+        try:
+            return self._relay(process, name, method)
+        finally:
+            self.conn.process = None
+            process.close()
+
+    def _relay(self, process: CgiProcess, name: str, method: str) -> str | None:
+        reader = CgiHeaderReader()
+        response: CgiResponse | None = None
+        try:
+            while response is None:
+                chunk = process.read()
+                response = reader.feed(chunk) if chunk else reader.finish()
+        except ScriptTimeout:
+            self._timed_out(name)
+            return None
+        except CgiOutputError as exc:
+            code = process.finish()
+            self._output_failed(name, exc, process, code)
+            return None
+        if response.is_local_redirect:
+            process.finish()
+            return response.location
+        self._stream(process, response, name, method)
+        return None
+
+    def _stream(self, process: CgiProcess, response: CgiResponse, name: str,
+                method: str) -> None:
+        headers = list(response.headers)
+        declared = response.content_length
+        chunked = False
+        if declared is not None:
+            headers.append(("Content-Length", str(declared)))
+        elif self.request_version == "HTTP/1.1" and response.status not in (204, 304):
+            headers.append(("Transfer-Encoding", "chunked"))
+            chunked = method != "HEAD"
+        else:
+            self.close_connection = True
+        self._start_response(response.status, headers, response.reason)
+        body_bytes = 0
+        pending = response.body_start
+        try:
+            while True:
+                if pending and method != "HEAD":
+                    if declared is not None:
+                        pending = pending[:max(0, declared - body_bytes)]
+                    if pending:
+                        self._write_body(pending, chunked)
+                        body_bytes += len(pending)
+                pending = process.read()
+                if not pending:
+                    break
+        except ScriptTimeout:
+            self.close_connection = True  # the status is gone; a cut stream says "failed"
+            self.controller.log(f"{name}: killed after {self.limits.script_timeout:g} s "
+                                "while sending its page", "error")
+            self._access(body_bytes)
+            return
+        if chunked:
+            self._write(b"0\r\n\r\n")
+        if declared is not None and body_bytes < declared and method != "HEAD":
+            self.close_connection = True
+            self.controller.log(f"{name}: sent {body_bytes} of the {declared} bytes its "
+                                "Content-Length announced", "warning")
+        code = process.finish()
+        if code:
+            self.controller.log(f"{name} exited with status {code}", "warning")
+        self._access(body_bytes)
+
+    def _write_body(self, data: bytes, chunked: bool) -> None:
+        if chunked:
+            self._write(b"%x\r\n" % len(data) + data + b"\r\n")
+        else:
+            self._write(data)
+
+    def _timed_out(self, name: str) -> None:
+        seconds = f"{self.limits.script_timeout:g}"
+        self.controller.log(f"{name}: no answer within {seconds} s; killed (504)", "error")
+        self.close_connection = True
+        self._reply(504, error_page(504, f"The script {name} did not answer within "
+                                         f"{seconds} s and was stopped."),
+                    [], "text/html; charset=utf-8")
+
+    def _output_failed(self, name: str, exc: CgiOutputError, process: CgiProcess,
+                       code: int) -> None:
+        tail = list(process.stderr_tail)
+        problem, diagnosis = exc.problem, exc.diagnosis
+        traceback_at = next((i for i, line in enumerate(tail)
+                             if line.startswith("Traceback (most recent call last)")), None)
+        if traceback_at is not None or (code and tail and "Error" in tail[-1]):
+            problem = "the script raised an exception"
+            where = next((line.strip() for line in reversed(tail)
+                          if line.strip().startswith("File ")), "")
+            diagnosis = (f"{tail[-1].strip()}" + (f" ({where})" if where else "")
+                         + ". Run the script in a console to see the whole traceback.")
+        elif code:
+            diagnosis += f" (it exited with status {code})"
+        self._script_failed(name, problem, diagnosis, tail[-8:])
+
+    def _script_failed(self, name: str, problem: str, diagnosis: str,
+                       tail: list[str] | None = None) -> None:
+        self.controller.log(f"{name}: 500: {problem}: {diagnosis}", "error")
+        self._reply(500, diagnosis_page(name, problem, diagnosis, tail), [],
+                    "text/html; charset=utf-8")
+
+    # -- writing ------------------------------------------------------------------------
+    def _start_response(self, status: int, headers: list[tuple[str, str]],
+                        phrase: str | None = None) -> None:
+        lines = [f"{self.request_version if self.request_version == 'HTTP/1.0' else 'HTTP/1.1'}"
+                 f" {status} {phrase or reason(status)}",
+                 f"Server: {SERVER_SOFTWARE}",
+                 f"Date: {self.date_time_string()}"]
+        lines += [f"{name}: {value}" for name, value in headers]
+        if self.close_connection:
+            lines.append("Connection: close")
+        elif self.request_version == "HTTP/1.0":
+            lines.append("Connection: keep-alive")
+        self.status_sent = status
+        data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+        self._write(data, count=False)
+
+    def _reply(self, status: int, body: bytes, headers: list[tuple[str, str]],
+               content_type: str | None, head_only: bool = False) -> None:
+        extra = list(headers)
+        if content_type:
+            extra.append(("Content-Type", content_type))
+        if status != 304:
+            extra.append(("Content-Length", str(len(body))))
+        self._start_response(status, extra)
+        send_body = not head_only and self.command != "HEAD" and status != 304
+        if send_body and body:
+            self._write(body)
+        self._access(len(body) if send_body else 0)
+
+    def _reply_error(self, status: int, detail: str) -> None:
+        self.close_connection = True
+        self._reply(status, error_page(status, detail), [], "text/html; charset=utf-8")
+
+    def _write(self, data: bytes, count: bool = True) -> None:
+        self.wfile.write(data)
+        self._sent(len(data), count)
+
+    def _sent(self, size: int, count: bool = True) -> None:
+        self.controller.count(bytes_out=size)
+        if count:
+            self.bytes_sent += size
+
+    def _access(self, size: int) -> None:
+        if self.controller.access_log:
+            self.controller.log(f'{self.client_address[0]} "{self.requestline}" '
+                                f"{self.status_sent} {size}")
+
+    # BaseHTTPRequestHandler would print to stderr; everything goes to the server log
+    def log_message(self, format: str, *args: object) -> None:
+        self.controller.log(format % args)
+
+
+def _public_reason(status: int) -> str:
+    # the client learns the status only; the log has the precise reason
+    return {400: "The request path is malformed.",
+            403: "You may not access this path.",
+            404: "Nothing is found at this path."}.get(status, reason(status))
+
+
+def _not_modified(since: str, mtime: float) -> bool:
+    try:
+        parsed = email.utils.parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
+    if parsed is None:
+        return False
+    return int(mtime) <= parsed.timestamp()
+
+
+def open_in_browser(url: str) -> bool:
+    """Show ``url`` in the user's browser, as the origin document's section 6.1 does.
+
+    May block while a browser starts: call it from a worker thread, not the Tk thread.
+    """
+    return webbrowser.open(url, new=2)
+
+
+# -- registry hooks ---------------------------------------------------------------------
+def lab_peers(host: str = "127.0.0.1", ephemeral: bool = False) -> list[ServerController]:
+    return [CgiServer(host=host, port=0 if ephemeral else LAB_PORT)]
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", type=Path, default=None,
+                        help="document root of static files (default: the sample site)")
+    parser.add_argument("--cgi-dir", type=Path, default=None,
+                        help="folder of scripts served at /cgi-bin/ (default: the samples')")
+    parser.add_argument("--script-timeout", type=float, default=30.0,
+                        help="seconds a script may run before it is killed (default 30)")
+    parser.add_argument("--no-access-log", action="store_true",
+                        help="log errors only, not every request")
+    add_common_arguments(parser, LAB_PORT)
+
+
+def _build(args: argparse.Namespace) -> list[ServerController]:
+    for folder, option in ((args.root, "--root"), (args.cgi_dir, "--cgi-dir")):
+        if folder is not None and not folder.is_dir():
+            raise UserError(f"{option} {folder} is not a folder: give an existing folder.",
+                            option)
+    if args.script_timeout <= 0:
+        raise UserError("--script-timeout must be a positive number of seconds.",
+                        "--script-timeout")
+    return [CgiServer(host=args.host, port=args.port, root=args.root, cgi_dir=args.cgi_dir,
+                      limits=CgiLimits(script_timeout=args.script_timeout),
+                      access_log=not args.no_access_log)]
+
+
+SERVE_KINDS: dict[str, ServeKind] = {
+    "cgi": ServeKind(help="CGI/1.1 web server: static files and /cgi-bin/ scripts",
+                     add_arguments=_add_arguments, build=_build),
+}
