@@ -77,7 +77,7 @@ class CgiLimits:
     script_timeout: float = 30.0
     max_connections: int = 512
     max_redirects: int = 5
-    backlog: int = 128
+    backlog: int = 1024
 
 
 class _Connection:

@@ -254,12 +254,15 @@ class CgiProcess:
     def finish(self, grace: float = 2.0) -> int:
         """After stdout ended: drain stderr, reap the script (killing it if it lingers)."""
         self._close_stdin()
+        if self._stdout_open:  # output no longer wanted (a local redirect): drop it
+            self._stdout_open = False
+            self._selector.unregister(self._stdout_fd)
         end = min(self.deadline, time.monotonic() + grace)
         while self._stderr_fd is not None:
             remaining = end - time.monotonic()
             if remaining <= 0:
                 break
-            for _key, _ in self._selector.select(remaining):
+            if self._selector.select(remaining):
                 self._handle_stderr()
         try:
             code = self.handle.wait(max(0.0, end - time.monotonic()))
