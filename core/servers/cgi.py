@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import email.utils
+import functools
 import mimetypes
 import os
 import queue
@@ -64,6 +65,8 @@ from core.servers.registry import ServeKind
 from core.servers.serve import add_common_arguments
 
 LAB_PORT = 8000
+#: files up to this size go out in the same write as the response head
+_INLINE_FILE = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,46 +389,43 @@ class CgiRequestHandler(BaseHTTPRequestHandler):
         if method not in ("GET", "HEAD"):
             raise HttpError(405, f"{method} is not allowed on a file")
         path = target.path
-        if path.is_dir():
+        if target.is_dir:
             if not target.url_path.endswith("/"):
                 location = target.url_path + "/" + (f"?{query}" if query else "")
                 self._reply(301, b"", [("Location", location)], "text/html")
                 return
-            index = path / "index.html"
             try:
-                resolved = resolve_target(target.url_path + "index.html",
-                                          self.controller.real_root,
-                                          self.controller.real_cgi_dir)
+                index = resolve_target(target.url_path + "index.html",
+                                       self.controller.real_root, self.controller.real_cgi_dir)
             except PathRefused:
-                resolved = None
-            if isinstance(resolved, StaticTarget) and index.is_file():
-                path = resolved.path
+                index = None
+            if isinstance(index, StaticTarget) and not index.is_dir:
+                path = index.path
             else:
                 page = listing_page(target.url_path, path)
                 self._reply(200, page, [], "text/html; charset=utf-8", head_only=method == "HEAD")
                 return
         try:
-            handle = open(path, "rb")  # noqa: SIM115 - closed by the with below
+            handle = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by the with below
         except OSError:
             raise HttpError(403, "the file cannot be read") from None
         with handle:
-            stat = os.fstat(handle.fileno())
-            modified = email.utils.formatdate(stat.st_mtime, usegmt=True)
+            info = os.fstat(handle.fileno())
+            modified = _http_date(int(info.st_mtime))
             since = self.head.header("If-Modified-Since") if self.head else None
-            if since and _not_modified(since, stat.st_mtime):
+            if since and _not_modified(since, info.st_mtime):
                 self._reply(304, b"", [("Last-Modified", modified)], None, head_only=True)
                 return
-            ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            if ctype.startswith("text/") or ctype in ("application/javascript",
-                                                       "application/json"):
-                ctype += "; charset=utf-8"
-            self._start_response(200, [("Content-Type", ctype),
-                                       ("Content-Length", str(stat.st_size)),
-                                       ("Last-Modified", modified)])
-            if method == "GET" and stat.st_size:
-                sent = self.connection.sendfile(handle, 0, stat.st_size)
-                self._sent(sent)
-        self._access(stat.st_size if method == "GET" else 0)
+            headers = [("Content-Type", _content_type(path.suffix)),
+                       ("Content-Length", str(info.st_size)), ("Last-Modified", modified)]
+            if method == "GET" and info.st_size <= _INLINE_FILE:
+                # one write for head and body: small files are most requests
+                self._start_response(200, headers, body=handle.read())
+            else:
+                self._start_response(200, headers)
+                if method == "GET":
+                    self._sent(self.connection.sendfile(handle, 0, info.st_size))
+        self._access(info.st_size if method == "GET" else 0)
 
     # -- scripts --------------------------------------------------------------------------
     def _run_script(self, target: ScriptTarget, method: str, request_uri: str, query: str,
@@ -563,11 +563,11 @@ class CgiRequestHandler(BaseHTTPRequestHandler):
 
     # -- writing ------------------------------------------------------------------------
     def _start_response(self, status: int, headers: list[tuple[str, str]],
-                        phrase: str | None = None) -> None:
+                        phrase: str | None = None, body: bytes = b"") -> None:
         lines = [f"{self.request_version if self.request_version == 'HTTP/1.0' else 'HTTP/1.1'}"
                  f" {status} {phrase or reason(status)}",
                  f"Server: {SERVER_SOFTWARE}",
-                 f"Date: {self.date_time_string()}"]
+                 f"Date: {_http_date(int(time.time()))}"]
         lines += [f"{name}: {value}" for name, value in headers]
         if self.close_connection:
             lines.append("Connection: close")
@@ -575,7 +575,9 @@ class CgiRequestHandler(BaseHTTPRequestHandler):
             lines.append("Connection: keep-alive")
         self.status_sent = status
         data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
-        self._write(data, count=False)
+        self._write(data + body, count=False)
+        if body:
+            self.bytes_sent += len(body)
 
     def _reply(self, status: int, body: bytes, headers: list[tuple[str, str]],
                content_type: str | None, head_only: bool = False) -> None:
@@ -584,10 +586,8 @@ class CgiRequestHandler(BaseHTTPRequestHandler):
             extra.append(("Content-Type", content_type))
         if status != 304:
             extra.append(("Content-Length", str(len(body))))
-        self._start_response(status, extra)
         send_body = not head_only and self.command != "HEAD" and status != 304
-        if send_body and body:
-            self._write(body)
+        self._start_response(status, extra, body=body if send_body else b"")
         self._access(len(body) if send_body else 0)
 
     def _reply_error(self, status: int, detail: str) -> None:
@@ -618,6 +618,19 @@ def _public_reason(status: int) -> str:
     return {400: "The request path is malformed.",
             403: "You may not access this path.",
             404: "Nothing is found at this path."}.get(status, reason(status))
+
+
+@functools.lru_cache(maxsize=256)
+def _content_type(suffix: str) -> str:
+    ctype = mimetypes.guess_type("x" + suffix)[0] or "application/octet-stream"
+    if ctype.startswith("text/") or ctype in ("application/javascript", "application/json"):
+        ctype += "; charset=utf-8"
+    return ctype
+
+
+@functools.lru_cache(maxsize=1024)
+def _http_date(seconds: int) -> str:
+    return email.utils.formatdate(seconds, usegmt=True)
 
 
 def _not_modified(since: str, mtime: float) -> bool:

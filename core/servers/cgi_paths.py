@@ -16,11 +16,14 @@ The rules, in order (each one closes a known hole):
 from __future__ import annotations
 
 import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
 CGI_PREFIX = "/cgi-bin"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class PathRefused(Exception):
@@ -38,6 +41,7 @@ class StaticTarget:
 
     path: Path
     url_path: str
+    is_dir: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +64,7 @@ def decode_path(raw_path: str) -> str:
         decoded = unquote_to_bytes(raw_path).decode("utf-8")
     except UnicodeDecodeError:
         raise PathRefused(400, "path is not valid UTF-8 after decoding") from None
-    if "\x00" in decoded or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in decoded):
+    if _CONTROL.search(decoded):
         raise PathRefused(400, "control character in path")
     parts: list[str] = []
     for segment in decoded.split("/"):
@@ -82,8 +86,30 @@ def _check_segments(parts: list[str]) -> None:
             raise PathRefused(404, "hidden file or folder")
 
 
-def _contained(path: Path, folder: Path) -> bool:
-    return path == folder or path.is_relative_to(folder)
+def _inside(real: str, folder: str) -> bool:
+    return real == folder or real.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _walk(folder: str, parts: list[str]) -> tuple[str, os.stat_result]:
+    """Resolve ``folder/parts`` (``folder`` already real): one lstat per part below the
+    folder, falling back to a full realpath only where a symlink appears."""
+    path = folder
+    for i, part in enumerate(parts):
+        path = os.path.join(path, part)
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            real = os.path.realpath(os.path.join(path, *parts[i + 1:]), strict=True)
+            return real, os.stat(real)
+    return path, os.stat(path) if not parts else info
+
+
+def _resolve(folder: str, parts: list[str], missing: str) -> tuple[str, os.stat_result]:
+    try:
+        return _walk(folder, parts)
+    except (FileNotFoundError, NotADirectoryError):
+        raise PathRefused(404, missing) from None
+    except (OSError, RuntimeError):  # symlink loop, permission
+        raise PathRefused(403, "path cannot be resolved") from None
 
 
 def resolve_target(raw_path: str, root: Path, cgi_dir: Path) -> StaticTarget | ScriptTarget:
@@ -95,40 +121,28 @@ def resolve_target(raw_path: str, root: Path, cgi_dir: Path) -> StaticTarget | S
     parts = [p for p in path.split("/") if p]
     _check_segments(parts)
     if path == CGI_PREFIX or path.startswith(CGI_PREFIX + "/"):
-        return _resolve_script(parts[1:], cgi_dir)
-    candidate = root.joinpath(*parts)
-    try:
-        real = candidate.resolve(strict=True)
-    except (FileNotFoundError, NotADirectoryError):
-        raise PathRefused(404, "no such file") from None
-    except (OSError, RuntimeError):  # symlink loop, permission
-        raise PathRefused(403, "path cannot be resolved") from None
-    if not _contained(real, root):
+        return _resolve_script(parts[1:], str(cgi_dir))
+    real, info = _resolve(str(root), parts, "no such file")
+    if not _inside(real, str(root)):
         raise PathRefused(403, "path leads outside the document root")
-    if _contained(real, cgi_dir):
+    if _inside(real, str(cgi_dir)):
         raise PathRefused(403, "scripts are run, never served as files")
-    return StaticTarget(real, path)
+    return StaticTarget(Path(real), path, stat.S_ISDIR(info.st_mode))
 
 
-def _resolve_script(parts: list[str], cgi_dir: Path) -> ScriptTarget:
+def _resolve_script(parts: list[str], cgi_dir: str) -> ScriptTarget:
     """The first existing file among cgi-bin/a, cgi-bin/a/b, ... is the script."""
     if not parts:
         raise PathRefused(403, "cgi-bin cannot be listed")
     for i in range(1, len(parts) + 1):
-        candidate = cgi_dir.joinpath(*parts[:i])
-        try:
-            real = candidate.resolve(strict=True)
-        except (FileNotFoundError, NotADirectoryError):
-            raise PathRefused(404, "no such script") from None
-        except (OSError, RuntimeError):
-            raise PathRefused(403, "script path cannot be resolved") from None
-        if not _contained(real, cgi_dir):
+        real, info = _resolve(cgi_dir, parts[:i], "no such script")
+        if not _inside(real, cgi_dir):
             raise PathRefused(403, "script path leads outside cgi-bin")
-        if real.is_file():
+        if stat.S_ISREG(info.st_mode):
             script_name = CGI_PREFIX + "/" + "/".join(parts[:i])
             path_info = "/" + "/".join(parts[i:]) if i < len(parts) else ""
-            return ScriptTarget(real, script_name, path_info)
-        if not real.is_dir():
+            return ScriptTarget(Path(real), script_name, path_info)
+        if not stat.S_ISDIR(info.st_mode):
             raise PathRefused(403, "not a regular file")
     raise PathRefused(403, "cgi-bin folders cannot be listed")
 

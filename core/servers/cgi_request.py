@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 _METHOD = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 _HEADER = re.compile(rb"^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$")
 
 
@@ -88,7 +89,7 @@ def read_request_head(rfile: BinaryIO, limits: RequestLimits) -> RequestHead | N
         if re.match(r"^HTTP/\d\.\d$", version):
             raise HttpError(505, f"{version} is not supported")
         raise HttpError(400, "bad protocol version")
-    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in target):
+    if _CONTROL.search(target):
         raise HttpError(400, "control character in request target")
 
     headers: list[tuple[str, str]] = []
