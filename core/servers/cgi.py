@@ -321,7 +321,6 @@ class CgiRequestHandler(BaseHTTPRequestHandler):
         self.command, self.path, self.request_version = head.method, head.target, head.version
         self.requestline = head.requestline
         self.close_connection = not head.keep_alive
-        self.controller.count(requests=1)
         try:
             self._dispatch(head)
         except HttpError as exc:
@@ -604,6 +603,7 @@ class CgiRequestHandler(BaseHTTPRequestHandler):
             self.bytes_sent += size
 
     def _access(self, size: int) -> None:
+        self.controller.count(requests=1)
         if self.controller.access_log:
             self.controller.log(f'{self.client_address[0]} "{self.requestline}" '
                                 f"{self.status_sent} {size}")

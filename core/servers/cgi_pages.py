@@ -19,11 +19,11 @@ CHECKLIST = (
 )
 
 
+_PHRASES = {status.value: status.phrase for status in HTTPStatus}
+
+
 def reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"
+    return _PHRASES.get(status, "Unknown")
 
 
 def _page(title: str, body: str) -> bytes:

@@ -60,10 +60,13 @@ def decode_path(raw_path: str) -> str:
     lowered = raw_path.lower()
     if "%2f" in lowered or "%5c" in lowered or "%00" in lowered or "\\" in raw_path:
         raise PathRefused(404, "encoded slash, backslash or NUL in path")
-    try:
-        decoded = unquote_to_bytes(raw_path).decode("utf-8")
-    except UnicodeDecodeError:
-        raise PathRefused(400, "path is not valid UTF-8 after decoding") from None
+    if "%" in raw_path:
+        try:
+            decoded = unquote_to_bytes(raw_path).decode("utf-8")
+        except UnicodeDecodeError:
+            raise PathRefused(400, "path is not valid UTF-8 after decoding") from None
+    else:
+        decoded = raw_path
     if _CONTROL.search(decoded):
         raise PathRefused(400, "control character in path")
     parts: list[str] = []

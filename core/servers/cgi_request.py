@@ -9,7 +9,7 @@ must stay responsive under abuse wants far less, and a single error status per l
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 _METHOD = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -42,14 +42,19 @@ class RequestHead:
     target: str
     version: str
     headers: list[tuple[str, str]]
+    #: lower-cased name -> every value, in order
+    by_name: dict[str, list[str]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for name, value in self.headers:
+            self.by_name.setdefault(name.lower(), []).append(value)
 
     def header(self, name: str) -> str | None:
-        lname = name.lower()
-        return next((v for n, v in self.headers if n.lower() == lname), None)
+        values = self.by_name.get(name.lower())
+        return values[0] if values else None
 
     def all(self, name: str) -> list[str]:
-        lname = name.lower()
-        return [v for n, v in self.headers if n.lower() == lname]
+        return self.by_name.get(name.lower(), [])
 
     @property
     def requestline(self) -> str:
