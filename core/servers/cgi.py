@@ -234,7 +234,9 @@ class CgiServer(ServerController):
     def _serve_connection(self, conn: _Connection, addr: tuple) -> None:
         try:
             conn.sock.settimeout(self.limits.io_timeout)
-            CgiRequestHandler(conn.sock, addr, self, conn)
+            handler = CgiRequestHandler(conn.sock, addr, self, conn)
+            if handler.status_sent >= 400 and not self._stopping.is_set():
+                self._linger(conn.sock)
         except OSError:
             pass  # the client went away; nothing to answer
         except Exception as exc:  # a bug must cost one connection, never the server
@@ -247,6 +249,21 @@ class CgiServer(ServerController):
             with self._conns_lock:
                 self._conns.discard(conn)
             self.count(closed=1)
+
+    @staticmethod
+    def _linger(sock: socket.socket) -> None:
+        """Close gently after an error answer: closing with unread input (the rest of a
+        too-long line, an unwanted body) would send a reset that destroys the answer in
+        flight, so discard input for a bounded time and size first (as Apache does)."""
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(0.5)
+        end = time.monotonic() + 2.0
+        budget = 1 << 20
+        while budget > 0 and time.monotonic() < end:
+            data = sock.recv(65536)
+            if not data:
+                break
+            budget -= len(data)
 
     def _janitor_loop(self) -> None:
         while not self._stopping.wait(0.1):
