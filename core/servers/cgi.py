@@ -58,6 +58,7 @@ from core.servers.cgi_request import (
     RequestHead,
     RequestLimits,
     body_length,
+    byte_range,
     read_body,
     read_request_head,
 )
@@ -432,16 +433,32 @@ class CgiRequestHandler(BaseHTTPRequestHandler):
             if since and _not_modified(since, info.st_mtime):
                 self._reply(304, b"", [("Last-Modified", modified)], None, head_only=True)
                 return
+            wanted = self.head.header("Range") if self.head else None
+            if wanted and self.head and self.head.header("If-Range") not in (None, modified):
+                wanted = None  # the file changed since the client's partial copy
+            try:
+                span = byte_range(wanted, info.st_size)
+            except HttpError:
+                self._reply(416, b"", [("Content-Range", f"bytes */{info.st_size}")], None)
+                return
+            first, last = span if span else (0, info.st_size - 1)
+            length = last - first + 1
             headers = [("Content-Type", _content_type(path.suffix)),
-                       ("Content-Length", str(info.st_size)), ("Last-Modified", modified)]
-            if method == "GET" and info.st_size <= _INLINE_FILE:
+                       ("Content-Length", str(length)), ("Last-Modified", modified),
+                       ("Accept-Ranges", "bytes")]
+            status = 200
+            if span:
+                status = 206
+                headers.append(("Content-Range", f"bytes {first}-{last}/{info.st_size}"))
+            if method == "GET" and length <= _INLINE_FILE:
                 # one write for head and body: small files are most requests
-                self._start_response(200, headers, body=handle.read())
+                handle.seek(first)
+                self._start_response(status, headers, body=handle.read(length))
             else:
-                self._start_response(200, headers)
-                if method == "GET":
-                    self._sent(self.connection.sendfile(handle, 0, info.st_size))
-        self._access(info.st_size if method == "GET" else 0)
+                self._start_response(status, headers)
+                if method == "GET" and length:
+                    self._sent(self.connection.sendfile(handle, first, length))
+        self._access(length if method == "GET" else 0)
 
     # -- scripts --------------------------------------------------------------------------
     def _run_script(self, target: ScriptTarget, method: str, request_uri: str, query: str,

@@ -154,3 +154,34 @@ def read_body(rfile: BinaryIO, length: int) -> bytes:
         chunks.append(chunk)
         remaining -= len(chunk)
     return b"".join(chunks)
+
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The inclusive ``(first, last)`` bytes a single-range ``Range:`` asks for.
+
+    None means "send the whole file" (no header, a multi-range or unparsable one — RFC 9110
+    lets a server ignore those); HttpError 416 when the range lies outside the file.
+    """
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if match is None:
+        return None
+    first_text, last_text = match.groups()
+    if not first_text:
+        if not last_text:
+            return None
+        suffix = int(last_text)
+        if suffix == 0:
+            raise HttpError(416, "an empty suffix range selects nothing")
+        return max(0, size - suffix), size - 1
+    first = int(first_text)
+    last = int(last_text) if last_text else size - 1
+    if first >= size:
+        raise HttpError(416, f"range starts at {first}, the file has {size} bytes")
+    if last < first:
+        return None
+    return first, min(last, size - 1)

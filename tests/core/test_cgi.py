@@ -320,6 +320,16 @@ def test_static_files(server: CgiServer) -> None:
     conn.request("HEAD", "/page.txt")
     response = conn.getresponse()
     assert response.getheader("Content-Length") == "11" and response.read() == b""
+    conn.request("GET", "/page.txt", headers={"Range": "bytes=6-"})
+    response = conn.getresponse()
+    assert response.status == 206 and response.read() == b"page\n"
+    assert response.getheader("Content-Range") == "bytes 6-10/11"
+    conn.request("GET", "/page.txt", headers={"Range": "bytes=0-4", "If-Range": "old"})
+    assert conn.getresponse().read() == b"plain page\n"  # changed since: whole file
+    conn.request("GET", "/page.txt", headers={"Range": "bytes=99-"})
+    response = conn.getresponse()
+    assert response.status == 416 and response.getheader("Content-Range") == "bytes */11"
+    response.read()
     conn.request("POST", "/page.txt", body=b"x")
     assert conn.getresponse().status == 405
     conn.close()

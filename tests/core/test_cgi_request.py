@@ -10,6 +10,7 @@ from core.servers.cgi_request import (
     HttpError,
     RequestLimits,
     body_length,
+    byte_range,
     read_body,
     read_request_head,
 )
@@ -83,3 +84,25 @@ def test_read_body() -> None:
     assert read_body(io.BytesIO(b"abcdef"), 4) == b"abcd"
     with pytest.raises(HttpError, match="after 3 of the 5 bytes"):
         read_body(io.BytesIO(b"abc"), 5)
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    (None, None),
+    ("bytes=0-3", (0, 3)),
+    ("bytes=5-", (5, 9)),
+    ("bytes=-4", (6, 9)),
+    ("bytes=-40", (0, 9)),
+    ("bytes=8-100", (8, 9)),
+    ("bytes=0-1,4-5", None),
+    ("items=0-1", None),
+    ("bytes=4-2", None),
+])
+def test_byte_range(header: str | None, expected: tuple[int, int] | None) -> None:
+    assert byte_range(header, 10) == expected
+
+
+@pytest.mark.parametrize("header", ["bytes=10-", "bytes=-0"])
+def test_unsatisfiable_range(header: str) -> None:
+    with pytest.raises(HttpError) as info:
+        byte_range(header, 10)
+    assert info.value.status == 416
