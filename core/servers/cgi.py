@@ -384,7 +384,10 @@ class CgiRequestHandler(BaseHTTPRequestHandler):
                                           self.controller.real_cgi_dir)
             except PathRefused as exc:
                 self._log_refusal(path, exc)
-                raise HttpError(exc.status, _public_reason(exc.status)) from None
+                # the request was read whole: the connection stays usable
+                self._reply(exc.status, error_page(exc.status, _public_reason(exc.status)),
+                            [], "text/html; charset=utf-8")
+                return
             if isinstance(resolved, StaticTarget):
                 self._serve_static(resolved, method, query)
                 return
@@ -404,7 +407,9 @@ class CgiRequestHandler(BaseHTTPRequestHandler):
     # -- static files ---------------------------------------------------------------------
     def _serve_static(self, target: StaticTarget, method: str, query: str) -> None:
         if method not in ("GET", "HEAD"):
-            raise HttpError(405, f"{method} is not allowed on a file")
+            self._reply(405, error_page(405, f"{method} is not allowed on a file."),
+                        [("Allow", "GET, HEAD")], "text/html; charset=utf-8")
+            return
         path = target.path
         if target.is_dir:
             if not target.url_path.endswith("/"):

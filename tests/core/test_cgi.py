@@ -331,7 +331,15 @@ def test_static_files(server: CgiServer) -> None:
     assert response.status == 416 and response.getheader("Content-Range") == "bytes */11"
     response.read()
     conn.request("POST", "/page.txt", body=b"x")
-    assert conn.getresponse().status == 405
+    response = conn.getresponse()
+    assert response.status == 405 and response.getheader("Allow") == "GET, HEAD"
+    response.read()
+    conn.request("GET", "/missing.txt")  # a 404 keeps the connection open
+    response = conn.getresponse()
+    assert response.status == 404 and response.getheader("Connection") is None
+    response.read()
+    conn.request("GET", "/page.txt")
+    assert conn.getresponse().read() == b"plain page\n"
     conn.close()
     response = get(server.port, "/sub")
     assert status_of(response) == 301 and b"Location: /sub/\r\n" in response
