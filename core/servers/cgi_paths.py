@@ -128,9 +128,28 @@ def resolve_target(raw_path: str, root: Path, cgi_dir: Path) -> StaticTarget | S
     real, info = _resolve(str(root), parts, "no such file")
     if not _inside(real, str(root)):
         raise PathRefused(403, "path leads outside the document root")
-    if _inside(real, str(cgi_dir)):
+    if _inside(real, str(cgi_dir)) or _aliases_scripts(real, str(root), str(cgi_dir)):
         raise PathRefused(403, "scripts are run, never served as files")
     return StaticTarget(Path(real), path, stat.S_ISDIR(info.st_mode))
+
+
+def _aliases_scripts(real: str, root: str, cgi_dir: str) -> bool:
+    """True when ``real`` lies in cgi-bin reached under another spelling.
+
+    On a case-insensitive file system (macOS, Windows) ``/CGI-BIN/x.py`` names the same
+    file as ``/cgi-bin/x.py`` but passes every string comparison, and so does a bind mount;
+    comparing the folder's identity (device, inode) catches both.
+    """
+    if not _inside(cgi_dir, root) or cgi_dir == root:
+        return False  # cgi-bin outside the root is only reachable by paths refused already
+    depth = len(cgi_dir[len(root):].strip(os.sep).split(os.sep))
+    below = real[len(root):].strip(os.sep).split(os.sep)
+    if len(below) <= depth:
+        return False
+    try:
+        return os.path.samestat(os.stat(os.path.join(root, *below[:depth])), os.stat(cgi_dir))
+    except OSError:
+        return False
 
 
 def _resolve_script(parts: list[str], cgi_dir: str) -> ScriptTarget:
