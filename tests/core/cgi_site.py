@@ -1,13 +1,25 @@
 """A throw-away web site for the CGI tests: a document root, a cgi-bin with scripts that
-misbehave in every way the server must handle, and a secret outside both folders."""
+misbehave in every way the server must handle, and a secret outside both folders; the
+``site`` and ``server`` fixtures (import them into a test module to use them)."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import stat
+import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.error import HTTPError
+
+import pytest
+
+from core.events import LogLine
+from core.servers.cgi import CgiLimits, CgiServer
+from core.servers.cgi_request import RequestLimits
+from core.worker import drain
 
 SECRET = "TOP-SECRET-6f1d"
 
@@ -139,3 +151,38 @@ def body_of(response: bytes) -> bytes:
             return out
         out += rest[:size]
         body = rest[size + 2:]
+
+
+LIMITS = CgiLimits(request=RequestLimits(max_body=6 * 1024 * 1024), head_timeout=1.0,
+                   body_timeout=0.5, script_timeout=1.5)
+
+
+@pytest.fixture(name="site")
+def site_fixture(tmp_path: Path) -> Site:
+    return build_site(tmp_path)
+
+
+@pytest.fixture(name="server")
+def server_fixture(site: Site) -> Iterator[CgiServer]:
+    srv = CgiServer(root=site.root, cgi_dir=site.cgi_dir, limits=LIMITS, data_dir=site.data)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def fetch(srv: CgiServer, path: str, data: bytes | None = None) -> tuple[int, bytes, dict]:
+    try:
+        with urllib.request.urlopen(srv.url(path), data=data, timeout=20) as response:
+            return response.status, response.read(), dict(response.headers)
+    except HTTPError as exc:
+        return exc.code, exc.read(), dict(exc.headers)
+
+
+def logs(srv: CgiServer) -> list[LogLine]:
+    return [e for e in drain(srv.outbox) if isinstance(e, LogLine)]
+
+
+def env_of(srv: CgiServer, path: str = "/cgi-bin/env.py", extra: str = "") -> dict:
+    response = get(srv.port, path, extra)
+    assert status_of(response) == 200, response[:400]
+    return json.loads(body_of(response))
