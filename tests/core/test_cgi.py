@@ -17,20 +17,7 @@ from pathlib import Path
 import pytest
 
 from core.servers.cgi import SERVE_KINDS, CgiLimits, CgiServer, lab_peers, open_in_browser
-from tests.core.cgi_site import (  # noqa: F401 - the *_fixture names are fixtures
-    LIMITS,
-    SECRET,
-    Site,
-    body_of,
-    env_of,
-    fetch,
-    get,
-    logs,
-    raw_request,
-    server_fixture,
-    site_fixture,
-    status_of,
-)
+from tests.core.cgi_site import Site, body_of, fetch, get, server_fixture, site_fixture, status_of  # noqa: F401 - fixtures
 
 
 @pytest.fixture
