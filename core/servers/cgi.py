@@ -215,7 +215,10 @@ class CgiServer(ServerController):
         while not self._stopping.wait(0.1):
             now = time.monotonic()
             with self._conns_lock:
-                late = [c for c in self._conns if c.deadline is not None and c.deadline < now]
+                crowded = len(self._conns) * 4 >= self.limits.max_connections * 3
+                cut = now - self.limits.crowded_timeout
+                late = [c for c in self._conns if c.deadline is not None
+                        and (c.deadline < now or (crowded and c.waiting_since < cut))]
             for conn in late:
                 conn.deadline = None
                 conn.late = True

@@ -64,6 +64,9 @@ class CgiLimits:
     io_timeout: float = 30.0
     script_timeout: float = 30.0
     max_connections: int = 512
+    #: once 3/4 of the connections are taken, a head or body may take only this long, so
+    #: a crowd of slow clients cannot hold every slot for the full timeout
+    crowded_timeout: float = 2.0
     max_redirects: int = 5
     backlog: int = 1024
 
@@ -71,11 +74,13 @@ class CgiLimits:
 class LiveConnection:
     """A live client connection as the janitor and ``stop()`` see it."""
 
-    __slots__ = ("sock", "deadline", "late", "process", "thread")
+    __slots__ = ("sock", "deadline", "waiting_since", "late", "process", "thread")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
+        #: when the head or body being waited for must be complete (None: not waiting)
         self.deadline: float | None = None
+        self.waiting_since = 0.0
         #: the janitor cut the read side because the head or body came too slowly
         self.late = False
         self.process: CgiProcess | None = None
@@ -107,7 +112,8 @@ class CgiRequestHandler(BaseHTTPRequestHandler):
         self.status_sent = 0
         self.bytes_sent = 0
         self.command, self.request_version, self.requestline = "", "HTTP/1.1", ""
-        self.conn.deadline = time.monotonic() + self.limits.head_timeout
+        self.conn.waiting_since = time.monotonic()
+        self.conn.deadline = self.conn.waiting_since + self.limits.head_timeout
         try:
             head = read_request_head(self.rfile, self.limits.request)
         except HttpError as exc:
@@ -145,7 +151,8 @@ class CgiRequestHandler(BaseHTTPRequestHandler):
             return None
         if (head.header("Expect") or "").lower() == "100-continue":
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        self.conn.deadline = time.monotonic() + self.limits.body_timeout
+        self.conn.waiting_since = time.monotonic()
+        self.conn.deadline = self.conn.waiting_since + self.limits.body_timeout
         try:
             body = read_body(self.rfile, length)
         finally:

@@ -91,6 +91,25 @@ def test_slowloris_does_not_block_new_clients(server: CgiServer) -> None:
         for sock in slow:
             sock.close()
 
+def test_a_crowd_of_slow_clients_is_cut_short(site: Site) -> None:
+    limits = CgiLimits(head_timeout=60, max_connections=20, crowded_timeout=0.5)
+    with CgiServer(root=site.root, cgi_dir=site.cgi_dir, limits=limits) as srv:
+        slow = []
+        try:
+            for _ in range(16):  # 3/4 of the slots
+                sock = socket.create_connection(("127.0.0.1", srv.port), timeout=20)
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+                slow.append(sock)
+            # far sooner than head_timeout, every slow client is answered 408 and closed
+            for sock in slow:
+                assert status_of(sock.recv(4096)) == 408
+            status, body, _ = fetch(srv, "/page.txt")
+            assert (status, body) == (200, b"plain page\n")
+        finally:
+            for sock in slow:
+                sock.close()
+
+
 def test_many_simultaneous_connections(server: CgiServer) -> None:
     socks = []
     try:
