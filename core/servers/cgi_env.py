@@ -19,11 +19,12 @@ DATA_DIR_VARIABLE = "WIREBENCH_DATA_DIR"
 #: inherited from the server so scripts find programs and keep the user's locale
 _INHERITED = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT", "COMSPEC", "TMPDIR")
 
-#: request headers never passed as HTTP_*: the body's own two have their own variables,
-#: credentials stay with the server (RFC 3875 4.1.18), and ``Proxy:`` would become
-#: HTTP_PROXY, which many HTTP libraries obey as a proxy setting ("httpoxy", CVE-2016-5385)
-_WITHHELD = frozenset({"content-length", "content-type", "authorization",
-                       "proxy-authorization", "proxy"})
+#: request headers never passed as HTTP_*: the body's own two have their own variables
+#: (and the server de-chunks it), credentials stay with the server (RFC 3875 4.1.18), and
+#: ``Proxy:`` would become HTTP_PROXY, which many HTTP libraries obey as a proxy setting
+#: ("httpoxy", CVE-2016-5385)
+_WITHHELD = frozenset({"content-length", "content-type", "transfer-encoding",
+                       "authorization", "proxy-authorization", "proxy"})
 
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
 _HOST_NAME = re.compile(r"^[A-Za-z0-9.-]{1,253}$|^\[[0-9A-Fa-f:.]+\]$")

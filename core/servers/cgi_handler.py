@@ -43,7 +43,9 @@ from core.servers.cgi_request import (
     RequestLimits,
     body_length,
     byte_range,
+    is_chunked,
     read_body,
+    read_chunked_body,
     read_request_head,
 )
 
@@ -146,15 +148,19 @@ class CgiRequestHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _read_body(self, head: RequestHead) -> bytes | None:
-        length = body_length(head, self.limits.request)
-        if length is None:
+        chunked = is_chunked(head)
+        length = None if chunked else body_length(head, self.limits.request)
+        if length is None and not chunked:
             return None
         if (head.header("Expect") or "").lower() == "100-continue":
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         self.conn.waiting_since = time.monotonic()
         self.conn.deadline = self.conn.waiting_since + self.limits.body_timeout
         try:
-            body = read_body(self.rfile, length)
+            if length is None:
+                body = read_chunked_body(self.rfile, self.limits.request)
+            else:
+                body = read_body(self.rfile, length)
         finally:
             self.conn.deadline = None
         self.controller.count(bytes_in=len(body))
@@ -170,12 +176,7 @@ class CgiRequestHandler(BaseHTTPRequestHandler):
                 raise HttpError(400, "request target must start with '/'")
         path, _, query = target.partition("?")
         path = path.split("#", 1)[0]
-        if head.method in ("POST", "PUT", "PATCH") or head.header("Content-Length"):
-            body = self._read_body(head)
-        else:
-            body = None
-            if head.header("Transfer-Encoding") is not None:
-                raise HttpError(411, "chunked request bodies are not supported")
+        body = self._read_body(head)
         method = head.method
         for _ in range(self.limits.max_redirects + 1):
             try:

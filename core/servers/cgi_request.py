@@ -3,7 +3,7 @@
 The stdlib reader allows 64 KiB per line and 100 headers of 64 KiB each; a server that
 must stay responsive under abuse wants far less, and a single error status per limit:
 414 for a long request line, 431 for too many or too large headers, 400 for garbage,
-413 for a body over the cap, 411 for a body without a length.
+413 for a body over the cap; a chunked body is de-chunked under the same cap.
 """
 
 from __future__ import annotations
@@ -123,8 +123,6 @@ def read_request_head(rfile: BinaryIO, limits: RequestLimits) -> RequestHead | N
 
 def body_length(head: RequestHead, limits: RequestLimits) -> int | None:
     """The declared body size (None: no body), or HttpError for a bad or huge one."""
-    if head.header("Transfer-Encoding") is not None:
-        raise HttpError(411, "chunked request bodies are not supported: send Content-Length")
     values = {v.strip() for v in head.all("Content-Length")}
     if not values:
         return None
@@ -154,6 +152,48 @@ def read_body(rfile: BinaryIO, length: int) -> bytes:
         chunks.append(chunk)
         remaining -= len(chunk)
     return b"".join(chunks)
+
+
+_CHUNK_SIZE = re.compile(rb"^([0-9A-Fa-f]{1,16})[ \t]*(?:;.*)?\r?\n$")
+
+
+def is_chunked(head: RequestHead) -> bool:
+    """Whether the body comes in chunks; HttpError for framings that invite smuggling."""
+    codings = [c.strip().lower() for v in head.all("Transfer-Encoding") for c in v.split(",")]
+    if not codings:
+        return False
+    if codings != ["chunked"]:
+        raise HttpError(501, "only the 'chunked' transfer coding is supported")
+    if head.all("Content-Length"):
+        # two framings for one body is how request smuggling starts (RFC 9112 6.3)
+        raise HttpError(400, "Content-Length together with Transfer-Encoding")
+    return True
+
+
+def read_chunked_body(rfile: BinaryIO, limits: RequestLimits) -> bytes:
+    """De-chunk a body (a CGI script needs CONTENT_LENGTH, so it is read whole first)."""
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        match = _CHUNK_SIZE.match(rfile.readline(1024))
+        if match is None:
+            raise HttpError(400, "malformed or missing chunk size line")
+        size = int(match.group(1), 16)
+        if size == 0:
+            break
+        total += size
+        if total > limits.max_body:
+            raise HttpError(413, f"chunked body over the {limits.max_body}-byte limit")
+        chunks.append(read_body(rfile, size))
+        if rfile.readline(3) not in (b"\r\n", b"\n"):
+            raise HttpError(400, "chunk data longer than its size line said")
+    for _ in range(limits.max_headers):  # trailer fields: read and dropped
+        line = rfile.readline(limits.max_request_line + 1)
+        if line in (b"\r\n", b"\n"):
+            return b"".join(chunks)
+        if not line.endswith(b"\n"):
+            raise HttpError(400, "chunked body ended before its final blank line")
+    raise HttpError(431, "too many trailer fields")
 
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")

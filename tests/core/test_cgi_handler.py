@@ -64,6 +64,19 @@ def test_body_variables_and_stdin(server: CgiServer) -> None:
     assert env["CONTENT_TYPE"] == "application/x-www-form-urlencoded"
     assert env["REQUEST_METHOD"] == "POST"
 
+def test_chunked_body_reaches_the_script_with_a_length(server: CgiServer) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request("POST", "/cgi-bin/echo_body.py", body=iter([b"abc", b"defg"]),
+                 encode_chunked=True, headers={"Transfer-Encoding": "chunked"})
+    response = conn.getresponse()
+    assert response.read() == b"abcdefg"
+    conn.request("POST", "/cgi-bin/env.py", body=iter([b"abc", b"defg"]),
+                 encode_chunked=True, headers={"Transfer-Encoding": "chunked"})
+    env = json.loads(conn.getresponse().read())
+    conn.close()
+    assert env["CONTENT_LENGTH"] == "7" and "HTTP_TRANSFER_ENCODING" not in env
+
+
 def test_large_body_in_and_stderr_do_not_deadlock(server: CgiServer) -> None:
     body = os.urandom(4 * 1024 * 1024)
     status, echoed, _ = fetch(server, "/cgi-bin/echo_body.py", body)

@@ -11,7 +11,9 @@ from core.servers.cgi_request import (
     RequestLimits,
     body_length,
     byte_range,
+    is_chunked,
     read_body,
+    read_chunked_body,
     read_request_head,
 )
 
@@ -71,7 +73,6 @@ def test_body_length(headers: bytes, expected: int | None) -> None:
     (b"Content-Length: +5\r\n", 400),
     (b"Content-Length: 1\r\nContent-Length: 2\r\n", 400),
     (b"Content-Length: 1001\r\n", 413),
-    (b"Transfer-Encoding: chunked\r\n", 411),
 ])
 def test_bad_body_length(headers: bytes, status: int) -> None:
     head = head_of(b"POST / HTTP/1.1\r\nHost: h\r\n" + headers + b"\r\n")
@@ -106,3 +107,38 @@ def test_unsatisfiable_range(header: str) -> None:
     with pytest.raises(HttpError) as info:
         byte_range(header, 10)
     assert info.value.status == 416
+
+
+def head_with(headers: bytes):
+    return head_of(b"POST / HTTP/1.1\r\nHost: h\r\n" + headers + b"\r\n")
+
+
+def test_chunked_framing() -> None:
+    assert is_chunked(head_with(b"Transfer-Encoding: chunked\r\n"))
+    assert not is_chunked(head_with(b"Content-Length: 3\r\n"))
+    for headers, status in ((b"Transfer-Encoding: gzip, chunked\r\n", 501),
+                            (b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n", 400)):
+        with pytest.raises(HttpError) as info:
+            is_chunked(head_with(headers))
+        assert info.value.status == status
+
+
+def test_read_chunked_body() -> None:
+    data = b"4;ext=1\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nX-T: 1\r\n\r\nnext"
+    rfile = io.BytesIO(data)
+    assert read_chunked_body(rfile, LIMITS) == b"Wikipedia in\r\n\r\nchunks."
+    assert rfile.read() == b"next"
+
+
+@pytest.mark.parametrize(("data", "status"), [
+    (b"zz\r\n", 400),
+    (b"-1\r\n", 400),
+    (b"3\r\nabcdef\r\n0\r\n\r\n", 400),
+    (b"3\r\nab", 400),
+    (b"3E9\r\n", 413),
+    (b"0\r\n", 400),
+])
+def test_bad_chunked_bodies(data: bytes, status: int) -> None:
+    with pytest.raises(HttpError) as info:
+        read_chunked_body(io.BytesIO(data), LIMITS)
+    assert info.value.status == status
