@@ -212,13 +212,21 @@ class CgiServer(ServerController):
             budget -= len(data)
 
     def _janitor_loop(self) -> None:
+        shortened: dict[LiveConnection, float] = {}
         while not self._stopping.wait(0.1):
             now = time.monotonic()
             with self._conns_lock:
-                crowded = len(self._conns) * 4 >= self.limits.max_connections * 3
-                cut = now - self.limits.crowded_timeout
+                if len(self._conns) * 4 >= self.limits.max_connections * 3:
+                    # crowded: every wait in progress gets the short deadline for good (the
+                    # handler owns conn.deadline, so remember the wait by its start time)
+                    shortened.update((c, c.waiting_since) for c in self._conns
+                                     if c.deadline is not None)
+                for c in [c for c in shortened if c not in self._conns]:
+                    del shortened[c]
+                short = now - self.limits.crowded_timeout
                 late = [c for c in self._conns if c.deadline is not None
-                        and (c.deadline < now or (crowded and c.waiting_since < cut))]
+                        and (c.deadline < now or (shortened.get(c) == c.waiting_since
+                                                  and c.waiting_since < short))]
             for conn in late:
                 conn.deadline = None
                 conn.late = True

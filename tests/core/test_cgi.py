@@ -92,7 +92,7 @@ def test_slowloris_does_not_block_new_clients(server: CgiServer) -> None:
             sock.close()
 
 def test_a_crowd_of_slow_clients_is_cut_short(site: Site) -> None:
-    limits = CgiLimits(head_timeout=60, max_connections=20, crowded_timeout=0.5)
+    limits = CgiLimits(head_timeout=60, max_connections=20, crowded_timeout=1.0)
     with CgiServer(root=site.root, cgi_dir=site.cgi_dir, limits=limits) as srv:
         slow = []
         try:
