@@ -3,6 +3,7 @@ clients, slow clients, stop(), the registry hooks, ``wirebench serve cgi``, the 
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import socket
@@ -122,6 +123,25 @@ def test_many_simultaneous_connections(server: CgiServer) -> None:
     finally:
         for sock in socks:
             sock.close()
+
+def test_no_file_descriptors_or_processes_leak(site: Site) -> None:
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    def children() -> set[str]:  # every live child process, zombies included
+        tasks = Path("/proc/self/task")
+        return {pid for task in tasks.iterdir()
+                for pid in (task / "children").read_text().split()}
+
+    before, before_children = open_fds(), children()
+    with CgiServer(root=site.root, cgi_dir=site.cgi_dir) as srv:
+        for target in ("/cgi-bin/ok.sh", "/cgi-bin/raises.py", "/cgi-bin/no_blank.py",
+                       "/cgi-bin/not_exec.sh", "/cgi-bin/local.py", "/page.txt", "/nope",
+                       "/cgi-bin/status.py") * 3:
+            assert status_of(get(srv.port, target)) in (200, 404, 500)
+    assert open_fds() == before
+    assert children() <= before_children
+
 
 def test_stop_is_quick_and_leaves_no_threads(site: Site, tmp_path: Path) -> None:
     (site.cgi_dir / "forever.py").write_text("import time\ntime.sleep(60)\n")
