@@ -30,6 +30,7 @@ from core.errors import UserError
 from core.events import Event
 from core.paths import asset, data_dir
 from core.servers.base import ServerController, ServerStartError
+from core.servers.cgi_filecache import SmallFileCache
 from core.servers.cgi_handler import CgiLimits, CgiRequestHandler, LiveConnection
 from core.servers.registry import ServeKind
 from core.servers.serve import add_common_arguments
@@ -56,6 +57,7 @@ class CgiServer(ServerController):
         self.limits = limits or CgiLimits()
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.access_log = access_log
+        self.file_cache = SmallFileCache()
         self._listener: socket.socket | None = None
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None

@@ -17,10 +17,12 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import urlsplit
 
 from core.servers.cgi_env import DATA_DIR_VARIABLE, SERVER_SOFTWARE, CgiRequest, build_environ
+from core.servers.cgi_filecache import file_key
 from core.servers.cgi_output import CgiHeaderReader, CgiOutputError, CgiResponse
 from core.servers.cgi_pages import diagnosis_page, error_page, listing_page, reason
 from core.servers.cgi_paths import (
@@ -52,8 +54,6 @@ from core.servers.cgi_request import (
 if TYPE_CHECKING:
     from core.servers.cgi import CgiServer
 
-#: files up to this size go out in the same write as the response head
-_INLINE_FILE = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +210,7 @@ class CgiRequestHandler(BaseHTTPRequestHandler):
             self._reply(405, error_page(405, f"{method} is not allowed on a file."),
                         [("Allow", "GET, HEAD")], "text/html; charset=utf-8")
             return
-        path = target.path
+        path, info = target.path, target.info
         if target.is_dir:
             if not target.url_path.endswith("/"):
                 location = target.url_path + "/" + (f"?{query}" if query else "")
@@ -222,10 +222,16 @@ class CgiRequestHandler(BaseHTTPRequestHandler):
             except PathRefused:
                 index = None
             if isinstance(index, StaticTarget) and not index.is_dir:
-                path = index.path
+                path, info = index.path, index.info
             else:
                 page = listing_page(target.url_path, path)
                 self._reply(200, page, [], "text/html; charset=utf-8", head_only=method == "HEAD")
+                return
+        cache = self.controller.file_cache
+        if info is not None and info.st_size <= cache.max_file:
+            content = cache.get(file_key(str(path), info))
+            if content is not None:
+                self._send_file(path, info, method, content)
                 return
         try:
             handle = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by the with below
@@ -233,36 +239,50 @@ class CgiRequestHandler(BaseHTTPRequestHandler):
             raise HttpError(403, "the file cannot be read") from None
         with handle:
             info = os.fstat(handle.fileno())
-            modified = _http_date(int(info.st_mtime))
-            since = self.head.header("If-Modified-Since") if self.head else None
-            if since and _not_modified(since, info.st_mtime):
-                self._reply(304, b"", [("Last-Modified", modified)], None, head_only=True)
-                return
-            wanted = self.head.header("Range") if self.head else None
-            if wanted and self.head and self.head.header("If-Range") not in (None, modified):
-                wanted = None  # the file changed since the client's partial copy
-            try:
-                span = byte_range(wanted, info.st_size)
-            except HttpError:
-                self._reply(416, b"", [("Content-Range", f"bytes */{info.st_size}")], None)
-                return
-            first, last = span if span else (0, info.st_size - 1)
-            length = last - first + 1
-            headers = [("Content-Type", _content_type(path.suffix)),
-                       ("Content-Length", str(length)), ("Last-Modified", modified),
-                       ("Accept-Ranges", "bytes")]
-            status = 200
-            if span:
-                status = 206
-                headers.append(("Content-Range", f"bytes {first}-{last}/{info.st_size}"))
-            if method == "GET" and length <= _INLINE_FILE:
-                # one write for head and body: small files are most requests
-                handle.seek(first)
-                self._start_response(status, headers, body=handle.read(length))
+            if info.st_size <= cache.max_file:
+                content = handle.read()
+                cache.put(file_key(str(path), info), content)
+                self._send_file(path, info, method, content)
             else:
-                self._start_response(status, headers)
-                if method == "GET" and length:
-                    self._sent(self.connection.sendfile(handle, first, length))
+                self._send_file(path, info, method, handle)
+
+    def _send_file(self, path: Path, info: os.stat_result, method: str,
+                   source: bytes | BinaryIO) -> None:
+        """Answer with ``source`` (contents, or an open file to sendfile from): handles
+        If-Modified-Since (304), Range (206/416) and HEAD."""
+        modified = _http_date(int(info.st_mtime))
+        head = self.head
+        assert head is not None
+        since = head.header("If-Modified-Since")
+        if since and _not_modified(since, info.st_mtime):
+            self._reply(304, b"", [("Last-Modified", modified)], None, head_only=True)
+            return
+        wanted = head.header("Range")
+        if wanted and head.header("If-Range") not in (None, modified):
+            wanted = None  # the file changed since the client's partial copy
+        try:
+            span = byte_range(wanted, info.st_size)
+        except HttpError:
+            self._reply(416, b"", [("Content-Range", f"bytes */{info.st_size}")], None)
+            return
+        first, last = span if span else (0, info.st_size - 1)
+        length = last - first + 1
+        headers = [("Content-Type", _content_type(path.suffix)),
+                   ("Content-Length", str(length)), ("Last-Modified", modified),
+                   ("Accept-Ranges", "bytes")]
+        status = 200
+        if span:
+            status = 206
+            headers.append(("Content-Range", f"bytes {first}-{last}/{info.st_size}"))
+        if method == "HEAD":
+            self._start_response(status, headers)
+        elif isinstance(source, bytes):
+            # one write for head and body: small files are most requests
+            self._start_response(status, headers, body=source[first:first + length])
+        else:
+            self._start_response(status, headers)
+            if length:
+                self._sent(self.connection.sendfile(source, first, length))
         self._access(length if method == "GET" else 0)
 
     # -- scripts --------------------------------------------------------------------------

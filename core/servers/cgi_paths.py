@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
@@ -42,6 +42,8 @@ class StaticTarget:
     path: Path
     url_path: str
     is_dir: bool = False
+    #: what the path walk learnt (lstat of the file itself, or stat of a symlink's target)
+    info: os.stat_result | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +132,7 @@ def resolve_target(raw_path: str, root: Path, cgi_dir: Path) -> StaticTarget | S
         raise PathRefused(403, "path leads outside the document root")
     if _inside(real, str(cgi_dir)) or _aliases_scripts(real, str(root), str(cgi_dir)):
         raise PathRefused(403, "scripts are run, never served as files")
-    return StaticTarget(Path(real), path, stat.S_ISDIR(info.st_mode))
+    return StaticTarget(Path(real), path, stat.S_ISDIR(info.st_mode), info)
 
 
 def _aliases_scripts(real: str, root: str, cgi_dir: str) -> bool:

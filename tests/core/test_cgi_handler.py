@@ -212,6 +212,10 @@ def test_static_files(server: CgiServer) -> None:
     conn.request("HEAD", "/page.txt")
     response = conn.getresponse()
     assert response.getheader("Content-Length") == "11" and response.read() == b""
+    (server.root / "page.txt").write_text("a new page\n")  # the cache never serves stale
+    conn.request("GET", "/page.txt")
+    assert conn.getresponse().read() == b"a new page\n"
+    (server.root / "page.txt").write_text("plain page\n")
     conn.request("GET", "/page.txt", headers={"Range": "bytes=6-"})
     response = conn.getresponse()
     assert response.status == 206 and response.read() == b"page\n"
