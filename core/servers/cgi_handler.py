@@ -55,7 +55,6 @@ if TYPE_CHECKING:
     from core.servers.cgi import CgiServer
 
 
-
 @dataclass(frozen=True, slots=True)
 class CgiLimits:
     """Time and size bounds of the server (all seconds / bytes)."""
