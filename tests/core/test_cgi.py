@@ -190,6 +190,22 @@ def test_serve_cgi_rejects_a_missing_root(tmp_path: Path) -> None:
         cwd=repo, capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "--root" in result.stderr and "not a folder" in result.stderr
 
+def test_port_in_use_and_restart(site: Site) -> None:
+    from core.servers.base import ServerStartError
+
+    first = CgiServer(root=site.root, cgi_dir=site.cgi_dir)
+    first.start()
+    try:
+        with pytest.raises(ServerStartError, match="is in use") as info:
+            CgiServer(root=site.root, cgi_dir=site.cgi_dir, port=first.port).start()
+        assert info.value.field_name == "Port"
+        first.stop()
+        first.start()  # the same controller serves again after a stop
+        assert fetch(first, "/page.txt")[1] == b"plain page\n"
+    finally:
+        first.stop()
+
+
 def test_start_rejects_a_missing_root(tmp_path: Path) -> None:
     from core.servers.base import ServerStartError
 
