@@ -21,6 +21,7 @@ import argparse
 import queue
 import selectors
 import socket
+import sys
 import threading
 import time
 import webbrowser
@@ -50,8 +51,10 @@ class CgiServer(ServerController):
                  cgi_dir: str | Path | None = None,
                  outbox: queue.SimpleQueue[Event] | None = None, *,
                  limits: CgiLimits | None = None, data_dir: str | Path | None = None,
-                 access_log: bool = True) -> None:
+                 access_log: bool = True, threaded_pipes: bool | None = None) -> None:
         super().__init__(host, port, outbox)
+        #: drive script pipes with threads instead of a selector (default: only on Windows)
+        self.threaded_pipes = sys.platform == "win32" if threaded_pipes is None else threaded_pipes
         self.root = Path(root) if root is not None else asset("www")
         self.cgi_dir = Path(cgi_dir) if cgi_dir is not None else asset("cgi-bin")
         self.limits = limits or CgiLimits()

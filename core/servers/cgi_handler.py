@@ -308,7 +308,8 @@ class CgiRequestHandler(BaseHTTPRequestHandler):
             command = script_command(target.path, env["PATH"])
             process = spawn(command, env, target.path.parent, body or b"",
                             time.monotonic() + self.limits.script_timeout,
-                            lambda line: controller.log(f"{name} stderr: {line}", "warning"))
+                            lambda line: controller.log(f"{name} stderr: {line}", "warning"),
+                            threaded=controller.threaded_pipes)
         except ScriptLaunchError as exc:
             self._script_failed(name, exc.problem, exc.diagnosis)
             return None

@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -103,7 +104,8 @@ def script_command(script: Path, env_path: str = os.defpath) -> list[str]:
 
 
 def spawn(command: list[str], env: dict[str, str], cwd: Path, body: bytes, deadline: float,
-          on_stderr: Callable[[str], None] | None = None) -> CgiProcess:
+          on_stderr: Callable[[str], None] | None = None,
+          threaded: bool = sys.platform == "win32") -> CgiProcess:
     """Start the script in its own session so a kill reaches its children too."""
     pipes = [os.pipe() for _ in range(3)]
     child_ends = (pipes[0][0], pipes[1][1], pipes[2][1])
@@ -118,7 +120,8 @@ def spawn(command: list[str], env: dict[str, str], cwd: Path, body: bytes, deadl
         raise _launch_error(command, exc) from None
     for fd in child_ends:
         os.close(fd)
-    return CgiProcess(popen, *parent_ends, body, deadline, on_stderr)
+    runner = ThreadedCgiProcess if threaded else CgiProcess
+    return runner(popen, *parent_ends, body, deadline, on_stderr)
 
 
 def _launch_error(command: list[str], exc: OSError) -> ScriptLaunchError:
@@ -141,6 +144,18 @@ def kill_tree(handle: ProcessHandle) -> None:
             handle.kill()
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _reap(handle: ProcessHandle, end: float) -> int:
+    """Wait for the script's exit until ``end``, then kill it (and its children)."""
+    try:
+        return handle.wait(max(0.0, end - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        kill_tree(handle)
+        try:
+            return handle.wait(2.0)
+        except subprocess.TimeoutExpired:  # unkillable (uninterruptible sleep): give up
+            return -9
 
 
 class CgiProcess:
@@ -189,6 +204,16 @@ class CgiProcess:
                 self._emit_stderr(self._stderr_partial)
                 self._stderr_partial = b""
 
+    def _take_stderr(self, data: bytes) -> None:
+        """Split stderr into lines (an endless line is cut) and report each."""
+        lines = (self._stderr_partial + data).split(b"\n")
+        self._stderr_partial = lines.pop()
+        if len(self._stderr_partial) > _STDERR_LINE:
+            lines.append(self._stderr_partial)
+            self._stderr_partial = b""
+        for raw in lines:
+            self._emit_stderr(raw)
+
     def _emit_stderr(self, raw: bytes) -> None:
         line = raw.rstrip(b"\r").decode("utf-8", "replace")[:_STDERR_LINE]
         self.stderr_tail.append(line)
@@ -205,13 +230,7 @@ class CgiProcess:
         if not data:
             self._close_stderr()
             return
-        lines = (self._stderr_partial + data).split(b"\n")
-        self._stderr_partial = lines.pop()
-        if len(self._stderr_partial) > _STDERR_LINE:
-            lines.append(self._stderr_partial)
-            self._stderr_partial = b""
-        for raw in lines:
-            self._emit_stderr(raw)
+        self._take_stderr(data)
 
     def _handle_stdin(self) -> None:
         assert self._stdin_fd is not None
@@ -264,11 +283,7 @@ class CgiProcess:
                 break
             if self._selector.select(remaining):
                 self._handle_stderr()
-        try:
-            code = self.handle.wait(max(0.0, end - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            kill_tree(self.handle)
-            code = self.handle.wait()
+        code = _reap(self.handle, end)
         self.close()
         return code
 
@@ -291,8 +306,92 @@ class CgiProcess:
             pass
         self._selector.close()
         if self.handle.poll() is None:
-            kill_tree(self.handle)
-            try:
-                self.handle.wait(2.0)
-            except subprocess.TimeoutExpired:
-                pass
+            _reap(self.handle, time.monotonic())
+
+
+class ThreadedCgiProcess(CgiProcess):
+    """The same contract on blocking pipes, for systems whose selectors cannot watch pipes
+    (Windows): stdin is fed and stderr drained on two threads, a timer enforces the
+    deadline by killing the script, which ends stdout."""
+
+    def __init__(self, handle: ProcessHandle, stdin_fd: int, stdout_fd: int, stderr_fd: int,
+                 body: bytes, deadline: float,
+                 on_stderr: Callable[[str], None] | None = None) -> None:
+        self.handle = handle
+        self.deadline = deadline
+        self.stderr_tail = deque(maxlen=20)
+        self.stderr_lines = 0
+        self._on_stderr = on_stderr
+        self._stderr_partial = b""
+        self._stdout_fd = stdout_fd
+        self._stdout_open = True
+        self._closed = False
+        self._expired = threading.Event()
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
+        self._timer.daemon = True
+        self._feeder = threading.Thread(target=self._feed, args=(stdin_fd, body),
+                                        name="cgi:stdin", daemon=True)
+        self._drainer = threading.Thread(target=self._drain, args=(stderr_fd,),
+                                         name="cgi:stderr", daemon=True)
+        self._timer.start()
+        self._feeder.start()
+        self._drainer.start()
+
+    def _expire(self) -> None:
+        self._expired.set()
+        kill_tree(self.handle)
+
+    @staticmethod
+    def _feed(fd: int, body: bytes) -> None:
+        try:
+            view = memoryview(body)
+            while view:
+                view = view[os.write(fd, view[:_READ]):]
+        except OSError:
+            pass  # the script did not want (all of) its input
+        finally:
+            os.close(fd)
+
+    def _drain(self, fd: int) -> None:
+        try:
+            while data := os.read(fd, _READ):
+                self._take_stderr(data)
+            if self._stderr_partial:
+                self._emit_stderr(self._stderr_partial)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+    def read(self) -> bytes:
+        if not self._stdout_open:
+            return b""
+        data = os.read(self._stdout_fd, _READ) if not self._expired.is_set() else b""
+        if data:
+            return data
+        self._stdout_open = False
+        if self._expired.is_set():
+            raise ScriptTimeout()
+        return b""
+
+    def finish(self, grace: float = 2.0) -> int:
+        end = min(self.deadline, time.monotonic() + grace)
+        self._drainer.join(max(0.0, end - time.monotonic()))
+        code = _reap(self.handle, end)
+        self.close()
+        return code
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._timer.cancel()
+        if self.handle.poll() is None:
+            _reap(self.handle, time.monotonic())
+        self._feeder.join(2.0)
+        self._drainer.join(2.0)
+        self._timer.join(2.0)
+        try:
+            os.close(self._stdout_fd)
+        except OSError:
+            pass

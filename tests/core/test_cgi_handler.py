@@ -271,3 +271,21 @@ def test_error_answer_survives_unread_input(server: CgiServer) -> None:
                b"Content-Length: 99999999999\r\n\r\n" + b"z" * 500_000)
     response = raw_request(server.port, request)
     assert status_of(response) == 413 and b"over the" in response
+
+
+def test_threaded_pipes_serve_the_same(site: Site, tmp_path: Path) -> None:
+    """The Windows way of driving script pipes, exercised through the whole server."""
+    pid_file = tmp_path / "pid"
+    (site.cgi_dir / "sleepy.py").write_text(
+        f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+        "time.sleep(60)\n")
+    with CgiServer(root=site.root, cgi_dir=site.cgi_dir, limits=LIMITS,
+                   threaded_pipes=True) as srv:
+        body = os.urandom(2 * 1024 * 1024)
+        assert fetch(srv, "/cgi-bin/echo_body.py", body)[1] == body
+        status, data, _ = fetch(srv, "/cgi-bin/big.py")
+        assert status == 200 and len(data) == 10 * 1024 * 1024
+        assert b"ZeroDivisionError" in get(srv.port, "/cgi-bin/raises.py")
+        assert status_of(get(srv.port, "/cgi-bin/sleepy.py")) == 504
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid_file.read_text()), 0)

@@ -18,10 +18,11 @@ def write(path: Path, text: str, mode: int = 0o755) -> Path:
     return path
 
 
-def run(command: list[str], cwd: Path, body: bytes = b"", timeout: float = 20.0):
+def run(command: list[str], cwd: Path, body: bytes = b"", timeout: float = 20.0,
+        threaded: bool = False):
     lines: list[str] = []
     process = spawn(command, {"PATH": os.defpath}, cwd, body, time.monotonic() + timeout,
-                    lines.append)
+                    lines.append, threaded=threaded)
     out = b""
     try:
         while chunk := process.read():
@@ -71,7 +72,12 @@ def test_spawn_failure_is_diagnosed(tmp_path: Path) -> None:
         spawn([str(tmp_path / "missing")], {}, tmp_path, b"", time.monotonic() + 5)
 
 
-def test_big_stdin_stdout_and_stderr_at_once(tmp_path: Path) -> None:
+# both ways of driving the pipes: a selector (POSIX) and threads (Windows), run here alike
+both_runners = pytest.mark.parametrize("threaded", [False, True], ids=["selector", "threads"])
+
+
+@both_runners
+def test_big_stdin_stdout_and_stderr_at_once(tmp_path: Path, threaded: bool) -> None:
     script = write(tmp_path / "cat.py", (
         "import sys\n"
         "data = sys.stdin.buffer.read()\n"
@@ -80,24 +86,26 @@ def test_big_stdin_stdout_and_stderr_at_once(tmp_path: Path) -> None:
         "sys.stdout.buffer.write(data * 3)\n"
         "sys.exit(3)\n"))
     body = os.urandom(1 << 20)
-    out, code, lines, process = run(script_command(script), tmp_path, body)
+    out, code, lines, process = run(script_command(script), tmp_path, body, threaded=threaded)
     assert out == body * 3 and code == 3
     assert len(lines) == 200 and lines[0] == "line 0"  # logging is bounded
     assert process.stderr_lines == 3000 and process.stderr_tail[-1] == "line 2999"
 
 
-def test_script_that_ignores_stdin(tmp_path: Path) -> None:
+@both_runners
+def test_script_that_ignores_stdin(tmp_path: Path, threaded: bool) -> None:
     script = write(tmp_path / "x.sh", "#!/bin/sh\necho done\n")
-    out, code, _, _ = run(script_command(script), tmp_path, b"x" * (1 << 20))
+    out, code, _, _ = run(script_command(script), tmp_path, b"x" * (1 << 20), threaded=threaded)
     assert (out, code) == (b"done\n", 0)
 
 
-def test_deadline_kills_the_whole_process_group(tmp_path: Path) -> None:
+@both_runners
+def test_deadline_kills_the_whole_process_group(tmp_path: Path, threaded: bool) -> None:
     pid_file = tmp_path / "child.pid"
     script = write(tmp_path / "hang.sh", f"#!/bin/sh\nsleep 60 &\necho $! > {pid_file}\n"
                                          "echo partial\nwait\n")
     process = spawn(script_command(script), {"PATH": os.defpath}, tmp_path, b"",
-                    time.monotonic() + 1.0)
+                    time.monotonic() + 1.0, threaded=threaded)
     try:
         assert process.read() == b"partial\n"
         with pytest.raises(ScriptTimeout):
