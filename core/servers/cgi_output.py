@@ -13,6 +13,7 @@ from http import HTTPStatus
 MAX_HEADER_BLOCK = 64 * 1024
 
 _FIELD = re.compile(rb"^([!#$%&'*+.^_`|~0-9A-Za-z-]+)[ \t]*:[ \t]*(.*?)[ \t]*$")
+_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _STATUS = re.compile(r"^([1-5][0-9][0-9])(?:[ \t]+(.*))?$")
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "upgrade",
                          "proxy-connection", "te", "trailer"})
@@ -86,6 +87,9 @@ def parse_header_block(block: bytes, body_start: bytes = b"") -> CgiResponse:
                 "malformed header",
                 f"{shown!r} is not 'Name: value' — no blank line after the headers? "
                 "Print the headers, then an empty line, then the page")
+        if _CONTROL.search(match.group(2)):
+            raise CgiOutputError("malformed header", f"the {match.group(1).decode()} header "
+                                 "holds a control character (a stray carriage return?)")
         name = match.group(1).decode("ascii")
         value = match.group(2).decode("latin-1")
         lname = name.lower()

@@ -2,7 +2,9 @@
 
 One thread drives all three pipes with a selector, so a script that writes megabytes to
 stdout and stderr while the server is still writing its request body never deadlocks, and
-the script's deadline is enforced by the same loop (no timer thread per request).
+the script's deadline is enforced by the same loop (no extra thread per request). Where
+pipes cannot be selected (Windows), :class:`ThreadedCgiProcess` keeps the same contract
+with stdin fed on one thread, stderr drained on another and a timer for the deadline.
 
 Launch failures carry a *diagnosis* in the words of the origin document's section 5.1.3
 checklist: interpreter line, executable bit, and so on.

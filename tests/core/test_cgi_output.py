@@ -56,6 +56,7 @@ def test_framing_headers_are_the_servers() -> None:
     (b"Status: 200\nStatus: 404\n\n", "bad Status header"),
     (b"Content-Type: x\n folded\n\n", "malformed header"),
     (b"Content-Length: -1\n\n", "bad Content-Length"),
+    (b"Content-Type: x\nX-Injected: a\rSet-Cookie: b\n\n", "malformed header"),
 ])
 def test_errors_explain_themselves(output: bytes, problem: str) -> None:
     with pytest.raises(CgiOutputError) as info:
