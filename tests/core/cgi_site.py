@@ -109,6 +109,14 @@ def build_site(base: Path) -> Site:
     return Site(base, root, cgi_dir, data, outside)
 
 
+def write_sleeper(site: Site, pid_file: Path) -> str:
+    """A script that records its pid and hangs; returns its URL path."""
+    path = site.cgi_dir / "sleepy.sh"
+    path.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 60\n")
+    path.chmod(0o755)
+    return "/cgi-bin/sleepy.sh"
+
+
 def raw_request(port: int, data: bytes, timeout: float = 10.0) -> bytes:
     """Send bytes as they are (no client-side normalising) and read until close."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
@@ -154,7 +162,7 @@ def body_of(response: bytes) -> bytes:
 
 
 LIMITS = CgiLimits(request=RequestLimits(max_body=6 * 1024 * 1024), head_timeout=1.0,
-                   body_timeout=0.5, script_timeout=1.5)
+                   body_timeout=0.5, script_timeout=10.0)
 
 
 @pytest.fixture(name="site")

@@ -41,6 +41,7 @@ def test_sample_hello_scripts(sample: CgiServer) -> None:
     status, body, headers = fetch(sample, "/cgi-bin/hello.sh")
     assert status == 200 and body.startswith(b"Hello World from Wirebench/")
 
+
 def test_sample_index_links_all_work(sample: CgiServer) -> None:
     status, body, _ = fetch(sample, "/")
     assert status == 200
@@ -50,6 +51,7 @@ def test_sample_index_links_all_work(sample: CgiServer) -> None:
     for link in links:
         status, page, _ = fetch(sample, link.decode().replace("&amp;", "&"))
         assert status == 200, link
+
 
 def test_comment_form(sample: CgiServer) -> None:
     status, form, _ = fetch(sample, "/comment.html")
@@ -63,6 +65,7 @@ def test_comment_form(sample: CgiServer) -> None:
     status, body, _ = fetch(sample, "/cgi-bin/comment.py?yourname=Bo&comment=via+GET")
     assert b"Your comment: via GET" in body
 
+
 def test_personal_form_appends_to_data_dir(sample: CgiServer, tmp_path: Path) -> None:
     for name in ("Ann", "Bob"):
         status, body, _ = fetch(sample, "/cgi-bin/personal.py",
@@ -74,6 +77,7 @@ def test_personal_form_appends_to_data_dir(sample: CgiServer, tmp_path: Path) ->
     status, body, _ = fetch(sample, "/cgi-bin/personal.py", b"name=Ann")
     assert b"please fill in Address, Phone" in body
     assert (tmp_path / "personal-data.txt").read_text() == text
+
 
 def test_slowloris_does_not_block_new_clients(server: CgiServer) -> None:
     slow = []
@@ -91,6 +95,7 @@ def test_slowloris_does_not_block_new_clients(server: CgiServer) -> None:
     finally:
         for sock in slow:
             sock.close()
+
 
 def test_a_crowd_of_slow_clients_is_cut_short(site: Site) -> None:
     limits = CgiLimits(head_timeout=60, max_connections=20, crowded_timeout=1.0)
@@ -123,6 +128,7 @@ def test_many_simultaneous_connections(server: CgiServer) -> None:
     finally:
         for sock in socks:
             sock.close()
+
 
 def test_no_file_descriptors_or_processes_leak(site: Site) -> None:
     def open_fds() -> int:
@@ -160,11 +166,13 @@ def test_stop_is_quick_and_leaves_no_threads(site: Site, tmp_path: Path) -> None
     idle.close()
     busy.close()
 
+
 def test_lab_peers_and_serve_kind() -> None:
     peers = lab_peers(ephemeral=True)
     assert len(peers) == 1 and isinstance(peers[0], CgiServer) and peers[0].port == 0
     assert lab_peers()[0].port == 8000
     assert "cgi" in SERVE_KINDS
+
 
 def test_wirebench_serve_cgi(site: Site) -> None:
     repo = Path(__file__).resolve().parents[2]
@@ -183,12 +191,14 @@ def test_wirebench_serve_cgi(site: Site) -> None:
         proc.communicate(timeout=10)
     assert proc.returncode == 0
 
+
 def test_serve_cgi_rejects_a_missing_root(tmp_path: Path) -> None:
     repo = Path(__file__).resolve().parents[2]
     result = subprocess.run(
         [sys.executable, "-m", "gui.cli", "serve", "cgi", "--root", str(tmp_path / "nope")],
         cwd=repo, capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "--root" in result.stderr and "not a folder" in result.stderr
+
 
 def test_port_in_use_and_restart(site: Site) -> None:
     from core.servers.base import ServerStartError
@@ -211,6 +221,7 @@ def test_start_rejects_a_missing_root(tmp_path: Path) -> None:
 
     with pytest.raises(ServerStartError, match="not a folder"):
         CgiServer(root=tmp_path / "missing").start()
+
 
 def test_open_in_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen = tmp_path / "seen"

@@ -3,6 +3,7 @@ script output, the 5.1.3 diagnoses, static files and request limits."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import http.client
@@ -26,7 +27,11 @@ from tests.core.cgi_site import (  # noqa: F401 - the *_fixture names are fixtur
     server_fixture,
     site_fixture,
     status_of,
+    write_sleeper,
 )
+
+#: a server whose scripts may run for one second only
+SHORT = dataclasses.replace(LIMITS, script_timeout=1.0)
 
 
 def test_meta_variables(server: CgiServer, site: Site) -> None:
@@ -54,6 +59,7 @@ def test_meta_variables(server: CgiServer, site: Site) -> None:
     # the server's own environment is untouched
     assert "REQUEST_METHOD" not in os.environ and "GATEWAY_INTERFACE" not in os.environ
 
+
 def test_body_variables_and_stdin(server: CgiServer) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     conn.request("POST", "/cgi-bin/env.py", body=b"x=1",
@@ -63,6 +69,7 @@ def test_body_variables_and_stdin(server: CgiServer) -> None:
     assert env["CONTENT_LENGTH"] == "3"
     assert env["CONTENT_TYPE"] == "application/x-www-form-urlencoded"
     assert env["REQUEST_METHOD"] == "POST"
+
 
 def test_chunked_body_reaches_the_script_with_a_length(server: CgiServer) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
@@ -81,6 +88,7 @@ def test_large_body_in_and_stderr_do_not_deadlock(server: CgiServer) -> None:
     body = os.urandom(4 * 1024 * 1024)
     status, echoed, _ = fetch(server, "/cgi-bin/echo_body.py", body)
     assert status == 200 and echoed == body
+
 
 TRAVERSALS = [
     "/cgi-bin/../../outside/secret.py",
@@ -105,6 +113,7 @@ TRAVERSALS = [
     "//outside/secret.txt",
 ]
 
+
 @pytest.mark.parametrize("target", TRAVERSALS)
 def test_traversal_never_runs_or_discloses(server: CgiServer, site: Site, target: str) -> None:
     response = get(server.port, target)
@@ -112,15 +121,18 @@ def test_traversal_never_runs_or_discloses(server: CgiServer, site: Site, target
     assert SECRET.encode() not in response
     assert not site.marker.exists()
 
+
 def test_refusals_are_logged(server: CgiServer) -> None:
     get(server.port, "/cgi-bin/linked.py")
     lines = [e for e in logs(server) if "refused" in e.text]
     assert lines and "outside cgi-bin" in lines[0].text and lines[0].level == "warning"
 
+
 def test_status_header_honoured(server: CgiServer) -> None:
     response = get(server.port, "/cgi-bin/status.py")
     assert response.startswith(b"HTTP/1.1 404 Gone Fishing\r\n")
     assert body_of(response) == b"not here\n"
+
 
 def test_absolute_location_is_302(server: CgiServer) -> None:
     response = get(server.port, "/cgi-bin/absolute.py")
@@ -129,15 +141,18 @@ def test_absolute_location_is_302(server: CgiServer) -> None:
     response = get(server.port, "/cgi-bin/moved.py")
     assert status_of(response) == 301 and b"Location: https://example.org/new" in response
 
+
 def test_local_location_redirects_internally(server: CgiServer) -> None:
     env = env_of(server, "/cgi-bin/local.py")
     assert env["QUERY_STRING"] == "from=local" and env["SCRIPT_NAME"] == "/cgi-bin/env.py"
     response = get(server.port, "/cgi-bin/loop.py")
     assert status_of(response) == 500 and b"too many local redirects" in response
 
+
 def test_script_content_length_is_respected(server: CgiServer) -> None:
     response = get(server.port, "/cgi-bin/lengthy.py")
     assert b"Content-Length: 5\r\n" in response and response.endswith(b"\r\n\r\nhello")
+
 
 def test_ten_megabytes_stream(server: CgiServer) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
@@ -156,19 +171,18 @@ def test_ten_megabytes_stream(server: CgiServer) -> None:
     assert size == 10 * 1024 * 1024
     assert digest.hexdigest() == hashlib.sha256(bytes(range(256)) * 4096 * 10).hexdigest()
 
+
 def test_timeout_kills_the_script(site: Site, tmp_path: Path) -> None:
     pid_file = tmp_path / "pid"
-    (site.cgi_dir / "sleepy.py").write_text(
-        "import os, time\n"
-        f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
-        "time.sleep(60)\n")
-    with CgiServer(root=site.root, cgi_dir=site.cgi_dir, limits=LIMITS) as srv:
-        response = get(srv.port, "/cgi-bin/sleepy.py")
+    sleeper = write_sleeper(site, pid_file)
+    with CgiServer(root=site.root, cgi_dir=site.cgi_dir, limits=SHORT) as srv:
+        response = get(srv.port, sleeper)
         assert status_of(response) == 504
         pid = int(pid_file.read_text())
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
         assert any("killed (504)" in e.text for e in logs(srv))
+
 
 @pytest.mark.parametrize(("script", "words"), [
     ("no_shebang.sh", b"does not start with '#!'"),
@@ -188,16 +202,19 @@ def test_diagnostic_500(server: CgiServer, script: str, words: bytes) -> None:
     errors = [e for e in logs(server) if e.level == "error"]
     assert errors and script in errors[-1].text
 
+
 def test_traceback_diagnosis_names_the_line(server: CgiServer) -> None:
     response = get(server.port, "/cgi-bin/raises.py")
     assert b"line 3" in response and b"Run the script in a console" in response
     stderr_lines = [e.text for e in logs(server) if "stderr:" in e.text]
     assert any("Traceback" in line for line in stderr_lines)
 
+
 def test_stderr_is_logged_with_control_characters_escaped(server: CgiServer) -> None:
     assert body_of(get(server.port, "/cgi-bin/noisy.py")) == b"ok\n"
     lines = [e.text for e in logs(server) if "stderr" in e.text]
     assert lines == ["/cgi-bin/noisy.py stderr: red \\x1b[31m alert"]
+
 
 def test_static_files(server: CgiServer) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
@@ -243,6 +260,7 @@ def test_static_files(server: CgiServer) -> None:
     assert b"&lt;b&gt;odd&amp;name.txt" in response and b"<b>" not in response
     assert get(server.port, "/").endswith(b"<a href='/cgi-bin/env.py'>env</a>\n")
 
+
 def test_request_line_and_header_limits(server: CgiServer) -> None:
     assert status_of(get(server.port, "/" + "a" * 9000)) == 414
     assert status_of(get(server.port, "/", "X-Big: " + "b" * 40000 + "\r\n")) == 431
@@ -251,6 +269,7 @@ def test_request_line_and_header_limits(server: CgiServer) -> None:
     assert status_of(raw_request(server.port, b"GET / HTTP/2.0\r\n\r\n")) == 505
     assert status_of(raw_request(server.port, b"garbage\r\n\r\n")) == 400
     assert status_of(raw_request(server.port, b"GET / HTTP/1.1\r\n\r\n")) == 400  # no Host
+
 
 @pytest.mark.parametrize(("length", "body", "status"), [
     ("abc", b"", 400),
@@ -266,6 +285,7 @@ def test_bad_content_length(server: CgiServer, site: Site, length: str, body: by
     response = raw_request(server.port, request)
     assert status_of(response) == status
 
+
 def test_error_answer_survives_unread_input(server: CgiServer) -> None:
     request = (b"POST /cgi-bin/echo_body.py HTTP/1.1\r\nHost: x\r\n"
                b"Content-Length: 99999999999\r\n\r\n" + b"z" * 500_000)
@@ -276,9 +296,7 @@ def test_error_answer_survives_unread_input(server: CgiServer) -> None:
 def test_threaded_pipes_serve_the_same(site: Site, tmp_path: Path) -> None:
     """The Windows way of driving script pipes, exercised through the whole server."""
     pid_file = tmp_path / "pid"
-    (site.cgi_dir / "sleepy.py").write_text(
-        f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
-        "time.sleep(60)\n")
+    sleeper = write_sleeper(site, pid_file)
     with CgiServer(root=site.root, cgi_dir=site.cgi_dir, limits=LIMITS,
                    threaded_pipes=True) as srv:
         body = os.urandom(2 * 1024 * 1024)
@@ -286,6 +304,8 @@ def test_threaded_pipes_serve_the_same(site: Site, tmp_path: Path) -> None:
         status, data, _ = fetch(srv, "/cgi-bin/big.py")
         assert status == 200 and len(data) == 10 * 1024 * 1024
         assert b"ZeroDivisionError" in get(srv.port, "/cgi-bin/raises.py")
-        assert status_of(get(srv.port, "/cgi-bin/sleepy.py")) == 504
+    with CgiServer(root=site.root, cgi_dir=site.cgi_dir, limits=SHORT,
+                   threaded_pipes=True) as srv:
+        assert status_of(get(srv.port, sleeper)) == 504
         with pytest.raises(ProcessLookupError):
             os.kill(int(pid_file.read_text()), 0)
