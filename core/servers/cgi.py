@@ -18,6 +18,7 @@ Design:
 from __future__ import annotations
 
 import argparse
+import os
 import queue
 import selectors
 import socket
@@ -101,7 +102,8 @@ class CgiServer(ServerController):
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         listener = socket.socket(family, socket.SOCK_STREAM)
         try:
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if os.name != "nt":  # on Windows it would let another server steal the port
+                listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             listener.bind((self.host, self.port))
             listener.listen(self.limits.backlog)
         except OSError:
