@@ -45,6 +45,7 @@ def test_frozen_app_builds_and_passes_its_self_test(tmp_path: Path) -> None:
     assert ran.returncode == 0 and ran.stdout.strip() == '["a b"]'
 
     _frozen_fork_echo_round_trip(exe, env)
+    _frozen_cgi_runs_python_scripts(exe, env)
 
     headless = {k: v for k, v in env.items() if k != "DISPLAY"}
     helped = subprocess.run([str(exe), "serve", "--help"], env=headless, capture_output=True,
@@ -57,15 +58,39 @@ def _frozen_fork_echo_round_trip(exe: Path, env: dict[str, str]) -> None:
     import signal
     import socket
 
-    proc = subprocess.Popen([str(exe), "serve", "echo", "--mode", "fork", "--port", "0"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc, port = _serve(exe, env, "echo", "--mode", "fork")
     try:
-        line = proc.stdout.readline()
-        assert " listening on 127.0.0.1:" in line, line + proc.stderr.read()
-        port = int(line.split("listening on 127.0.0.1:")[1].split()[0])
         with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
             client.sendall(b"frozen fork\r\n")
             assert client.recv(100) == b"frozen fork\r\n"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _serve(exe: Path, env: dict[str, str], *args: str) -> tuple[subprocess.Popen, int]:
+    proc = subprocess.Popen([str(exe), "serve", *args, "--port", "0"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    assert " listening on 127.0.0.1:" in line, line + proc.stderr.read()
+    return proc, int(line.split("listening on 127.0.0.1:")[1].split()[0])
+
+
+def _frozen_cgi_runs_python_scripts(exe: Path, env: dict[str, str]) -> None:
+    """A .py CGI script runs with the app's own interpreter: no system Python needed."""
+    import signal
+    import urllib.request
+
+    bare = dict(env, PATH="/nonexistent")  # no python3 to be found on the PATH
+    proc, port = _serve(exe, bare, "cgi")
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/cgi-bin/hello.py",
+                                    timeout=30) as reply:
+            assert reply.status == 200
+            assert b"Hello World!" in reply.read()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
     finally:

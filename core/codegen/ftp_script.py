@@ -13,7 +13,7 @@ The password is never written into the script: it comes from the environment var
 
 from __future__ import annotations
 
-from core.codegen.pyliteral import header
+from core.codegen.pyliteral import header, tls_context_lines
 from core.recording import Recording
 
 _TLS_CLASSES = '''
@@ -56,12 +56,7 @@ def render(recording: Recording) -> str:
             host, port = a.get("host", "127.0.0.1"), int(a.get("port", 21))
             if tls_mode != "none":
                 imports += ["import socket", "import ssl"]
-                body.append("context = ssl.create_default_context()  # verifies certificates")
-                if a.get("ca_file"):
-                    body.append(f"context.load_verify_locations({str(a['ca_file'])!r})")
-                if not a.get("verify", True):
-                    body += ["context.check_hostname = False  # switched off in the session",
-                             "context.verify_mode = ssl.CERT_NONE"]
+                body += tls_context_lines(a.get("ca_file"), a.get("verify", True))
                 cls = "ImplicitFTP_TLS" if tls_mode == "implicit" else "ReusingFTP_TLS"
                 body.append(f"ftp = {cls}(context=context, timeout=30)")
             else:

@@ -27,3 +27,15 @@ def header(what: str, imports: list[str]) -> str:
     ]
     lines += sorted(set(imports))
     return "\n".join(lines) + "\n"
+
+
+def tls_context_lines(ca_file: object = None, verify: object = True) -> list[str]:
+    """``context = ...`` for a client that verifies certificates unless the session did not."""
+    lines = ["context = ssl.create_default_context()  # verifies certificates"]
+    if ca_file:
+        lines.append(f"context.load_verify_locations({str(ca_file)!r})")
+    if not verify:
+        lines += ["# verification was switched off in the session: test peers only",
+                  "context.check_hostname = False",
+                  "context.verify_mode = ssl.CERT_NONE"]
+    return lines

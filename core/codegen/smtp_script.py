@@ -12,7 +12,7 @@ The password comes from ``WIREBENCH_SMTP_PASSWORD`` or a prompt, never the scrip
 
 from __future__ import annotations
 
-from core.codegen.pyliteral import bytes_literal, header
+from core.codegen.pyliteral import bytes_literal, header, tls_context_lines
 from core.recording import Recording
 
 
@@ -27,12 +27,7 @@ def render(recording: Recording) -> str:
             security = a.get("security", "none")
             if security != "none":
                 imports.append("import ssl")
-                body.append("context = ssl.create_default_context()  # verifies certificates")
-                if a.get("ca_file"):
-                    body.append(f"context.load_verify_locations({str(a['ca_file'])!r})")
-                if not a.get("verify", True):
-                    body += ["context.check_hostname = False  # switched off in the session",
-                             "context.verify_mode = ssl.CERT_NONE"]
+                body += tls_context_lines(a.get("ca_file"), a.get("verify", True))
             if security == "tls":
                 body.append(f"smtp = smtplib.SMTP_SSL({host!r}, {port}, context=context, "
                             "timeout=30)")

@@ -14,7 +14,7 @@ Step vocabulary (``Recording("socket")``):
 
 from __future__ import annotations
 
-from core.codegen.pyliteral import bytes_literal, header
+from core.codegen.pyliteral import bytes_literal, header, tls_context_lines
 from core.recording import Recording
 
 _READ_HELPERS = '''
@@ -71,13 +71,7 @@ def render(recording: Recording) -> str:
                              f"sock = socket.create_connection({addr}, timeout={timeout})"]
                 if a.get("tls"):
                     imports.append("import ssl")
-                    body.append("context = ssl.create_default_context()")
-                    if a.get("ca_file"):
-                        body.append(f"context.load_verify_locations({str(a['ca_file'])!r})")
-                    if not a.get("verify", True):
-                        body += ["# verification was switched off in the session: test peers only",
-                                 "context.check_hostname = False",
-                                 "context.verify_mode = ssl.CERT_NONE"]
+                    body += tls_context_lines(a.get("ca_file"), a.get("verify", True))
                     sni = a.get("server_hostname") or a.get("host")
                     body += [f"sock = context.wrap_socket(sock, server_hostname={sni!r})",
                              "print('TLS:', sock.version(), sock.cipher()[0], file=sys.stderr)"]

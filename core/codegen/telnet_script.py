@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from core.codegen.pyliteral import header
+from core.codegen.pyliteral import header, tls_context_lines
 from core.recording import Recording
 
 _HELPERS = '''
@@ -65,10 +65,8 @@ def render(recording: Recording) -> str:
                     "connect_minwait=0.1"]
             if a.get("tls"):
                 imports.append("import ssl")
-                body.append("    context = ssl.create_default_context()  # verifies certs")
-                if not a.get("verify", True):
-                    body += ["    context.check_hostname = False  # switched off in the session",
-                             "    context.verify_mode = ssl.CERT_NONE"]
+                body += ["    " + line for line in
+                         tls_context_lines(a.get("ca_file"), a.get("verify", True))]
                 opts.append("ssl=context")
             if raw:
                 body += ["    # raw mode: a plain TCP stream, no telnet negotiation",
