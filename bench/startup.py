@@ -34,18 +34,21 @@ root.mainloop()
 """
 
 
-def time_to_map(cmd: list[str], env: dict[str, str]) -> float:
+def time_to(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Seconds from process start to each probe line ("mapped", and "ready" for the app)."""
     start = time.time()
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
-    for line in out.stdout.splitlines():
-        if line.startswith("mapped "):
-            return float(line.split()[1]) - start
-    raise RuntimeError(f"{cmd[0]} never mapped a window:\n{out.stdout}\n{out.stderr}")
+    marks = {line.split()[0]: float(line.split()[1]) - start
+             for line in out.stdout.splitlines() if line.startswith(("mapped ", "ready "))}
+    if "mapped" not in marks:
+        raise RuntimeError(f"{cmd[0]} never mapped a window:\n{out.stdout}\n{out.stderr}")
+    return marks
 
 
-def measure(cmd: list[str], env: dict[str, str], runs: int) -> float:
-    time_to_map(cmd, env)  # warm the page cache
-    return statistics.median(time_to_map(cmd, env) for _ in range(runs))
+def measure(cmd: list[str], env: dict[str, str], runs: int) -> dict[str, float]:
+    time_to(cmd, env)  # warm the page cache
+    samples = [time_to(cmd, env) for _ in range(runs)]
+    return {key: statistics.median(s[key] for s in samples) for key in samples[0]}
 
 
 def main() -> int:
@@ -60,18 +63,24 @@ def main() -> int:
                WIREBENCH_CONFIG_DIR=tempfile.mkdtemp(prefix="wb-bench-"),
                WIREBENCH_DATA_DIR=tempfile.mkdtemp(prefix="wb-bench-"),
                PYTHONPATH=str(ROOT))
-    bare = measure([sys.executable, "-c", BARE_TK], env, args.runs)
+    bare = measure([sys.executable, "-c", BARE_TK], env, args.runs)["mapped"]
     source = measure([sys.executable, "-m", "gui"], env, args.runs)
-    print(f"bare Tk hello-world : {bare * 1000:7.1f} ms (median of {args.runs})")
-    print(f"wirebench (source)  : {source * 1000:7.1f} ms   ratio {source / bare:.2f}x bare Tk"
-          f"   goal <= 2.0x  {'OK' if source / bare <= 2.0 else 'MISSED'}")
+    print(f"bare Tk hello-world : {bare * 1000:7.1f} ms to mapped (median of {args.runs})")
+    ratio = source["mapped"] / bare
+    print(f"wirebench (source)  : {source['mapped'] * 1000:7.1f} ms to mapped   ratio "
+          f"{ratio:.2f}x bare Tk   goal <= 2.0x  {'OK' if ratio <= 2.0 else 'MISSED'}")
+    print(f"                      {source['ready'] * 1000:7.1f} ms to its first tab drawn "
+          f"({source['ready'] / bare:.2f}x bare Tk)")
     if not FROZEN.exists() and args.build:
         subprocess.run(["pyinstaller", "--noconfirm", "--log-level", "WARN", "build.spec"],
                        cwd=ROOT, check=True)
     if FROZEN.exists():
         frozen = measure([str(FROZEN)], env, args.runs)
-        print(f"wirebench (frozen)  : {frozen * 1000:7.1f} ms   ratio {frozen / source:.2f}x "
-              f"source   goal <= 1.3x  {'OK' if frozen / source <= 1.3 else 'MISSED'}")
+        ratio = frozen["mapped"] / source["mapped"]
+        print(f"wirebench (frozen)  : {frozen['mapped'] * 1000:7.1f} ms to mapped   ratio "
+              f"{ratio:.2f}x source   goal <= 1.3x  {'OK' if ratio <= 1.3 else 'MISSED'}")
+        print(f"                      {frozen['ready'] * 1000:7.1f} ms to its first tab drawn "
+              f"({frozen['ready'] / source['ready']:.2f}x source)")
     else:
         print("wirebench (frozen)  : not built (run with --build, or pyinstaller build.spec)")
     return 0

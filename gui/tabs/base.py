@@ -83,3 +83,17 @@ class ComingTab(Tab):
         ttk.Label(box, text=self.title, font=("TkHeadingFont", 18, "bold")).pack(pady=(0, 8))
         ttk.Label(box, text=self.summary, wraplength=520, justify="center").pack()
         ttk.Label(box, text="Coming in a later release.", foreground="#888").pack(pady=(12, 0))
+
+
+class BrokenTab(Tab):
+    """Shown when a tab's module fails to import: the rest of the app keeps working."""
+
+    def __init__(self, master: tk.Misc, app: WirebenchApp, title: str, error: str) -> None:
+        super().__init__(master, app)
+        self.title = title
+        ttk.Label(self, text=f"The {title} tab could not load:", foreground="#b00").pack(
+            anchor="w")
+        text = tk.Text(self, height=12, wrap="word")
+        text.insert("1.0", error)
+        text.configure(state="disabled")
+        text.pack(fill="both", expand=True)

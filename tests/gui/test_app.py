@@ -86,7 +86,11 @@ def test_tabs_are_built_when_first_needed(tmp_path: Path,
     root = tk.Tk()
     fresh = WirebenchApp(root)
     try:
-        assert list(fresh._built) == [0]  # only the tab on show
+        assert list(fresh._built) == []  # the window maps before any tab is built
+        assert "bridge" not in fresh.__dict__ and "lab" not in fresh.__dict__
+        root.update()
+        assert fresh.first_tab_built and list(fresh._built) == [0]  # only the tab on show
+        assert "bridge" in fresh.__dict__
         ftp = fresh.tab("ftp")
         assert ftp is not None and ftp.key == "ftp" and sorted(fresh._built) == [0, 3]
         assert fresh.tab("ftp") is ftp  # built once
