@@ -324,7 +324,8 @@ class WirebenchApp:
             self.servers_var.set("No servers running")
         else:
             names = ", ".join(p.kind for p in running[:4]) + ("…" if len(running) > 4 else "")
-            self.servers_var.set(f"{count} server{'s' * (count != 1)} running: {names}")
+            self.servers_var.set(f"{count} server{'s' * (count != 1)} running"
+                                 + (f": {names}" if names else ""))
 
     # -- help ---------------------------------------------------------------------------
     def show_about(self) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from core.codegen.pyliteral import bytes_literal, header, tls_context_lines
 from core.recording import Recording
 
-_READ_HELPERS = '''
+_STREAM_HELPER = '''
 
 def read_for(sock, quiet=0.5):
     """Everything that arrives until the peer is quiet for `quiet` seconds or closes."""
@@ -31,7 +31,9 @@ def read_for(sock, quiet=0.5):
         if not chunk:
             return bytes(data)
         data += chunk
+'''
 
+_DATAGRAM_HELPER = '''
 
 def read_datagrams(sock, quiet=0.5):
     """Datagrams (with their sender) until none arrives for `quiet` seconds."""
@@ -141,7 +143,8 @@ def render(recording: Recording) -> str:
     if not steps:
         body.append("# Nothing recorded yet: connect, send and close in the tab.")
         return header("Socket console session.", ["import socket"]) + "\n" + "\n".join(body) + "\n"
-    out = header("Socket console session.", imports) + _READ_HELPERS + "\n\n"
+    helper = _DATAGRAM_HELPER if datagram else _STREAM_HELPER
+    out = header("Socket console session.", imports) + helper + "\n\n"
     out += "\n".join(body) + "\n"
     out += "\n# what the peer sent back, exactly (a bytes literal)\n"
     out += "print(repr(bytes(received)))\n"

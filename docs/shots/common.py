@@ -46,6 +46,12 @@ def capture(root: tk.Misc, name: str) -> Path:
     """Save the app's window (menu bar included) as docs/NAME.png (imagemagick's import)."""
     pump(root, 0.4)
     out = ROOT / "docs" / f"{name}.png"
-    window = root.winfo_toplevel().wm_frame()  # the wrapper holds the menu bar too
-    subprocess.run(["import", "-window", window, str(out)], check=True)
+    top = root.winfo_toplevel()
+    # the menu bar lives in the toplevel's wrapper, above the client area: crop the
+    # screen from the wrapper's top edge to the client area's bottom edge
+    wrapper_y = int(top.wm_geometry().rsplit("+", 1)[1])
+    x, y = top.winfo_rootx(), top.winfo_rooty()
+    width, height = top.winfo_width(), top.winfo_height() + (y - wrapper_y)
+    subprocess.run(["import", "-window", "root", "-crop", f"{width}x{height}+{x}+{wrapper_y}",
+                    "+repage", str(out)], check=True)
     return out
