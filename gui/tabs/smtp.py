@@ -165,7 +165,7 @@ class SmtpTab(Tab):
         ttk.Combobox(actions, textvariable=self.stop_after_var, values=STOP_CHOICES,
                      state="readonly", width=8).pack(side="left")
         ttk.Button(actions, text="New", command=self.new_message).pack(side="right")
-        ttk.Button(actions, text="Show as Python", command=self.show_python).pack(
+        ttk.Button(actions, text="Python", command=self.show_python).pack(
             side="right", padx=(0, 6))
         self.draft_var = tk.StringVar(self, value="")
         ttk.Label(actions, textvariable=self.draft_var, foreground="#7f8c8d").pack(

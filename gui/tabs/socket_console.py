@@ -203,8 +203,6 @@ class SocketTab(Tab):
             save_menu.add_command(label=label, command=lambda k=kind: self.save_as(k))
         self.save_button.configure(menu=save_menu)
         self.save_button.pack(side="right")
-        ttk.Button(tools, text="Python", command=self.show_python).pack(side="right",
-                                                                         padx=(4, 0))
         ttk.Button(tools, text="Clear", command=self.clear_output).pack(side="right", padx=4)
         ttk.Button(tools, text="Find", command=self.find).pack(side="right")
         self.find_entry = ttk.Entry(tools, textvariable=self.find_var, width=12)
@@ -288,6 +286,8 @@ class SocketTab(Tab):
                                                                              padx=(0, 6))
         ttk.Button(row2, text="Send file…", command=self.send_file).pack(side="right",
                                                                         padx=(0, 6))
+        ttk.Button(row2, text="Show as Python", command=self.show_python).pack(
+            side="right", padx=(0, 6))
 
     def fields_theme_dark(self) -> bool:
         return self.app.settings.get("theme", "light") == "dark"
