@@ -52,7 +52,6 @@ class WirebenchApp:
         self._pages: list[ttk.Frame] = []  # placeholders, replaced by tabs once built
         self._built: dict[int, Tab] = {}
         self._closing = False
-        self._status_after: str | None = None
 
         root.title("Wirebench")
         root.minsize(*MIN_SIZE)
