@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -53,16 +58,16 @@ def test_frozen_app_builds_and_passes_its_self_test(tmp_path: Path) -> None:
     assert helped.returncode == 0 and "KIND" in helped.stdout
 
 
-def _frozen_fork_echo_round_trip(exe: Path, env: dict[str, str]) -> None:
-    """The fork echo server's helper process is a script the frozen app runs itself."""
-    import signal
-    import socket
-
-    proc, port = _serve(exe, env, "echo", "--mode", "fork")
+@contextlib.contextmanager
+def _serve(exe: Path, env: dict[str, str], *args: str) -> Iterator[int]:
+    """Run ``exe serve ARGS --port 0``; yield its port; on exit it must stop cleanly on
+    SIGTERM (killed only if it did not)."""
+    proc = subprocess.Popen([str(exe), "serve", *args, "--port", "0"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
-            client.sendall(b"frozen fork\r\n")
-            assert client.recv(100) == b"frozen fork\r\n"
+        line = proc.stdout.readline()
+        assert " listening on 127.0.0.1:" in line, line + proc.stderr.read()
+        yield int(line.split("listening on 127.0.0.1:")[1].split()[0])
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
     finally:
@@ -71,29 +76,18 @@ def _frozen_fork_echo_round_trip(exe: Path, env: dict[str, str]) -> None:
             proc.wait()
 
 
-def _serve(exe: Path, env: dict[str, str], *args: str) -> tuple[subprocess.Popen, int]:
-    proc = subprocess.Popen([str(exe), "serve", *args, "--port", "0"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()
-    assert " listening on 127.0.0.1:" in line, line + proc.stderr.read()
-    return proc, int(line.split("listening on 127.0.0.1:")[1].split()[0])
+def _frozen_fork_echo_round_trip(exe: Path, env: dict[str, str]) -> None:
+    """The fork echo server's helper process is a script the frozen app runs itself."""
+    with _serve(exe, env, "echo", "--mode", "fork") as port, \
+            socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        client.sendall(b"frozen fork\r\n")
+        assert client.recv(100) == b"frozen fork\r\n"
 
 
 def _frozen_cgi_runs_python_scripts(exe: Path, env: dict[str, str]) -> None:
     """A .py CGI script runs with the app's own interpreter: no system Python needed."""
-    import signal
-    import urllib.request
-
     bare = dict(env, PATH="/nonexistent")  # no python3 to be found on the PATH
-    proc, port = _serve(exe, bare, "cgi")
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/cgi-bin/hello.py",
-                                    timeout=30) as reply:
-            assert reply.status == 200
-            assert b"Hello World!" in reply.read()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(20) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    with _serve(exe, bare, "cgi") as port, urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/cgi-bin/hello.py", timeout=30) as reply:
+        assert reply.status == 200
+        assert b"Hello World!" in reply.read()

@@ -55,3 +55,17 @@ def capture(root: tk.Misc, name: str) -> Path:
     subprocess.run(["import", "-window", "root", "-crop", f"{width}x{height}+{x}+{wrapper_y}",
                     "+repage", str(out)], check=True)
     return out
+
+
+def connect_socket_tab(app, port: int, timeout: float = 3.0):  # -> the Socket tab
+    """Select the Socket tab and connect it as a TCP client to 127.0.0.1:``port``."""
+    app.select_tab(0)
+    tab = app.tab("socket")
+    tab.view_var.set("both")
+    tab.mode_var.set("TCP client")
+    tab._on_mode_changed()
+    tab.host_var.set("127.0.0.1")
+    tab.port_var.set(str(port))
+    tab.primary_button.invoke()
+    pump(app.root, timeout, lambda: tab.session.state.name == "Established")
+    return tab

@@ -7,7 +7,7 @@ The tab talks to a real echo server (the lab's threaded TCP echo on a free port)
 import subprocess
 import sys
 
-from common import ROOT, launch, pump  # type: ignore[import-not-found]
+from common import ROOT, connect_socket_tab, launch, pump  # type: ignore[import-not-found]
 
 sys.path.insert(0, str(ROOT))
 from core.servers.echo import make_echo_server  # noqa: E402
@@ -16,15 +16,7 @@ echo = make_echo_server("tcp", "threaded", "127.0.0.1", 0)
 echo.start()
 
 app = launch("1280x772+0+0")
-app.select_tab(0)
-tab = app.tab("socket")
-tab.view_var.set("both")
-tab.mode_var.set("TCP client")
-tab._on_mode_changed()
-tab.host_var.set("127.0.0.1")
-tab.port_var.set(str(echo.port))
-tab.primary_button.invoke()
-pump(app.root, 3, lambda: tab.session.state.name == "Established")
+tab = connect_socket_tab(app, echo.port)
 for text, fmt in (("GET / HTTP/1.0\\r\\n\\r\\n", "text"), ("00 ff 0d 0a", "hex")):
     tab.format_var.set(fmt)
     tab.input.insert(0, text)

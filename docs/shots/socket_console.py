@@ -6,7 +6,7 @@ Optional arguments: geometry and output name (e.g. 1024x700+0+0 socket_console_s
 
 import sys
 
-from common import ROOT, capture, launch, pump  # type: ignore[import-not-found]
+from common import ROOT, capture, connect_socket_tab, launch, pump  # type: ignore[import-not-found]
 
 sys.path.insert(0, str(ROOT))
 from core.sockets import AutoReply, LocalAddress, SocketConfig, SocketSession  # noqa: E402
@@ -26,15 +26,7 @@ while not address:
     address = next((e.address for e in drain(peer.outbox) if isinstance(e, LocalAddress)), "")
 
 app = launch(geometry)
-app.select_tab(0)
-tab = app.tab("socket")
-tab.view_var.set("both")
-tab.mode_var.set("TCP client")
-tab._on_mode_changed()
-tab.host_var.set("127.0.0.1")
-tab.port_var.set(address.rsplit(":", 1)[1])
-tab.primary_button.invoke()
-pump(app.root, 3, lambda: tab.session.state.name == "Established")
+tab = connect_socket_tab(app, int(address.rsplit(":", 1)[1]))
 for text, fmt in (("HELO wirebench.local", "text"), ("PING", "text"),
                   ("01 02 03 04 ca fe ba be", "hex")):
     tab.format_var.set(fmt)
