@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import threading
 import tkinter as tk
 from tkinter import filedialog, ttk
 
 from core.codegen import render
 from core.recording import Recording
 
+#: recordings carrying more payload than this render on a thread (a 25 MB mail becomes
+#: a 100 MB literal: seconds of string work that must not freeze the window)
+RENDER_INLINE_BYTES = 256 * 1024
+#: longer scripts show their head only; Copy and Save still take the whole script
+SHOWN_CHARS = 300_000
+
+
+def _payload_size(recording: Recording) -> int:
+    return sum(len(value) for step in recording.steps() for value in step.args.values()
+               if isinstance(value, bytes | str))
+
 
 class CodeWindow(tk.Toplevel):
     """Shows ``render(recording)`` and refreshes it (at most twice a second) as the
-    session goes on. Rendering is pure string work, so it runs on the Tk thread."""
+    session goes on. Small recordings render on the Tk thread (pure string work, under a
+    millisecond); large ones on a thread, and only a bounded head goes into the widget."""
 
     refresh_ms = 500
 
@@ -39,27 +52,52 @@ class CodeWindow(tk.Toplevel):
         body.rowconfigure(0, weight=1)
         body.columnconfigure(0, weight=1)
         self._shown_version = -1
+        self._script = ""
+        self._rendering: threading.Thread | None = None
+        self._rendered: tuple[int, str] | None = None  # (version, script) from the thread
         self._after: str | None = None
         self.refresh()
 
     @property
     def script(self) -> str:
-        return self.text.get("1.0", "end-1c")
+        """The whole script (the widget may show only its head)."""
+        return self._script
 
     def refresh(self) -> None:
         self._after = None
         if not self.winfo_exists():
             return
-        if self.recording.version != self._shown_version:
-            self._shown_version = self.recording.version
-            script = render(self.recording)
-            self.text.configure(state="normal")
-            self.text.delete("1.0", "end")
-            self.text.insert("1.0", script)
-            self.text.configure(state="disabled")
-            note = " (recording full: later steps left out)" if self.recording.truncated else ""
-            self.info.configure(text=f"{len(self.recording)} steps recorded{note}")
-        self._after = self.after(self.refresh_ms, self.refresh)
+        if self._rendered is not None:
+            version, script = self._rendered
+            self._rendered = self._rendering = None
+            self._show(version, script)
+        version = self.recording.version
+        if version != self._shown_version and self._rendering is None:
+            if _payload_size(self.recording) <= RENDER_INLINE_BYTES:
+                self._show(version, render(self.recording))
+            else:
+                self.info.configure(text="Writing a large script…")
+                self._rendering = threading.Thread(target=self._render_off_thread,
+                                                   args=(version,), daemon=True)
+                self._rendering.start()
+        self._after = self.after(50 if self._rendering else self.refresh_ms, self.refresh)
+
+    def _render_off_thread(self, version: int) -> None:
+        self._rendered = (version, render(self.recording))  # picked up by refresh()
+
+    def _show(self, version: int, script: str) -> None:
+        self._shown_version = version
+        self._script = script
+        shown = script
+        if len(script) > SHOWN_CHARS:
+            shown = (script[:SHOWN_CHARS] + f"\n# … {len(script) - SHOWN_CHARS:,} more "
+                     "characters: Copy or Save takes the whole script\n")
+        self.text.configure(state="normal")
+        self.text.delete("1.0", "end")
+        self.text.insert("1.0", shown)
+        self.text.configure(state="disabled")
+        note = " (recording full: later steps left out)" if self.recording.truncated else ""
+        self.info.configure(text=f"{len(self.recording)} steps recorded{note}")
 
     def refresh_now(self) -> None:
         """Show the latest steps at once instead of at the next timer tick."""

@@ -23,3 +23,25 @@ def test_window_follows_the_recording_and_saves(app, wait_until, tmp_path: Path)
         assert app.root.clipboard_get() == window.script
     finally:
         window.destroy()
+
+
+def test_a_large_session_renders_off_the_tk_thread_and_shows_its_head(app, wait_until,
+                                                                     tmp_path: Path) -> None:
+    from gui.widgets import code_panel
+
+    rec = Recording("socket")
+    rec.add("connect", family="tcp", host="127.0.0.1", port=7000)
+    rec.add("send", data=bytes(range(256)) * 8192)  # 2 MiB: a 6 MB literal
+    window = show_code(app.root, rec, "Socket")
+    try:
+        assert window._rendering is not None  # not rendered on the Tk thread
+        wait_until(lambda: window._rendering is None and window.script, timeout=60)
+        shown = window.text.get("1.0", "end-1c")
+        assert len(window.script) > code_panel.SHOWN_CHARS
+        assert len(shown) < len(window.script) and "Copy or Save takes the whole" in shown
+        target = tmp_path / "big.py"
+        window.save(str(target))
+        assert target.read_text() == window.script
+        compile(window.script, "big.py", "exec")
+    finally:
+        window.destroy()
