@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import dns.message  # noqa: E402
 import dns.query  # noqa: E402
 
-from core.dns_batch import run_batch  # noqa: E402
-from core.servers.dns_lab import DnsLabServer  # noqa: E402
+from core.lookup.dns_batch import run_batch  # noqa: E402
+from core.servers.dns.lab import DnsLabServer  # noqa: E402
 
 GOAL = 3.0
 SUBPROCESS_TIMEOUT = 120

@@ -43,7 +43,7 @@ def serve(name: str) -> None:
     """Start one server on a free port, print the port, run until stdin closes."""
     sys.path.insert(0, str(ROOT))
     if name in ("threaded", "select", "fork"):
-        from core.servers.echo import make_echo_server
+        from core.servers.echo.server import make_echo_server
 
         server = make_echo_server("tcp", name, "127.0.0.1", 0)
         server.start()

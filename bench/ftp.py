@@ -2,7 +2,7 @@
 
 A lab FTP server (pyftpdlib) runs in its own process so that neither client shares its
 interpreter. Each round downloads (RETR) and uploads (STOR) one file with curl and with
-``core.ftp_transfers.TransferQueue`` (a fresh login each time, as curl does), writing to
+``core.ftp.transfers.TransferQueue`` (a fresh login each time, as curl does), writing to
 real files. Prints MB/s of the best round per client and the ratio core/curl.
 
     python bench/ftp.py            # 256 MB, 3 rounds
@@ -25,8 +25,8 @@ from queue import Empty
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.ftp_client import FtpOptions  # noqa: E402
-from core.ftp_transfers import DONE, FINISHED, OVERWRITE, TransferQueue  # noqa: E402
+from core.ftp.client import FtpOptions  # noqa: E402
+from core.ftp.transfers import DONE, FINISHED, OVERWRITE, TransferQueue  # noqa: E402
 from core.servers.ftp_lab import LAB_PASSWORD, LAB_USER  # noqa: E402
 
 TIMEOUT = 240.0  # seconds for any single transfer: the bench always ends

@@ -26,9 +26,9 @@ os.environ.setdefault("WIREBENCH_DATA_DIR", tempfile.mkdtemp(prefix="wb-bench-da
 os.environ.setdefault("WIREBENCH_CONFIG_DIR", tempfile.mkdtemp(prefix="wb-bench-cfg-"))
 
 from core.events import Progress  # noqa: E402
-from core.mail_message import MailDraft, build_message  # noqa: E402
-from core.servers.smtp_sink import SmtpSink  # noqa: E402
-from core.smtp_session import SmtpSession, SmtpSettings  # noqa: E402
+from core.servers.smtp.sink import SmtpSink  # noqa: E402
+from core.smtp.message import MailDraft, build_message  # noqa: E402
+from core.smtp.session import SmtpSession, SmtpSettings  # noqa: E402
 from core.worker import drain  # noqa: E402
 
 

@@ -31,12 +31,12 @@ log = logging.getLogger(__name__)
 
 #: (module, class, title, settings key) of every tab, in notebook order (Ctrl+1..6)
 TABS: tuple[tuple[str, str, str, str], ...] = (
-    ("gui.tabs.socket_console", "SocketTab", "Socket", "socket"),
-    ("gui.tabs.lookup", "LookupTab", "Lookup", "lookup"),
-    ("gui.tabs.telnet", "TelnetTab", "Telnet", "telnet"),
-    ("gui.tabs.ftp", "FtpTab", "FTP", "ftp"),
-    ("gui.tabs.smtp", "SmtpTab", "SMTP", "smtp"),
-    ("gui.tabs.servers", "ServersTab", "Servers", "servers"),
+    ("gui.tabs.socket.tab", "SocketTab", "Socket", "socket"),
+    ("gui.tabs.lookup.tab", "LookupTab", "Lookup", "lookup"),
+    ("gui.tabs.telnet.tab", "TelnetTab", "Telnet", "telnet"),
+    ("gui.tabs.ftp.tab", "FtpTab", "FTP", "ftp"),
+    ("gui.tabs.smtp.tab", "SmtpTab", "SMTP", "smtp"),
+    ("gui.tabs.servers.tab", "ServersTab", "Servers", "servers"),
 )
 
 MIN_SIZE = (960, 640)

@@ -24,7 +24,7 @@ def test_wheel_carries_the_assets_and_the_command(tmp_path: Path) -> None:
         names = set(zf.namelist())
         for needed in ("assets/origin-document.txt", "assets/icons/wirebench.png",
                        "assets/www/index.html", "assets/cgi-bin/hello.py",
-                       "assets/cgi-bin/hello.sh", "core/servers/echo_fork_helper.py",
+                       "assets/cgi-bin/hello.sh", "core/servers/echo/fork_helper.py",
                        "gui/app.py", "core/events.py"):
             assert needed in names, needed
         # a shell CGI script must stay executable once installed

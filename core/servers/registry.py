@@ -25,12 +25,12 @@ from core.servers.base import ServerController
 from core.worker import Outbox
 
 SERVER_MODULES: tuple[str, ...] = (
-    "core.servers.echo",
-    "core.servers.cgi",
+    "core.servers.echo.server",
+    "core.servers.cgi.server",
     "core.servers.ftp_lab",
-    "core.servers.smtp_sink",
+    "core.servers.smtp.sink",
     "core.servers.telnet_lab",
-    "core.servers.dns_lab",
+    "core.servers.dns.lab",
 )
 
 

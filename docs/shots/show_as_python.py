@@ -10,7 +10,7 @@ import sys
 from common import ROOT, connect_socket_tab, launch, pump  # type: ignore[import-not-found]
 
 sys.path.insert(0, str(ROOT))
-from core.servers.echo import make_echo_server  # noqa: E402
+from core.servers.echo.server import make_echo_server  # noqa: E402
 
 echo = make_echo_server("tcp", "threaded", "127.0.0.1", 0)
 echo.start()

@@ -1,0 +1,633 @@
+"""A blocking FTP/FTPS client on ftplib, hardened for servers one does not trust.
+
+:class:`WireFTP` is ``ftplib.FTP_TLS`` with what a FileZilla user takes for granted:
+
+* implicit FTPS (TLS from the first byte, port 990) besides explicit ``AUTH TLS``;
+* TLS session reuse on data connections (vsftpd ``require_ssl_reuse`` and FileZilla Server
+  refuse a data connection that starts a fresh session);
+* the PASV address is never trusted (the control peer's address is used) and a port
+  outside 1–65535 is a protocol error, not an ``OverflowError``;
+* passive mode falls back to active once when PASV is refused or its port unreachable;
+* replies are bounded: an over-long line, an endless ``220-`` banner or a listing that
+  never ends stops with :class:`FtpProtocolError` instead of eating memory forever;
+* names travel as UTF-8 with ``surrogateescape``: non-UTF-8 names survive a round trip;
+* every command and reply goes to a log callback, the password masked.
+
+:class:`FtpConnection` is one logged-in control connection with the operations of the
+origin document's section 6.2 (pwd, cwd, dir, rename, delete, mkd, rmd, size, retrbinary,
+retrlines) plus transfers that report progress and can be cancelled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ftplib
+import getpass
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import BinaryIO
+
+from core.errors import UserError, check_port
+from core.ftp.guards import check_argument
+from core.ftp.listing import RemoteEntry, decode_wire, encode_wire, parse_listing
+from core.tlscerts import client_context, describe_tls
+
+TLS_NONE, TLS_EXPLICIT, TLS_IMPLICIT = "none", "explicit", "implicit"
+TLS_MODES = (TLS_NONE, TLS_EXPLICIT, TLS_IMPLICIT)
+
+#: transfer block size: large blocks keep Python's per-call cost far below the wire's
+BLOCK_SIZE = 1024 * 1024
+#: a reply of more lines or bytes than this is hostile or broken
+MAX_REPLY_LINES = 1000
+MAX_REPLY_BYTES = 256 * 1024
+#: a listing longer than this is cut (and said so in the log)
+MAX_LISTING_LINES = 200_000
+MAX_LISTING_LINE = 64 * 1024
+
+LogFn = Callable[[str, str], None]  # (direction ">", "<" or "!"/"i", text)
+
+
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise TransferCancelled()
+
+
+class FtpProtocolError(UserError):
+    """The server broke the protocol (bad PASV port, endless reply, …)."""
+
+
+class CleartextRefused(UserError):
+    """AUTH TLS was refused and the user has not agreed to send the password in clear."""
+
+
+class TransferCancelled(Exception):
+    """The user cancelled a transfer (the data connection was aborted with ABOR)."""
+
+
+class TransferInterrupted(UserError):
+    """The data connection ended before the whole file arrived; it can be resumed."""
+
+
+def anonymous_password() -> str:
+    """The origin document's convention: ``user@host`` as the anonymous password."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name in some containers
+        user = "guest"
+    return f"{user}@{socket.gethostname() or 'localhost'}"
+
+
+@dataclass(frozen=True, slots=True)
+class FtpOptions:
+    """Everything needed to log in; :meth:`validated` names the field at fault."""
+
+    host: str
+    port: int = 21
+    user: str = ""
+    password: str = field(default="", repr=False)
+    anonymous: bool = False
+    tls: str = TLS_NONE
+    passive: bool = True
+    verify: bool = True
+    ca_file: str | None = None
+    allow_cleartext: bool = False
+    timeout: float = 20.0
+    keepalive: float = 30.0
+
+    def validated(self) -> FtpOptions:
+        host = self.host.strip()
+        if not host:
+            raise UserError("Host is empty: type a server name or address, e.g. 127.0.0.1.",
+                            "Host")
+        if any(ch.isspace() for ch in host):
+            raise UserError(f"Host {host!r} contains spaces: type only the server name.",
+                            "Host")
+        port = check_port(self.port, "Port")
+        if self.tls not in TLS_MODES:
+            raise UserError(f"FTPS mode must be one of {', '.join(TLS_MODES)}.", "FTPS")
+        user, password = self.user.strip(), self.password
+        if self.anonymous:
+            user = "anonymous"
+            password = password or anonymous_password()
+        elif not user:
+            raise UserError("User is empty: type a user name or tick Anonymous.", "User")
+        check_argument(user, "User")
+        check_argument(password, "Password")
+        if self.ca_file and not Path(self.ca_file).is_file():
+            raise UserError(f"CA file {self.ca_file} does not exist: choose a PEM file or "
+                            "clear the CA choice.", "CA file")
+        if self.timeout <= 0:
+            raise UserError("Timeout must be more than 0 seconds.", "Timeout")
+        return replace(self, host=host, port=port, user=user, password=password)
+
+    @property
+    def display(self) -> str:
+        scheme = "ftps" if self.tls != TLS_NONE else "ftp"
+        return f"{scheme}://{self.user}@{self.host}:{self.port}"
+
+
+def mask(line: str) -> str:
+    """A command line for the log: the password never shows."""
+    if line[:5].upper() == "PASS ":
+        return "PASS ********"
+    return line
+
+
+class WireFTP(ftplib.FTP_TLS):
+    """ftplib with the protocol hardening described in the module docstring."""
+
+    def __init__(self, options: FtpOptions, log: LogFn | None = None) -> None:
+        context = (client_context(options.verify, options.ca_file)
+                   if options.tls != TLS_NONE else None)
+        super().__init__(context=context, timeout=options.timeout, encoding="utf-8")
+        self.implicit = options.tls == TLS_IMPLICIT
+        self.passive_mode = options.passive
+        self._log = log or (lambda d, t: None)
+        self._reader = None
+        self._reader_sock: socket.socket | None = None
+        self.data_sessions_reused = 0
+        self.data_sessions = 0
+
+    # -- connection ----------------------------------------------------------------
+    def connect(self, host: str = "", port: int = 0, timeout: float = -999,
+                source_address: tuple[str, int] | None = None) -> str:
+        if host:
+            self.host = host
+        if port > 0:
+            self.port = port
+        if timeout != -999:
+            self.timeout = timeout
+        self.sock = socket.create_connection((self.host, self.port), self.timeout,
+                                             source_address=source_address)
+        self.af = self.sock.family
+        if self.implicit:
+            self.sock = self.context.wrap_socket(self.sock, server_hostname=self.host)
+            self._log("i", f"TLS (implicit) {self.sock.version()}")
+        self.file = None
+        self.welcome = self.getresp()
+        return self.welcome
+
+    def _control_reader(self):
+        if self._reader_sock is not self.sock:
+            # ftplib's text file would die on a non-UTF-8 byte: read bytes ourselves
+            self._reader = self.sock.makefile("rb")
+            self._reader_sock = self.sock
+        return self._reader
+
+    def putline(self, line: str) -> None:
+        check_argument(line, "Command")
+        self._log(">", mask(line))
+        self.sock.sendall(encode_wire(line) + b"\r\n")
+
+    def getline(self) -> str:
+        raw = self._control_reader().readline(self.maxline + 1)
+        if len(raw) > self.maxline:
+            self.close()  # the rest of the line would be read as replies: out of step
+            raise FtpProtocolError(f"The server sent a reply line longer than {self.maxline} "
+                                   "bytes; the connection was closed.")
+        if not raw:
+            raise EOFError("the server closed the control connection")
+        line = decode_wire(raw).rstrip("\r\n")
+        self._log("<", line)
+        return line
+
+    def getmultiline(self) -> str:
+        started = time.monotonic()
+        line = self.getline()
+        if line[3:4] != "-":
+            return line
+        code, lines, size = line[:3], [line], len(line)
+        while True:
+            nextline = self.getline()
+            lines.append(nextline)
+            size += len(nextline)
+            if nextline[:3] == code and nextline[3:4] != "-":
+                return "\n".join(lines)
+            too_slow = self.timeout and time.monotonic() - started > 3 * self.timeout
+            if len(lines) > MAX_REPLY_LINES or size > MAX_REPLY_BYTES or too_slow:
+                self.close()
+                raise FtpProtocolError(
+                    f"The server's {code} reply did not end after {len(lines)} lines "
+                    f"({size} bytes); the connection was closed. The server is broken "
+                    "or hostile.")
+
+    def close(self) -> None:
+        reader, self._reader, self._reader_sock = self._reader, None, None
+        if reader is not None:
+            try:
+                reader.close()
+            except OSError:
+                pass
+        super().close()
+
+    # -- data connections -------------------------------------------------------------
+    def makepasv(self) -> tuple[str, int]:
+        peer = self.sock.getpeername()
+        if self.af == socket.AF_INET:
+            offered, port = ftplib.parse227(self.sendcmd("PASV"))
+            host = peer[0]
+            if offered != host:
+                self._log("i", f"PASV named {offered}; using the control peer {host} instead")
+        else:
+            host, port = ftplib.parse229(self.sendcmd("EPSV"), peer)
+        if not 1 <= port <= 65535:
+            raise FtpProtocolError(f"The server offered data port {port}, which is outside "
+                                   "1–65535: it is broken or hostile.")
+        return host, port
+
+    def makeport(self) -> socket.socket:
+        # listen on the control connection's own address, not on every interface
+        local = self.sock.getsockname()[0]
+        sock = socket.create_server((local, 0), family=self.af, backlog=1)
+        port = sock.getsockname()[1]
+        if self.af == socket.AF_INET:
+            self.sendport(local, port)
+        else:
+            self.sendeprt(local, port)
+        sock.settimeout(self.timeout)
+        return sock
+
+    def _open_passive(self) -> socket.socket | None:
+        """The passive data socket, or None after switching to active mode."""
+        try:
+            host, port = self.makepasv()
+            return socket.create_connection((host, port), self.timeout)
+        except FtpProtocolError:
+            raise
+        except (ftplib.error_perm, ftplib.error_temp, OSError) as exc:
+            self._log("!", f"Passive mode failed ({exc}); switching to active mode")
+            self.passive_mode = False
+            return None
+
+    def ntransfercmd(self, cmd: str, rest: int | str | None = None
+                     ) -> tuple[socket.socket, int | None]:
+        conn = self._open_passive() if self.passive_mode else None
+        listener = None if conn is not None else self.makeport()
+        try:
+            if rest is not None:
+                self.sendcmd(f"REST {rest}")
+            resp = self.sendcmd(cmd)
+            if resp[0] == "2":
+                resp = self.getresp()
+            if resp[0] != "1":
+                raise ftplib.error_reply(resp)
+            if listener is not None:
+                conn, _ = listener.accept()
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            raise
+        finally:
+            if listener is not None:
+                listener.close()
+        size = ftplib.parse150(resp) if resp[:3] == "150" else None
+        conn.settimeout(self.timeout)
+        if self._prot_p:
+            session = getattr(self.sock, "session", None)
+            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=session)
+            self.data_sessions += 1
+            if conn.session_reused:
+                self.data_sessions_reused += 1
+        return conn, size
+
+
+@dataclass(frozen=True, slots=True)
+class LoginInfo:
+    welcome: str
+    features: tuple[str, ...]
+    mlsd: bool
+    tls: str  # "" when the control connection is clear
+    cwd: str
+
+
+class FtpConnection:
+    """One logged-in control connection. Blocking: run it on a worker thread."""
+
+    def __init__(self, options: FtpOptions, log: LogFn | None = None) -> None:
+        self.options = options.validated()
+        self.log = log or (lambda d, t: None)
+        self.ftp = WireFTP(self.options, self.log)
+        self.features: set[str] = set()
+        self.mlsd = False
+        self.secure = False
+        self.lock = threading.RLock()
+
+    # -- login ------------------------------------------------------------------------
+    def connect(self) -> LoginInfo:
+        o = self.options
+        ftp = self.ftp
+        with self.lock:
+            try:
+                ftp.connect(o.host, o.port, o.timeout)
+                self.secure = o.tls == TLS_IMPLICIT
+                if o.tls == TLS_EXPLICIT:
+                    self._auth_tls()
+                ftplib.FTP.login(ftp, o.user, o.password)  # FTP_TLS.login would AUTH again
+                if self.secure:
+                    ftp.prot_p()
+                self._read_features()
+                cwd = self.pwd()
+            except BaseException:
+                ftp.close()
+                raise
+        tls = ""
+        if self.secure and isinstance(ftp.sock, ssl.SSLSocket):
+            details = describe_tls(ftp.sock)
+            self.log("i", "TLS: " + ", ".join(f"{k} {v}" for k, v in details.items()))
+            tls = f"{ftp.sock.version()} {ftp.sock.cipher()[0]}"
+        return LoginInfo(welcome=ftp.welcome or "", features=tuple(sorted(self.features)),
+                         mlsd=self.mlsd, tls=tls, cwd=cwd)
+
+    def _auth_tls(self) -> None:
+        try:
+            self.ftp.auth()
+        except (ftplib.error_perm, ftplib.error_reply, ftplib.error_temp) as exc:
+            if not self.options.allow_cleartext:
+                raise CleartextRefused(
+                    f"The server refused AUTH TLS ({str(exc).strip()}): logging in would send "
+                    "the password in clear. Agree to that explicitly, or choose another "
+                    "server.", "FTPS") from exc
+            self.log("!", "AUTH TLS refused; continuing IN CLEAR as you agreed")
+            return
+        self.secure = True
+        self.log("i", f"TLS (explicit) {self.ftp.sock.version()}")
+
+    def _read_features(self) -> None:
+        try:
+            reply = self.ftp.sendcmd("FEAT")
+        except ftplib.Error:
+            return
+        for line in reply.splitlines()[1:-1]:
+            self.features.add(line.strip().split(" ")[0].upper())
+        self.mlsd = "MLST" in self.features
+        if "UTF8" in self.features:
+            try:
+                self.ftp.sendcmd("OPTS UTF8 ON")
+            except ftplib.Error:
+                pass
+
+    # -- navigation and management -------------------------------------------------
+    def _cmd(self, fn: Callable, *args: str):
+        with self.lock:  # the keepalive NOOP and a user command never interleave
+            return fn(*args)
+
+    def pwd(self) -> str:
+        return self._cmd(self.ftp.pwd)
+
+    def cwd(self, path: str) -> str:
+        check_argument(path, "Path")
+        self._cmd(self.ftp.cwd, path)
+        return self.pwd()
+
+    def up(self) -> str:
+        return self.cwd("..")
+
+    def mkd(self, name: str) -> str:
+        return self._cmd(self.ftp.mkd, check_argument(name, "Folder name"))
+
+    def rmd(self, name: str) -> str:
+        return self._cmd(self.ftp.rmd, check_argument(name, "Folder name"))
+
+    def remove_tree(self, path: str, depth: int = 0) -> int:
+        """Delete a folder and everything in it; returns the number of entries removed.
+
+        Listing names that are not plain names (``..``, ``a/b``) are never followed, so a
+        hostile listing cannot steer the deletion outside ``path``.
+        """
+        check_argument(path, "Folder name")
+        if depth > 32:
+            raise UserError(f"{path} is nested more than 32 folders deep; stopped there.",
+                            "Folder name")
+        removed = 0
+        with self.lock:
+            for entry in self.listing(path):
+                if entry.is_raw or entry.name in ("", ".", "..") or "/" in entry.name:
+                    self.log("!", f"skipped {entry.name!r} in {path}: not a plain name")
+                    continue
+                child = f"{path.rstrip('/')}/{entry.name}"
+                if entry.is_dir:
+                    removed += self.remove_tree(child, depth + 1)
+                else:
+                    self.ftp.delete(child)
+                    removed += 1
+            self.ftp.rmd(path)
+        return removed + 1
+
+    def delete(self, name: str) -> str:
+        return self._cmd(self.ftp.delete, check_argument(name, "File name"))
+
+    def rename(self, old: str, new: str) -> str:
+        check_argument(old, "Old name")
+        check_argument(new, "New name")
+        return self._cmd(self.ftp.rename, old, new)
+
+    def size(self, name: str) -> int | None:
+        check_argument(name, "File name")
+        with self.lock:
+            self.ftp.voidcmd("TYPE I")  # SIZE is only defined in binary mode
+            return self.ftp.size(name)
+
+    def noop(self) -> str:
+        return self._cmd(self.ftp.voidcmd, "NOOP")
+
+    def quit(self) -> None:
+        with self.lock:
+            try:
+                if self.ftp.sock is not None:
+                    self.ftp.quit()
+            except (*ftplib.all_errors, UserError):
+                pass
+            finally:
+                self.ftp.close()
+
+    def close(self) -> None:
+        self.ftp.close()
+
+    @property
+    def connected(self) -> bool:
+        return self.ftp.sock is not None
+
+    # -- listings and text ---------------------------------------------------------
+    def listing(self, path: str = "") -> list[RemoteEntry]:
+        if path:
+            check_argument(path, "Path")
+        command = "MLSD" if self.mlsd else "LIST"
+        lines = self.read_lines(f"{command} {path}".strip())
+        return parse_listing(lines, self.mlsd)
+
+    def read_lines(self, command: str, max_lines: int = MAX_LISTING_LINES) -> list[str]:
+        """A text transfer (retrlines) into lines, bounded in line length and count."""
+        lines: list[str] = []
+        with self.lock:
+            self.ftp.voidcmd("TYPE A")
+            conn, _ = self.ftp.ntransfercmd(command)
+            cut = False
+            try:
+                pending = b""
+                while True:
+                    chunk = conn.recv(BLOCK_SIZE)
+                    if not chunk:
+                        break
+                    pending += chunk
+                    *complete, pending = pending.split(b"\n")
+                    lines.extend(decode_wire(x).rstrip("\r") for x in complete)
+                    if len(pending) > MAX_LISTING_LINE or len(lines) > max_lines:
+                        cut = True
+                        break
+                if pending and not cut:
+                    lines.append(decode_wire(pending).rstrip("\r"))
+                if not cut:
+                    self._unwrap(conn)
+            finally:
+                conn.close()
+            if cut:
+                self._abort_after_close()
+                self.log("!", f"{command}: the reply was cut at {len(lines)} lines")
+                return lines[:max_lines]
+            self.ftp.voidresp()
+        return lines
+
+    def read_text(self, name: str, limit: int = 512 * 1024) -> tuple[str, bool]:
+        """The start of a text file (ASCII mode): (text, truncated)."""
+        check_argument(name, "File name")
+        data = bytearray()
+        with self.lock:
+            self.ftp.voidcmd("TYPE A")
+            conn, _ = self.ftp.ntransfercmd(f"RETR {name}")
+            truncated = False
+            try:
+                while True:
+                    chunk = conn.recv(BLOCK_SIZE)
+                    if not chunk:
+                        break
+                    data += chunk
+                    if len(data) > limit:
+                        truncated = True
+                        break
+                if not truncated:
+                    self._unwrap(conn)
+            finally:
+                conn.close()
+            if truncated:
+                self._abort_after_close()
+            else:
+                self.ftp.voidresp()
+        text = bytes(data[:limit]).replace(b"\r\n", b"\n").decode("utf-8", "replace")
+        return text, truncated
+
+    # -- transfers -------------------------------------------------------------------
+    def retrieve(self, name: str, write: Callable[[bytes], object], *, rest: int = 0,
+                 binary: bool = True, on_bytes: Callable[[int], None] | None = None,
+                 cancel: threading.Event | None = None, expected: int | None = None) -> int:
+        """RETR ``name`` into ``write``; returns bytes received. REST when ``rest``."""
+        check_argument(name, "File name")
+        received = 0
+        with self.lock:
+            self.ftp.voidcmd("TYPE I" if binary else "TYPE A")
+            conn, size = self.ftp.ntransfercmd(f"RETR {name}", rest or None)
+            if expected is None and size is not None:
+                expected = size + (rest if rest and size < rest else 0)
+            with self._data(conn):
+                buf = bytearray(BLOCK_SIZE)
+                view = memoryview(buf)
+                while True:
+                    _check(cancel)
+                    n = conn.recv_into(buf)
+                    if not n:
+                        break
+                    chunk = view[:n] if binary else bytes(view[:n]).replace(b"\r\n", b"\n")
+                    write(chunk)
+                    received += n
+                    if on_bytes is not None:
+                        on_bytes(n)
+            try:
+                self.ftp.voidresp()
+            except ftplib.error_temp as exc:  # 426: the data connection broke
+                raise TransferInterrupted(
+                    f"The download of {name} stopped after {rest + received} bytes "
+                    f"({str(exc).strip()}); it can be resumed.") from exc
+            if binary and expected is not None and rest + received < expected:
+                raise TransferInterrupted(
+                    f"The download of {name} stopped after {rest + received} of {expected} "
+                    "bytes; it can be resumed.")
+        return received
+
+    def store(self, name: str, source: Callable[[int], bytes] | BinaryIO, *, rest: int = 0,
+              append: bool = False, binary: bool = True,
+              on_bytes: Callable[[int], None] | None = None,
+              cancel: threading.Event | None = None) -> int:
+        """STOR (or APPE, or REST+STOR) ``name`` from ``source``; returns bytes sent.
+
+        ``source`` is a read(n) callable or a binary file. A real file over a plain data
+        connection goes with sendfile() (zero-copy), block by block so progress and
+        cancel still work.
+        """
+        read = source if callable(source) else source.read
+        check_argument(name, "File name")
+        sent = 0
+        command = f"APPE {name}" if append else f"STOR {name}"
+        with self.lock:
+            self.ftp.voidcmd("TYPE I" if binary else "TYPE A")
+            conn, _ = self.ftp.ntransfercmd(command, rest or None if not append else None)
+            with self._data(conn):
+                if binary and not callable(source) and not isinstance(conn, ssl.SSLSocket):
+                    while True:
+                        _check(cancel)
+                        n = conn.sendfile(source, source.tell(), BLOCK_SIZE)
+                        if not n:
+                            break
+                        sent += n
+                        if on_bytes is not None:
+                            on_bytes(n)
+                while True:
+                    _check(cancel)
+                    block = read(BLOCK_SIZE)
+                    if not block:
+                        break
+                    n = len(block)
+                    if not binary:
+                        block = block.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+                    conn.sendall(block)
+                    sent += n
+                    if on_bytes is not None:
+                        on_bytes(n)
+            self.ftp.voidresp()
+        return sent
+
+    @contextlib.contextmanager
+    def _data(self, conn: socket.socket) -> Iterator[socket.socket]:
+        """A data connection: TLS closed cleanly at the end, ABOR on cancel, always closed."""
+        try:
+            yield conn
+            self._unwrap(conn)
+        except TransferCancelled:
+            conn.close()
+            self._abort_after_close()
+            raise
+        finally:
+            conn.close()
+
+    def _unwrap(self, conn: socket.socket) -> None:
+        if isinstance(conn, ssl.SSLSocket):
+            try:
+                conn.unwrap()
+            except (OSError, ValueError):
+                pass
+
+    def _abort_after_close(self) -> None:
+        """ABOR after the data socket closed, then NOOP to find the end of the replies.
+
+        Servers answer ABOR with 426+226, 225 alone, or 226 of the finished transfer
+        and then 225: reading up to the NOOP's 200 keeps the control channel in step.
+        """
+        self.ftp.putline("ABOR")
+        self.ftp.putline("NOOP")
+        for _ in range(6):
+            if self.ftp.getmultiline()[:3] == "200":
+                return
+        raise FtpProtocolError("The server did not answer ABOR in step; reconnect.")

@@ -1,0 +1,313 @@
+"""The browsing session: one control connection driven from a thread, results as events.
+
+Every method returns at once; the work runs in order on the session's own thread and
+its outcome arrives in ``outbox``. While idle, the thread sends NOOP every
+``options.keepalive`` seconds so that NAT boxes and server idle timers keep the
+connection open. Transfers use their own connection (``core/ftp/transfers.py``), so
+browsing goes on during a long download.
+"""
+
+from __future__ import annotations
+
+import ftplib
+import posixpath
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from core.errors import UserError, describe_error
+from core.events import Closed, Connected, Event, Failed, LogLine, StateChanged
+from core.ftp.client import CleartextRefused, FtpConnection, FtpOptions, LoginInfo
+from core.ftp.guards import check_argument
+from core.ftp.listing import RemoteEntry
+from core.recording import Recording
+from core.worker import Outbox, new_source
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FtpLoggedIn(Event):
+    info: LoginInfo
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FtpListed(Event):
+    path: str
+    entries: tuple[RemoteEntry, ...]
+    mlsd: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FtpTextViewed(Event):
+    path: str
+    text: str
+    truncated: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FtpSizeKnown(Event):
+    path: str
+    size: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FtpCleartextQuestion(Event):
+    """AUTH TLS was refused: ask the user before sending the password in clear."""
+
+    message: str
+    options: FtpOptions
+
+
+LOG_LEVELS = {">": "send", "<": "recv", "!": "warn", "i": "info"}
+
+
+def friendly_error(exc: BaseException, target: str = "") -> str:
+    """ftplib's error_perm etc. as a sentence; network errors via describe_error."""
+    if isinstance(exc, ftplib.error_perm):
+        return f"The server refused{(' ' + target) if target else ''}: {str(exc).strip()}"
+    if isinstance(exc, ftplib.error_temp):
+        return (f"The server could not do it now{(' ' + target) if target else ''}: "
+                f"{str(exc).strip()} (try again).")
+    if isinstance(exc, ftplib.error_reply | ftplib.error_proto):
+        return f"Unexpected server reply{(' ' + target) if target else ''}: {str(exc).strip()}"
+    if isinstance(exc, EOFError):
+        return "The server closed the connection; connect again."
+    return describe_error(exc, target)
+
+
+class FtpSession:
+    """A browsing session; see the module docstring."""
+
+    def __init__(self, outbox: queue.SimpleQueue[Event] | None = None,
+                 source: str | None = None) -> None:
+        self.source = source or new_source("ftp")
+        self.outbox: queue.SimpleQueue[Event] = outbox if outbox is not None else Outbox()
+        self.options: FtpOptions | None = None
+        self.conn: FtpConnection | None = None
+        self.cwd = ""
+        self._jobs: queue.SimpleQueue[tuple[str, Callable[[], Any]] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._thread_lock = threading.Lock()
+        #: what "Show as Python" replays (core/codegen/ftp_script.py); the transfer
+        #: queue records into it too. Never holds the password.
+        self.recording = Recording("ftp")
+
+    # -- events -----------------------------------------------------------------------
+    def post(self, event: Event) -> None:
+        self.outbox.put(event)
+
+    def log(self, direction: str, text: str) -> None:
+        prefix = {">": "> ", "<": "< "}.get(direction, "* ")
+        self.post(LogLine(source=self.source, text=prefix + text,
+                          level=LOG_LEVELS.get(direction, "info")))
+
+    @property
+    def connected(self) -> bool:
+        return self.conn is not None and self.conn.connected
+
+    # -- thread -------------------------------------------------------------------------
+    def _submit(self, task: str, fn: Callable[[], Any]) -> None:
+        with self._thread_lock:
+            self._jobs.put((task, fn))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run,
+                                                name=f"{self.source}:control", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        """Runs jobs in order; NOOP when idle and connected; ends when idle and closed."""
+        while True:
+            keepalive = self.options.keepalive if self.options else 30.0
+            try:
+                job = self._jobs.get(timeout=keepalive if self.connected else 0.5)
+            except queue.Empty:
+                if self.connected:
+                    self._keepalive()
+                    continue
+                with self._thread_lock:
+                    if self._jobs.empty():
+                        self._thread = None
+                        return
+                continue
+            if job is None:
+                with self._thread_lock:
+                    self._thread = None
+                return
+            task, fn = job
+            try:
+                fn()
+            except Exception as exc:  # every failure reaches the tab as a sentence
+                self._fail(exc, task)
+
+    def _fail(self, exc: BaseException, task: str) -> None:
+        lost = isinstance(exc, EOFError | OSError) and not isinstance(exc, UserError)
+        self.post(Failed(source=self.source, message=friendly_error(exc, task),
+                         field_name=getattr(exc, "field_name", "")))
+        if self.conn is not None and (lost or not self.conn.connected):
+            self._drop("connection lost")
+
+    def _keepalive(self) -> None:
+        if self.conn is None:
+            return
+        try:
+            self.conn.noop()
+        except Exception as exc:
+            self.log("!", f"keepalive failed: {exc}")
+            self._drop("the server stopped answering keepalive NOOPs")
+
+    def _drop(self, reason: str) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+        self.post(StateChanged(source=self.source, state="disconnected", detail=reason))
+        self.post(Closed(source=self.source, reason=reason))
+
+    # -- public API (returns at once) ------------------------------------------------
+    def connect(self, options: FtpOptions) -> None:
+        """Validate now (raises UserError naming the field), connect in the background."""
+        options = options.validated()
+        self.options = options
+        self._submit("connecting", lambda: self._connect(options))
+
+    def _connect(self, options: FtpOptions) -> None:
+        if self.conn is not None:
+            self.conn.quit()
+            self.conn = None
+        self.post(StateChanged(source=self.source, state="connecting", detail=options.display))
+        conn = FtpConnection(options, self.log)
+        try:
+            info = conn.connect()
+        except Exception as exc:
+            self.post(StateChanged(source=self.source, state="disconnected"))
+            if isinstance(exc, CleartextRefused):
+                self.post(FtpCleartextQuestion(source=self.source, message=str(exc),
+                                               options=options))
+                return
+            raise
+        self.conn = conn
+        self.cwd = info.cwd
+        self.recording.clear()
+        self.recording.add("connect", host=options.host, port=options.port, user=options.user,
+                           anonymous=options.anonymous, tls=options.tls,
+                           verify=options.verify, ca_file=options.ca_file,
+                           passive=options.passive)
+        peer = f"{options.host}:{options.port}"
+        self.post(Connected(source=self.source, peer=peer))
+        secure = f" ({info.tls})" if info.tls else ""
+        self.post(StateChanged(source=self.source, state="connected",
+                               detail=f"{options.display}{secure}"))
+        self.post(FtpLoggedIn(source=self.source, info=info))
+        self._list(self.cwd)
+
+    def _need(self) -> FtpConnection:
+        if self.conn is None:
+            raise UserError("Not connected: press Connect first.", "Host")
+        return self.conn
+
+    def _list(self, path: str) -> None:
+        conn = self._need()
+        entries = conn.listing()
+        self.recording.add("list", path="", mlsd=conn.mlsd)
+        self.post(FtpListed(source=self.source, path=path, entries=tuple(entries),
+                            mlsd=conn.mlsd))
+
+    def refresh(self) -> None:
+        self._submit("listing the folder", lambda: self._list(self.cwd))
+
+    def change_dir(self, path: str) -> None:
+        check_argument(path, "Path")
+
+        def run() -> None:
+            self.cwd = self._need().cwd(path)
+            self.recording.add("cwd", path=self.cwd)
+            self._list(self.cwd)
+
+        self._submit(f"changing to {path}", run)
+
+    def up(self) -> None:
+        def run() -> None:
+            self.cwd = self._need().up()
+            self.recording.add("cwd", path=self.cwd)
+            self._list(self.cwd)
+
+        self._submit("going up", run)
+
+    def _mutate(self, task: str, fn: Callable[[FtpConnection], object],
+                step: tuple[str, dict[str, str]] | None = None) -> None:
+        def run() -> None:
+            fn(self._need())
+            if step is not None:
+                self.recording.add(step[0], **step[1])
+            self._list(self.cwd)
+
+        self._submit(task, run)
+
+    def mkd(self, name: str) -> None:
+        check_argument(name, "Folder name")
+        self._mutate(f"creating {name}", lambda c: c.mkd(name), ("mkd", {"path": name}))
+
+    def rmd(self, name: str) -> None:
+        check_argument(name, "Folder name")
+        self._mutate(f"removing {name}", lambda c: c.rmd(name), ("rmd", {"path": name}))
+
+    def remove_tree(self, name: str) -> None:
+        """Delete a remote folder with everything in it."""
+        check_argument(name, "Folder name")
+        self._mutate(f"removing {name} and its contents", lambda c: c.remove_tree(name))
+
+    def delete(self, name: str) -> None:
+        check_argument(name, "File name")
+        self._mutate(f"deleting {name}", lambda c: c.delete(name),
+                     ("delete", {"path": name}))
+
+    def rename(self, old: str, new: str) -> None:
+        check_argument(old, "Old name")
+        check_argument(new, "New name")
+        self._mutate(f"renaming {old}", lambda c: c.rename(old, new),
+                     ("rename", {"src": old, "dst": new}))
+
+    def size(self, name: str) -> None:
+        check_argument(name, "File name")
+
+        def run() -> None:
+            self.post(FtpSizeKnown(source=self.source, path=name,
+                                   size=self._need().size(name)))
+
+        self._submit(f"asking the size of {name}", run)
+
+    def view(self, name: str) -> None:
+        check_argument(name, "File name")
+
+        def run() -> None:
+            text, cut = self._need().read_text(name)
+            self.post(FtpTextViewed(source=self.source,
+                                    path=posixpath.join(self.cwd or "/", name),
+                                    text=text, truncated=cut))
+
+        self._submit(f"viewing {name}", run)
+
+    def disconnect(self) -> None:
+        def run() -> None:
+            if self.conn is not None:
+                self.conn.quit()
+                self.conn = None
+                self.recording.add("quit")
+                self.post(StateChanged(source=self.source, state="disconnected",
+                                       detail="you disconnected"))
+                self.post(Closed(source=self.source, reason="you disconnected"))
+
+        self._submit("disconnecting", run)
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Quit and end the thread (within ``timeout``)."""
+        self.disconnect()
+        with self._thread_lock:
+            thread = self._thread
+            if thread is not None:
+                self._jobs.put(None)
+        if thread is not None:
+            thread.join(timeout)
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None

@@ -1,0 +1,289 @@
+"""The fork echo server's own process (origin document, section 4.2.3).
+
+Run as a script by :mod:`core.servers.echo.fork`, never imported by the GUI: it is a
+clean single-threaded process, the only kind that may safely ``fork()``. It inherits
+the listening socket (``--fd``), accepts, and forks a child per connection — *simple*
+(the parent waits the child) or *double* (child one forks child two and exits at once;
+child two serves). The *fireman* reaps every exited child before each fork and whenever
+SIGCHLD arrives, so no zombie is left. On Linux the helper makes itself a child
+subreaper, so the orphaned second children are reaped here too, not left to init.
+
+Stdlib only on purpose: it must run from a bare interpreter (or ``wirebench
+--run-python``) without importing the app. It reports to its parent on stdout, one
+line per record (each under PIPE_BUF, so lines from many children never interleave):
+
+    READY <pid>                         listening
+    OPEN <peer>                         a connection was accepted
+    BYTES <peer> <in> <out> <requests>  traffic since the last report (from a child)
+    CLOSE <peer> <in> <out> <reason>    a connection ended (from its child)
+    LOG <level> <text>                  anything else worth a log line
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import errno
+import os
+import selectors
+import signal
+import socket
+import sys
+import time
+
+PR_SET_CHILD_SUBREAPER = 36
+HELPER_REPORTS = ("READY", "OPEN", "BYTES", "CLOSE", "LOG")
+REPORT_EVERY = 0.5  # seconds between traffic reports of a busy child
+
+
+def report(line: str) -> None:
+    data = (line.replace("\n", " ")[:3000] + "\n").encode("utf-8", "replace")
+    with contextlib.suppress(OSError):
+        os.write(1, data)
+
+
+def become_subreaper() -> bool:
+    """Adopt our orphaned grandchildren (Linux) so the fireman reaps double forks too."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def peer_name(address: object, number: int) -> str:
+    if isinstance(address, tuple) and len(address) >= 2:
+        host = f"[{address[0]}]" if ":" in str(address[0]) else address[0]
+        return f"{host}:{address[1]}"
+    return f"unix-client#{number}"
+
+
+class Fireman:
+    """Collects zombies: the document's ``fireman(pids)`` — ``waitpid(-1, WNOHANG)``
+    until no exited child remains, crossing each off the children list."""
+
+    def __init__(self) -> None:
+        self.children: set[int] = set()  # simple fork: the document's children_list
+        self.reaped = 0
+
+    def __call__(self) -> None:
+        while True:
+            try:
+                pid, _status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.reaped += 1
+            self.children.discard(pid)
+
+    def wait_all(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self()
+            try:
+                os.waitpid(-1, os.WNOHANG)  # raises once no child at all is left
+            except ChildProcessError:
+                return
+            time.sleep(0.01)
+
+
+def handle(client: socket.socket, peer: str, idle_timeout: float, recv_size: int) -> None:
+    """The connection handler a child runs: echo until EOF, then half-close.
+
+    A SIGALRM every REPORT_EVERY seconds (setitimer) reports the traffic since the last
+    report, so it shows up even when the client then goes quiet, and counts the idle
+    time: when no byte moved for the idle timeout (a silent client, or one that stopped
+    reading while sendall() waits) the handler shuts the socket down, which ends the
+    recv() or sendall() in progress. They carry no timeout, so the kernel arms no timer
+    on every wait; the handler never raises, so it cannot interrupt the cleanup.
+    """
+    bytes_in = bytes_out = requests = 0
+    reported = (0, 0, 0)
+    seen = 0
+    idle = 0.0
+    expired = False
+    tick = min(REPORT_EVERY, idle_timeout)
+    reason = "peer closed"
+
+    def flush() -> None:
+        nonlocal reported
+        if (bytes_in, bytes_out, requests) != reported:
+            report(f"BYTES {peer} {bytes_in - reported[0]} {bytes_out - reported[1]} "
+                   f"{requests - reported[2]}")
+            reported = (bytes_in, bytes_out, requests)
+
+    def on_alarm(signum: int, frame: object) -> None:
+        nonlocal seen, idle, expired
+        flush()
+        moved = bytes_in + bytes_out
+        if moved != seen:
+            seen, idle = moved, 0.0
+        elif not expired:
+            idle += tick
+            if idle >= idle_timeout:
+                expired = True
+                with contextlib.suppress(OSError):
+                    client.shutdown(socket.SHUT_RDWR)
+
+    client.setblocking(True)
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, tick, tick)
+    try:
+        buf = bytearray(recv_size)  # reused: recv() would allocate per call
+        view = memoryview(buf)
+        while True:
+            n = client.recv_into(buf)
+            if not n:
+                if not expired:
+                    client.shutdown(socket.SHUT_WR)  # half-close: all echoed, FIN back
+                break
+            bytes_in += n
+            client.sendall(view[:n])
+            bytes_out += n
+            requests += 1
+    except ConnectionResetError:
+        reason = "reset by peer"
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        client.close()
+    if expired:
+        reason = f"idle for {idle_timeout:g} s"
+    flush()
+    report(f"CLOSE {peer} {bytes_in} {bytes_out} {reason}")
+
+
+def serve(args: argparse.Namespace) -> int:
+    listener = socket.socket(fileno=args.fd)
+    listener.setblocking(False)
+    stopping = False
+    subreaper = become_subreaper()
+    if args.style == "double" and not subreaper:
+        report("LOG warning this system cannot adopt orphans: double-fork children are "
+               "reaped by init and max clients is not enforced")
+
+    def on_term(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    wake_r, wake_w = socket.socketpair()
+    wake_r.setblocking(False)
+    wake_w.setblocking(False)
+    signal.set_wakeup_fd(wake_w.fileno())
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    signal.signal(signal.SIGCHLD, lambda s, f: None)  # only to wake the selector
+
+    sel = selectors.DefaultSelector()
+    sel.register(listener, selectors.EVENT_READ, "listener")
+    sel.register(wake_r, selectors.EVENT_READ, "wake")
+    fireman = Fireman()
+    accepted = 0
+    report(f"READY {os.getpid()}")
+
+    def live() -> int:
+        # every served connection ends as one process reaped by the fireman (the child,
+        # or in double fork the adopted child two; child one is waited at fork time)
+        if args.style == "double" and not subreaper:
+            return 0  # child two goes to init, so we never learn that it ended
+        return accepted - fireman.reaped
+
+    while not stopping:
+        for key, _ in sel.select(1.0):
+            if key.data == "wake":
+                with contextlib.suppress(OSError):
+                    while wake_r.recv(4096):
+                        pass
+                continue
+            while not stopping:
+                try:
+                    client, address = listener.accept()
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError as exc:
+                    if exc.errno in (errno.ECONNABORTED, errno.EPROTO):
+                        continue
+                    raise
+                accepted += 1
+                peer = peer_name(address, accepted)
+                fireman()
+                if live() > args.max_clients:  # this one is already counted
+                    accepted -= 1
+                    report(f"LOG warning {peer} refused: {args.max_clients} clients already "
+                           "connected (max clients)")
+                    client.close()
+                    continue
+                if client.family != socket.AF_UNIX:
+                    client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                report(f"OPEN {peer}")
+                pid = fork_handler(args, client, peer, listener, (wake_r, wake_w))
+                client.close()  # the parent's copy: the child owns the connection now
+                if pid:
+                    fireman.children.add(pid)
+        fireman()
+
+    # stopping: the controller signalled our whole process group; reap everyone
+    listener.close()
+    for pid in list(fireman.children):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+    fireman.wait_all(0.5)
+    return 0
+
+
+def fork_handler(args: argparse.Namespace, client: socket.socket, peer: str,
+                 listener: socket.socket, extra: tuple[socket.socket, ...]) -> int:
+    """Fork (simple or double); returns the pid the parent keeps, 0 if none to track."""
+    # block SIGTERM across fork so a stop arriving now still kills the child promptly
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        pid = os.fork()
+        if pid == 0:
+            child_main(args, client, peer, listener, extra)  # never returns
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    if args.style == "double":
+        # the document waits child one in the parent; it exits right after forking
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        return 0
+    return pid
+
+
+def child_main(args: argparse.Namespace, client: socket.socket, peer: str,
+               listener: socket.socket, extra: tuple[socket.socket, ...]) -> None:
+    code = 0
+    try:
+        signal.set_wakeup_fd(-1)
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        listener.close()  # "a good habit": the child never accepts
+        for sock in extra:
+            sock.close()
+        if args.style == "double" and os.fork():
+            os._exit(0)  # child one: done; child two is adopted and serves
+        handle(client, peer, args.idle_timeout, args.recv_size)
+    except BaseException:  # a child must never return into the accept loop
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--fd", type=int, required=True, help="inherited listening socket")
+    parser.add_argument("--style", choices=("simple", "double"), default="simple")
+    parser.add_argument("--max-clients", type=int, default=512)
+    parser.add_argument("--idle-timeout", type=float, default=300.0)
+    parser.add_argument("--recv-size", type=int, default=64 * 1024)
+    return serve(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""Select echo server: one thread, non-blocking sockets (origin document, section 4.2.2).
+
+The document's ``select.select(readers, writers, [], timeout)`` becomes ``selectors``
+(epoll on Linux). Each client has a bounded output buffer: when it holds
+``buffer_cap`` bytes the server stops *reading* from that client until it drains, so
+a client that never reads costs at most ``buffer_cap`` bytes and stalls nobody else.
+"""
+
+from __future__ import annotations
+
+import selectors
+import socket
+import threading
+import time
+
+from core.servers.echo.common import EchoConnection, StreamEchoServer, Waker, selector_for
+
+READ, WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
+
+
+class SelectEchoServer(StreamEchoServer):
+    kind = "echo-tcp-select"
+    title = "Echo (TCP, select)"
+    mode = "select"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._stopping = threading.Event()
+        self._waker: Waker | None = None
+        self._loop_thread: threading.Thread | None = None
+        self._clients: set[EchoConnection] = set()
+        self._sel: selectors.BaseSelector | None = None
+        # one buffer shared by every client (one thread), as big as a client's cap
+        self._view = memoryview(bytearray(self.limits.buffer_cap))
+        self._cap = self.limits.buffer_cap
+
+    @property
+    def running(self) -> bool:
+        return self._loop_thread is not None and self._loop_thread.is_alive()
+
+    def _start(self) -> None:
+        endpoint = self._open_endpoint()
+        self._stopping.clear()
+        self._waker = Waker()
+        self._sel = selector_for(endpoint.sock, self._waker)
+        self._loop_thread = threading.Thread(target=self._loop, name=f"{self.kind}:loop",
+                                             daemon=True)
+        self._loop_thread.start()
+
+    # -- the loop ------------------------------------------------------------------------
+    def _loop(self) -> None:
+        assert self._sel is not None and self._waker is not None
+        sel = self._sel
+        next_sweep = time.monotonic() + 0.5
+        try:
+            while not self._stopping.is_set():
+                for key, mask in sel.select(0.5):
+                    data = key.data
+                    if data.__class__ is str:  # "listener" or "waker"; else a client
+                        if data == "listener":
+                            self._accept_pending()
+                            continue
+                        self._waker.drain()
+                        continue
+                    if mask & READ:
+                        self._read(data)
+                    if mask & WRITE and data in self._clients:
+                        self._flush_out(data)
+                now = time.monotonic()
+                if now >= next_sweep:
+                    # activity is seen here, twice a second, not stamped on every recv
+                    for conn in self._clients:
+                        if self._flush(conn):
+                            conn.last_active = now
+                    self._sweep_idle(now)
+                    next_sweep = now + 0.5
+        finally:
+            for conn in list(self._clients):
+                self._drop(conn, "server stopping")
+            sel.close()
+
+    def _accept_pending(self) -> None:
+        assert self.endpoint is not None and self._sel is not None
+        for _ in range(64):  # bounded so a connect flood cannot starve the clients
+            conn = self.endpoint.establish_connection()
+            if conn is None:
+                return
+            if len(self._clients) >= self.limits.max_clients:
+                self._refuse(conn)
+                continue
+            conn.sock.setblocking(False)
+            conn.interest = READ
+            self._sel.register(conn.sock, READ, conn)
+            self._clients.add(conn)
+            self._opened(conn)
+
+    def _read(self, conn: EchoConnection) -> None:
+        room = self._cap - len(conn.outbuf)
+        if room <= 0:  # full: recv_into(view, 0) would return 0 and look like EOF
+            return
+        sock = conn.sock
+        view = self._view
+        try:
+            # one buffer for the whole loop (one thread): no allocation per recv
+            n = sock.recv_into(view, room)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._drop(conn, "reset by peer" if isinstance(exc, ConnectionResetError)
+                       else exc.strerror or type(exc).__name__)
+            return
+        if not n:
+            conn.machine.apply("peer_closed")
+            conn.reading = False
+            self._update(conn)
+            return
+        conn.bytes_in += n
+        conn.requests += 1
+        if conn.outbuf:
+            conn.outbuf += view[:n]
+        else:
+            # optimistic send: most echoes leave at once without a WRITE round trip
+            try:
+                sent = sock.send(view[:n])
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError as exc:
+                self._drop(conn, exc.strerror or type(exc).__name__)
+                return
+            conn.bytes_out += sent
+            if sent == n:
+                return  # the common case: nothing queued, interest unchanged
+            conn.outbuf += view[sent:n]
+        self._update(conn)
+
+    def _flush_out(self, conn: EchoConnection) -> None:
+        try:
+            sent = conn.sock.send(conn.outbuf)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._drop(conn, exc.strerror or type(exc).__name__)
+            return
+        del conn.outbuf[:sent]
+        conn.bytes_out += sent
+        self._update(conn)
+
+    def _update(self, conn: EchoConnection) -> None:
+        """Set the selector interest from the buffer: read while room, write while data."""
+        if not conn.reading and not conn.outbuf:
+            # half-close: the peer sent FIN and got all its data back; send ours
+            try:
+                conn.sock.shutdown(socket.SHUT_WR)
+                conn.machine.apply("shutdown_write")
+            except OSError:
+                pass
+            self._drop(conn, "peer closed")
+            return
+        want = (READ if conn.reading and len(conn.outbuf) < self.limits.buffer_cap else 0) | (
+            WRITE if conn.outbuf else 0)
+        if want != conn.interest:
+            # never 0 here: a full buffer always wants WRITE; a peer that never reads
+            # simply stays WRITE-only until the idle sweep drops it
+            assert self._sel is not None
+            self._sel.modify(conn.sock, want, conn)
+            conn.interest = want
+
+    def _sweep_idle(self, now: float) -> None:
+        limit = self.limits.idle_timeout
+        for conn in [c for c in self._clients if now - c.last_active > limit]:
+            self._drop(conn, f"idle for {limit:g} s")
+
+    def _drop(self, conn: EchoConnection, reason: str) -> None:
+        if conn not in self._clients:
+            return
+        self._flush(conn)  # before it leaves _live(): totals never dip
+        self._clients.discard(conn)
+        if conn.interest and self._sel is not None:
+            try:
+                self._sel.unregister(conn.sock)
+            except (KeyError, ValueError):
+                pass
+        conn.interest = 0
+        if conn.machine.name != "Closed":
+            conn.machine.apply("close")
+        conn.abort()
+        self._closed(conn, reason)
+
+    def _live(self) -> list[EchoConnection]:
+        return list(self._clients)
+
+    def _stop(self, timeout: float) -> None:
+        self._stopping.set()
+        if self._waker is not None:
+            self._waker.wake()
+        if self._loop_thread is not None:
+            self._loop_thread.join(timeout)
+            self._loop_thread = None
+        if self.endpoint is not None:
+            self.endpoint.close_connection()
+        if self._waker is not None:
+            self._waker.close()
+            self._waker = None
+        self._sel = None

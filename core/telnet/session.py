@@ -1,0 +1,711 @@
+"""A telnet (or raw TCP) connection with a terminal screen, on two threads.
+
+* The I/O thread owns the socket: connect, TLS, ``select`` on the socket and a wake-up
+  pair, protocol parsing, negotiation replies, keepalive NOPs, the typescript. Every
+  socket call happens here, so a TLS socket is never used from two threads at once.
+* The screen thread decodes what arrived, feeds the :class:`TerminalScreen` in batches
+  (so floods coalesce and can take the screen's shortcut), answers terminal queries,
+  feeds text listeners (automation) and posts :class:`TerminalFrame` events — only the
+  lines that changed, at most ``FPS`` per second.
+
+The Tk thread only calls the methods below; they queue work and return at once.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import re
+import select
+import socket
+import ssl
+import threading
+import time
+import webbrowser
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from pyte import modes as pyte_modes
+
+from core.errors import UserError, describe_error
+from core.events import Closed, Connected, Event, Failed, LogLine, StateChanged
+from core.recording import Recording
+from core.telnet.protocol import (
+    ECHO,
+    NAWS,
+    NEW_ENVIRON,
+    SGA,
+    SPECIAL_COMMANDS,
+    TelnetConfig,
+    TelnetProtocol,
+)
+from core.telnet.screen import Run, TerminalScreen, strip_ansi
+from core.telnet.settings import TelnetSettings
+from core.tlscerts import client_context, describe_tls
+from core.worker import Outbox
+
+FPS = 30
+#: stop reading the socket while this much received data waits for the screen
+_MAX_PENDING = 8 << 20
+#: the screen is fed in slices so a frame is never late by more than one slice
+_FEED_SLICE = 8192
+#: what "save received" keeps in raw mode
+MAX_RECEIVED = 32 << 20
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TerminalFrame(Event):
+    """Lines of the viewport that changed since the last frame, ready to paint."""
+
+    lines: tuple[tuple[int, tuple[Run, ...]], ...]
+    cursor: tuple[int, int]
+    cursor_visible: bool
+    columns: int
+    rows: int
+    offset: int  # lines scrolled back into history (0 = live)
+    history: int  # lines available in the scrollback
+    fed: int  # characters fed so far (lets a bench match an echo to its frame)
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InputModeChanged(Event):
+    """Who echoes and how lines are sent, after negotiation."""
+
+    local_echo: bool
+    character_mode: bool
+    enter: str  # "CR LF" | "CR NUL"
+
+
+TextListener = Callable[[str], None]
+
+
+class TelnetSession:
+    def __init__(self, outbox: Outbox | None = None, source: str = "telnet") -> None:
+        self.outbox = outbox if outbox is not None else Outbox()
+        self.source = source
+        self.settings = TelnetSettings()
+        #: what "Show as Python" replays (core/codegen/telnet_script.py); secrets stay out
+        self.recording = Recording("telnet")
+        self._typed = ""  # the line being typed, recorded at Enter
+        self._typed_cr = False
+        self.protocol: TelnetProtocol | None = None
+        self.screen = TerminalScreen()
+        self.tls_info: dict[str, str] = {}
+        self.peer = ""
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self._sock: socket.socket | ssl.SSLSocket | None = None
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None
+        self._out = bytearray()
+        self._out_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._io_thread: threading.Thread | None = None
+        self._screen_thread: threading.Thread | None = None
+        # screen-thread inbox: received bytes and requests, under one condition
+        self._cond = threading.Condition()
+        # held by the screen thread while it changes the screen; readers on other
+        # threads (transcript) take it so they never see a half-updated scrollback
+        self._screen_lock = threading.Lock()
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._requests: list[Callable[[], None]] = []
+        self._eof = False
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._offset = 0
+        self._fed = 0
+        self._listeners: list[TextListener] = []
+        self._recent = ""  # tail of the plain received text (automation starts from it)
+        self._line = ""  # local line-mode buffer
+        self._typescript: IO[bytes] | None = None
+        self._textlog: IO[str] | None = None
+        self._received = bytearray()
+        self._last_sent = 0.0
+        self._echo_state: tuple[bool, bool] | None = None
+        self._proto_calls: list[Callable[[TelnetProtocol], None]] = []
+        self._last_frame = 0.0
+        self._posted_key: tuple | None = None
+        #: where frames go; None = the outbox. A view may take them directly (e.g. a
+        #: deque it polls) so painting does not wait for the bridge's next tick.
+        self.frame_sink: Callable[[TerminalFrame], None] | None = None
+        self.connected = False
+
+    # -- lifecycle ------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._io_thread is not None and self._io_thread.is_alive()
+
+    @property
+    def drawing(self) -> bool:
+        """The screen thread still runs (it may post a last frame after a close)."""
+        t = self._screen_thread
+        return t is not None and t.is_alive()
+
+    def connect(self, settings: TelnetSettings) -> None:
+        """Start connecting; returns at once. Errors arrive as :class:`Failed` events."""
+        settings.validate()
+        if self.running:
+            raise UserError("Already connected: disconnect first.", "Host")
+        self.close()
+        self.settings = settings
+        self.recording.clear()
+        self.recording.add("connect", host=settings.host, port=settings.port,
+                           raw=settings.mode == "raw", tls=settings.tls, verify=settings.verify,
+                           term=settings.terminal_type, cols=settings.columns,
+                           rows=settings.rows)
+        self._typed = ""
+        self._stop.clear()
+        self._eof = False
+        self._out.clear()
+        self._pending.clear()
+        self._pending_size = 0
+        self._requests.clear()
+        self._proto_calls.clear()
+        self._received.clear()
+        self._line = ""
+        self._recent = ""
+        self._fed = 0
+        self._offset = 0
+        self._echo_state = None
+        self.bytes_in = self.bytes_out = 0
+        self._decoder = codecs.getincrementaldecoder(settings.encoding)("replace")
+        self.screen = TerminalScreen(settings.columns, settings.rows, settings.scrollback)
+        if settings.mode == "raw":
+            self.screen.set_mode(pyte_modes.LNM)  # a bare LF starts a new line
+            self.protocol = None
+        else:
+            env = dict(settings.environ)
+            if settings.encoding == "utf-8":
+                env.setdefault("LANG", "en_US.UTF-8")
+            local = {0, SGA, 24, NAWS} | ({NEW_ENVIRON} if settings.new_environ else set())
+            self.protocol = TelnetProtocol(TelnetConfig(
+                terminal_type=settings.terminal_type, columns=settings.columns,
+                rows=settings.rows, environ=env, local_options=frozenset(local),
+                active=settings.active), source=self.source)
+        self._open_logs()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._io_thread = threading.Thread(target=self._io_main, name=f"{self.source}:io",
+                                           daemon=True)
+        self._screen_thread = threading.Thread(target=self._screen_main,
+                                               name=f"{self.source}:screen", daemon=True)
+        self._screen_thread.start()
+        self._io_thread.start()
+
+    def close(self, timeout: float = 1.0) -> None:
+        """Disconnect and join both threads."""
+        self._stop.set()
+        self._wake()
+        with self._cond:
+            self._cond.notify_all()
+        for thread in (self._io_thread, self._screen_thread):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout)
+        self._io_thread = self._screen_thread = None
+        for s in (self._wake_r, self._wake_w):
+            if s is not None:
+                s.close()
+        self._wake_r = self._wake_w = None
+        self._close_logs()
+
+    def wait_closed(self, timeout: float = 5.0) -> bool:
+        for thread in (self._io_thread, self._screen_thread):
+            if thread is not None:
+                thread.join(timeout)
+        return not self.running
+
+    # -- input from the user --------------------------------------------------------------
+    @property
+    def character_mode(self) -> bool:
+        p = self.protocol
+        return p is not None and p.remote_enabled(ECHO) and p.remote_enabled(SGA)
+
+    @property
+    def local_echo(self) -> bool:
+        choice = self.settings.local_echo
+        if choice == "on":
+            return True
+        if choice == "off":
+            return False
+        return self.protocol is None or not self.protocol.remote_enabled(ECHO)
+
+    @property
+    def enter_bytes(self) -> bytes:
+        """Enter: CR NUL in character mode (RFC 854's bare CR), else CR LF."""
+        return b"\r\x00" if self.character_mode else b"\r\n"
+
+    def send_text(self, text: str, record: bool = True) -> None:
+        """Type text: character mode sends at once, line mode edits locally until Enter.
+
+        "\\r" or "\\n" in ``text`` is Enter; "\\x7f" or "\\b" erase in line mode.
+        ``record``: typed lines become "Show as Python" steps (automation records its own).
+        """
+        if record:
+            self._record_typed(text)
+        if self.character_mode:
+            parts = re.split(r"(\r\n|\r|\n)", text)
+            out = bytearray()
+            for part in parts:
+                if part in ("\r\n", "\r", "\n"):
+                    out += self.enter_bytes
+                elif part:
+                    out += self._encode(part)
+            self.send_bytes(bytes(out))
+            if self.local_echo:
+                self._local_echo(text)
+            return
+        for ch in text:
+            if ch in "\r\n":
+                line = self._line
+                self._line = ""
+                if self.local_echo:
+                    self._local_echo("\r\n")
+                self.send_bytes(self._encode(line) + self.enter_bytes)
+            elif ch in "\x7f\b":
+                if self._line:
+                    self._line = self._line[:-1]
+                    if self.local_echo:
+                        self._local_echo("\b \b")
+            elif ch == "\x15":  # Ctrl-U erases the line
+                if self.local_echo and self._line:
+                    self._local_echo("\b \b" * len(self._line))
+                self._line = ""
+            elif ch < " " and ch != "\t":
+                # control keys go through at once (Ctrl-C, Ctrl-D ...)
+                self.send_bytes(self._encode(ch))
+            else:
+                self._line += ch
+                if self.local_echo:
+                    self._local_echo(ch)
+
+    def _record_typed(self, text: str) -> None:
+        for ch in text:
+            if ch in "\r\n":
+                if ch == "\n" and self._typed_cr:
+                    self._typed_cr = False
+                    continue
+                self.recording.add("send", text=self._typed + "\r\n")
+                self._typed = ""
+            elif ch in "\x7f\b":
+                self._typed = self._typed[:-1]
+            elif ch >= " " or ch == "\t":
+                self._typed += ch
+            self._typed_cr = ch == "\r"
+
+    def send_key(self, data: str) -> None:
+        """A special key's sequence (arrows, F-keys): always sent at once."""
+        self.send_bytes(self._encode(data))
+
+    def send_bytes(self, data: bytes) -> None:
+        if not data:
+            return
+        payload = self.protocol.send_data(data) if self.protocol is not None else data
+        self._queue_out(payload)
+
+    def special(self, name: str) -> None:
+        """Send a telnet special command (AYT, Break, IP, AO, EC, EL, NOP, GA)."""
+        if name not in SPECIAL_COMMANDS:
+            raise UserError(f"Unknown command {name!r}: choose one of "
+                            f"{', '.join(SPECIAL_COMMANDS)}.", "Command")
+        if self.protocol is None:
+            raise UserError("Special commands need telnet mode: raw mode sends plain bytes.",
+                            "Mode")
+        self._with_protocol(lambda p: p.command(name))
+
+    def resize(self, columns: int, rows: int) -> None:
+        """The view changed size: reflow the screen and tell the server (NAWS)."""
+        columns, rows = max(2, min(1000, columns)), max(2, min(500, rows))
+
+        def apply() -> None:
+            if (columns, rows) != (self.screen.columns, self.screen.lines):
+                self.screen.resize(rows, columns)
+        self._request(apply)
+        self.settings.columns, self.settings.rows = columns, rows
+        if self.protocol is not None:
+            self._with_protocol(lambda p: p.resize(columns, rows))
+
+    def scroll(self, delta: int) -> None:
+        """Scroll the view ``delta`` lines back (positive) or forward (negative)."""
+        def apply() -> None:
+            limit = len(self.screen.scrollback)
+            new = max(0, min(limit, self._offset + delta))
+            if new != self._offset:
+                self._offset = new
+                self.screen.dirty.update(range(self.screen.lines))
+        self._request(apply)
+
+    def scroll_to_bottom(self) -> None:
+        self.scroll(-(1 << 30))
+
+    def add_listener(self, listener: TextListener) -> None:
+        """Call ``listener(text)`` (on the screen thread) with every decoded, ANSI-free text."""
+        self._listeners.append(listener)
+
+    def recent_text(self) -> str:
+        """The last few KiB of received text, escape codes removed."""
+        return self._recent
+
+    def remove_listener(self, listener: TextListener) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
+
+    # -- raw mode: what was received ------------------------------------------------------
+    def received_bytes(self) -> bytes:
+        return bytes(self._received)
+
+    def save_received(self, path: str | Path) -> Path:
+        path = Path(path).expanduser()
+        if not self._received:
+            raise UserError("Nothing received yet: connect and send a request first.",
+                            "Save")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(self.body_for_browser())
+        except OSError as exc:
+            raise UserError(f"Could not save to {path}: {exc.strerror}. Choose another "
+                            "folder.", "Save") from exc
+        return path
+
+    def body_for_browser(self) -> bytes:
+        """The received bytes, minus HTTP headers when the reply is an HTTP response."""
+        data = bytes(self._received)
+        if data.startswith(b"HTTP/"):
+            head, sep, body = data.partition(b"\r\n\r\n")
+            if not sep:
+                head, sep, body = data.partition(b"\n\n")
+            if sep:
+                return body
+        return data
+
+    @staticmethod
+    def open_in_browser(path: str | Path) -> bool:
+        """The document's webbrowser example: show the saved page."""
+        return webbrowser.open(Path(path).resolve().as_uri())
+
+    # -- internals: Tk-side helpers ---------------------------------------------------------
+    def _encode(self, text: str) -> bytes:
+        return text.encode(self.settings.encoding, "replace")
+
+    def _local_echo(self, text: str) -> None:
+        with self._cond:
+            self._pending.append(self._encode(text))
+            self._pending_size += len(text)
+            self._cond.notify()
+
+    def _queue_out(self, payload: bytes) -> None:
+        # only the I/O thread touches the socket: callers (the Tk thread above all) queue
+        # and wake it, so no network call ever runs on the caller's thread
+        with self._out_lock:
+            self._out += payload
+        self._wake()
+
+    def _with_protocol(self, fn: Callable[[TelnetProtocol], None]) -> None:
+        """Run a protocol call on the I/O thread (the protocol is not shared)."""
+        if not self.running:
+            return  # the next connection starts from the settings anyway
+        with self._out_lock:
+            self._proto_calls.append(fn)
+        self._wake()
+
+    def _request(self, fn: Callable[[], None]) -> None:
+        if not self.drawing:
+            fn()  # no screen thread: nobody else touches the screen
+            return
+        with self._cond:
+            self._requests.append(fn)
+            self._cond.notify()
+
+    def _wake(self) -> None:
+        w = self._wake_w
+        if w is not None:
+            with contextlib.suppress(OSError):
+                w.send(b"\0")
+
+    def _post(self, event: Event) -> None:
+        self.outbox.put(event)
+
+    # -- logs -------------------------------------------------------------------------------
+    def _open_logs(self) -> None:
+        s = self.settings
+        try:
+            if s.typescript_path:
+                p = Path(s.typescript_path).expanduser()
+                p.parent.mkdir(parents=True, exist_ok=True)
+                self._typescript = p.open("ab")
+            if s.log_path:
+                p = Path(s.log_path).expanduser()
+                p.parent.mkdir(parents=True, exist_ok=True)
+                self._textlog = p.open("a", encoding="utf-8")
+        except OSError as exc:
+            self._close_logs()
+            raise UserError(f"Cannot open the log file: {exc.strerror} ({exc.filename}). "
+                            "Choose a folder you can write to.", "Log file") from exc
+
+    def _close_logs(self) -> None:
+        for f in (self._typescript, self._textlog):
+            if f is not None:
+                with contextlib.suppress(OSError):
+                    f.close()
+        self._typescript = self._textlog = None
+
+    # -- the I/O thread -----------------------------------------------------------------------
+    def _io_main(self) -> None:
+        s = self.settings
+        target = f"{s.host}:{s.port}"
+        self._post(StateChanged(source=self.source, state="connecting", detail=target))
+        try:
+            sock: socket.socket | ssl.SSLSocket = socket.create_connection(
+                (s.host.strip(), s.port), timeout=s.connect_timeout)
+            if s.tls:
+                ctx = client_context(verify=s.verify, ca_file=s.ca_file or None)
+                try:
+                    sock = ctx.wrap_socket(sock, server_hostname=s.host.strip())
+                except BaseException:
+                    sock.close()
+                    raise
+                self.tls_info = describe_tls(sock)
+        except Exception as exc:
+            field_name = getattr(exc, "field_name", "") or (
+                "TLS" if isinstance(exc, ssl.SSLError) else "Host")
+            self._post(Failed(source=self.source, message=describe_error(exc, target),
+                              field_name=field_name))
+            self._post(Closed(source=self.source, reason="connect failed"))
+            self._finish_screen()
+            return
+        self._sock = sock
+        sock.setblocking(False)
+        self.peer = target
+        self.connected = True
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        host, port = sock.getsockname()[:2]
+        local = f"{host}:{port}"
+        self._post(Connected(source=self.source, peer=target, local=local))
+        if self.tls_info:
+            info = ", ".join(f"{k} {v}" for k, v in self.tls_info.items())
+            self._post(LogLine(source=self.source, text=f"TLS: {info}"))
+        reason = "closed by peer"
+        try:
+            if self.protocol is not None:
+                self.protocol.start()
+                self._after_protocol([])
+            else:
+                self._post(InputModeChanged(source=self.source, local_echo=self.local_echo,
+                                            character_mode=False, enter="CR LF"))
+            self._last_sent = time.monotonic()
+            reason = self._io_loop(sock)
+        except Exception as exc:  # a reset or TLS error ends the session with a sentence
+            self._post(Failed(source=self.source, message=describe_error(exc, target)))
+            reason = "connection error"
+        finally:
+            self.connected = False
+            with contextlib.suppress(OSError):
+                sock.close()
+            self._sock = None
+            self._post(Closed(source=self.source, reason=reason))
+            self._finish_screen()
+
+    def _finish_screen(self) -> None:
+        with self._cond:
+            self._eof = True
+            self._cond.notify_all()
+
+    def _io_loop(self, sock: socket.socket | ssl.SSLSocket) -> str:
+        wake = self._wake_r
+        assert wake is not None
+        is_tls = isinstance(sock, ssl.SSLSocket)
+        keepalive = self.settings.keepalive if self.protocol is not None else 0
+        while not self._stop.is_set():
+            self._run_protocol_calls()
+            with self._out_lock:
+                want_write = bool(self._out)
+            want_read = self._pending_size < _MAX_PENDING
+            timeout = 0.5
+            if keepalive:
+                timeout = max(0.0, min(timeout, self._last_sent + keepalive - time.monotonic()))
+            if is_tls and want_read and sock.pending():
+                readable = [sock]
+                writable = [sock] if want_write else []
+            else:
+                readable, writable, _ = select.select(
+                    [wake] + ([sock] if want_read else []), [sock] if want_write else [], [],
+                    timeout)
+            if wake in readable:
+                with contextlib.suppress(OSError):
+                    while wake.recv(4096):
+                        pass
+            if sock in readable:
+                try:
+                    data = sock.recv(262144)
+                except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+                    data = None
+                if data == b"":
+                    return "closed by peer"
+                if data:
+                    self._on_received(data)
+            if sock in writable or want_write:
+                self._flush(sock)
+            if keepalive and time.monotonic() - self._last_sent >= keepalive:
+                assert self.protocol is not None
+                self.protocol.command("NOP")
+                self._after_protocol([])
+        return "closed"
+
+    def _run_protocol_calls(self) -> None:
+        with self._out_lock:
+            calls, self._proto_calls = self._proto_calls, []
+        if calls and self.protocol is not None:
+            for call in calls:
+                call(self.protocol)
+            self._after_protocol([])
+
+    def _flush(self, sock: socket.socket | ssl.SSLSocket) -> None:
+        with self._out_lock:
+            if not self._out:
+                return
+            try:
+                sent = sock.send(self._out)
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+                return
+            del self._out[:sent]
+        self.bytes_out += sent
+        self._last_sent = time.monotonic()
+
+    def _on_received(self, data: bytes) -> None:
+        self.bytes_in += len(data)
+        if self._typescript is not None:
+            self._typescript.write(data)
+        if self.protocol is None:
+            if len(self._received) < MAX_RECEIVED:
+                self._received += data[:MAX_RECEIVED - len(self._received)]
+            payload = data
+            events: list[Event] = []
+        else:
+            payload, events = self.protocol.receive(data)
+        self._after_protocol(events)
+        if payload:
+            with self._cond:
+                self._pending.append(payload)
+                self._pending_size += len(payload)
+                self._cond.notify()
+
+    def _after_protocol(self, events: list[Event]) -> None:
+        p = self.protocol
+        if p is None:
+            return
+        events = events + p.events()
+        reply = p.data_to_send()
+        if reply:
+            with self._out_lock:
+                self._out += reply
+        for event in events:
+            self._post(event)
+        state = (self.local_echo, self.character_mode)
+        if state != self._echo_state:
+            self._echo_state = state
+            self._post(InputModeChanged(source=self.source, local_echo=state[0],
+                                        character_mode=state[1],
+                                        enter="CR NUL" if state[1] else "CR LF"))
+
+    # -- the screen thread ----------------------------------------------------------------
+    def _screen_main(self) -> None:
+        """One tick per frame: take what arrived, feed it in one batch, paint.
+
+        Ticks are at least 1/FPS apart, so the view gets at most FPS frames a second;
+        batching a tick's input lets a flood take the screen's shortcut. Scroll and
+        resize requests are applied at once but painted on the next tick.
+        """
+        interval = 1.0 / FPS
+        unshown = False  # the screen changed since the last frame
+        while True:
+            with self._cond:
+                while True:
+                    if self._stop.is_set() or self._eof:
+                        break
+                    if self._requests:
+                        requests, self._requests = self._requests, []
+                        with self._screen_lock:
+                            for request in requests:
+                                request()
+                        unshown = True
+                    left = self._last_frame + interval - time.monotonic()
+                    if (self._pending or unshown) and left <= 0:
+                        break
+                    self._cond.wait(left if (self._pending or unshown) else 0.5)
+                pending, self._pending = self._pending, []
+                self._pending_size = 0
+                requests, self._requests = self._requests, []
+                stopped = self._stop.is_set()
+                finished = self._eof or stopped
+            if stopped:
+                return
+            with self._screen_lock:
+                self._last_frame = time.monotonic()  # the tick starts now
+                for request in requests:
+                    request()
+                if pending:
+                    self._feed(b"".join(pending), interval)
+                self._emit_frame()
+                unshown = False
+            if finished:
+                with self._cond:
+                    if not self._pending:
+                        return
+
+    def _feed(self, data: bytes, interval: float) -> None:
+        text = self._decoder.decode(data)
+        if not text:
+            return
+        if self._textlog is not None or self._listeners:
+            plain = strip_ansi(text)
+            if self._textlog is not None:
+                self._textlog.write(plain.replace("\r\n", "\n").replace("\r", ""))
+            for listener in list(self._listeners):
+                listener(plain)
+        else:
+            plain = strip_ansi(text[-8192:])  # only the tail is kept
+        self._recent = (self._recent + plain)[-4096:]
+        screen = self.screen
+        skipped = len(text)
+        text = screen.flood_shortcut(text) if len(text) >= 4096 else text
+        self._fed += skipped - len(text)
+        for start in range(0, len(text), _FEED_SLICE):
+            part = text[start:start + _FEED_SLICE]
+            screen.stream.feed(part)
+            self._fed += len(part)
+            if time.monotonic() >= self._last_frame + interval:
+                # a long batch (no shortcut) shows progress on the frame clock
+                self._last_frame = time.monotonic()
+                self._emit_frame()
+        replies = screen.take_replies()
+        if replies:
+            self.send_bytes(self._encode("".join(replies)))
+
+    def _emit_frame(self) -> None:
+        screen = self.screen
+        dirty = screen.take_dirty()
+        offset = self._offset = min(self._offset, len(screen.scrollback))
+        lines = tuple((y, tuple(screen.render_line(y, offset))) for y in sorted(dirty))
+        cursor_visible = offset == 0 and not screen.cursor.hidden
+        key = ((screen.cursor.x, screen.cursor.y), cursor_visible, screen.columns,
+               screen.lines, offset)
+        if not lines and key == self._posted_key:
+            return
+        self._posted_key = key
+        (self.frame_sink or self._post)(TerminalFrame(
+            source=self.source, lines=lines, cursor=key[0], cursor_visible=cursor_visible,
+            columns=screen.columns, rows=screen.lines, offset=offset,
+            history=len(screen.scrollback), fed=self._fed, title=screen.title_text))
+
+    # -- text for the tab ------------------------------------------------------------------
+    def transcript_text(self) -> str:
+        """Scrollback plus screen as plain text (for File > Save transcript)."""
+        with self._screen_lock:
+            screen = self.screen
+            lines = screen.history_text() + [line.rstrip() for line in screen.display_text()]
+        while lines and not lines[-1]:
+            lines.pop()
+        return "\n".join(lines) + "\n"

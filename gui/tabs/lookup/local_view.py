@@ -1,0 +1,396 @@
+"""The socket module's own functions (origin document 2.7): Host, Services, Byte order."""
+
+from __future__ import annotations
+
+import socket
+import tkinter as tk
+from tkinter import ttk
+from typing import Any
+
+from core.errors import UserError
+from core.lookup import byteorder, resolver, services
+from gui.tabs.lookup.common import PAD, LookupView, make_tree
+
+MONO = "TkFixedFont"  # the named font: a ("TkFixedFont", 10) tuple is not monospaced
+
+
+class HostView(LookupView):
+    """gethostname, getfqdn, gethostbyname(_ex), gethostbyaddr, getaddrinfo."""
+
+    def __init__(self, master: tk.Misc, tab) -> None:
+        super().__init__(master, tab)
+        fields = tab.fields
+        self.machine_var = tk.StringVar(self, value="This machine: …")
+        ttk.Label(self, textvariable=self.machine_var, font=MONO).pack(anchor="w", **PAD)
+
+        form = ttk.LabelFrame(self, text="Resolver functions", padding=6)
+        form.pack(fill="x", **PAD)
+        self.host = ttk.Combobox(form, width=36, values=self.recent("host_recent").items())
+        self.host.set(fields.get("host", "localhost"))
+        self.labelled(form, "Host or address", self.host, 0, field="Host")
+        self.fields_by_name["Address"] = self.host
+        buttons = ttk.Frame(form)
+        buttons.grid(row=0, column=2, columnspan=6, sticky="w")
+        for label, task in (("gethostbyname", "gethostbyname"),
+                            ("gethostbyname_ex", "gethostbyname_ex"),
+                            ("gethostbyaddr", "gethostbyaddr"), ("getfqdn", "getfqdn")):
+            ttk.Button(buttons, text=label, command=lambda t=task: self.resolve(t)).pack(
+                side="left", padx=2)
+        self.host.bind("<Return>", lambda e: self.resolve("gethostbyname_ex"))
+
+        self.port = ttk.Entry(form, width=10)
+        self.port.insert(0, fields.get("gai_port", "http"))
+        self.labelled(form, "Port or service", self.port, 0, row=1, field="Port")
+        self.family = ttk.Combobox(form, state="readonly", width=6,
+                                   values=list(resolver.FAMILIES))
+        self.family.set(fields.get("gai_family", "any"))
+        self.labelled(form, "Family", self.family, 2, row=1)
+        self.socktype = ttk.Combobox(form, state="readonly", width=13,
+                                     values=list(resolver.SOCKTYPES))
+        self.socktype.set(fields.get("gai_type", "stream (TCP)"))
+        self.labelled(form, "Type", self.socktype, 4, row=1)
+        self.gai_button = ttk.Button(form, text="getaddrinfo", command=self.getaddrinfo)
+        self.gai_button.grid(row=1, column=6, sticky="w", **PAD)
+        flags = ttk.Frame(form)
+        flags.grid(row=2, column=1, columnspan=7, sticky="w")
+        chosen = set(fields.get("gai_flags", ["AI_CANONNAME"]))
+        self.flag_vars = {name: tk.BooleanVar(self, value=name in chosen)
+                          for name in resolver.AI_FLAGS}
+        for i, (name, var) in enumerate(self.flag_vars.items()):
+            ttk.Checkbutton(flags, text=name, variable=var).grid(
+                row=i // 4, column=i % 4, sticky="w", padx=(0, 12))
+        form.columnconfigure(1, weight=1)
+
+        self.message_label(self).pack(fill="x", **PAD)
+        tree_frame, self.tree = make_tree(self, (
+            ("call", "Call", 150), ("family", "Family", 80), ("type", "Type", 100),
+            ("address", "Address", 220), ("port", "Port", 60), ("name", "Name / aliases", 300)))
+        tree_frame.pack(fill="both", expand=True, **PAD)
+        self.run("machine", self._machine)
+
+    @staticmethod
+    def _machine() -> tuple[str, str, str]:
+        # the origin document's 4.1: what a web server starting here would bind to
+        name = resolver.gethostname()
+        try:
+            bind = f"({name!r}, {services.getservbyname('http', 'tcp')})"
+        except UserError as exc:
+            bind = f"unknown: {exc}"
+        return name, resolver.getfqdn(), bind
+
+    def resolve(self, call: str) -> None:
+        text = self.host.get()
+        self.remember(self.host, "host_recent")
+        fn = {"gethostbyname": resolver.gethostbyname,
+              "gethostbyname_ex": resolver.gethostbyname_ex,
+              "gethostbyaddr": resolver.gethostbyaddr, "getfqdn": resolver.getfqdn}[call]
+        self.show_info(f"{call}({text!r}) …")
+        self.clear_error()
+        if call == "getfqdn" and not text.strip():
+            self.session.resolver(call, fn)
+        else:
+            self.session.resolver(call, fn, text)
+
+    def getaddrinfo(self) -> None:
+        self.remember(self.host, "host_recent")
+        flags = [name for name, var in self.flag_vars.items() if var.get()]
+        self.show_info("getaddrinfo …")
+        port = self.port.get().strip()
+        bits = 0
+        for name in flags:
+            bits |= resolver.AI_FLAGS[name]
+        step = {"function": "getaddrinfo", "args": [
+            self.host.get().strip() or None, int(port) if port.isdigit() else (port or None),
+            resolver.FAMILIES.get(self.family.get(), 0),
+            resolver.SOCKTYPES.get(self.socktype.get(), 0), 0, bits]}
+        self.run("getaddrinfo", resolver.getaddrinfo, self.host.get(), self.port.get(),
+                 self.family.get(), self.socktype.get(), flags, record=("resolver", step))
+
+    def on_done(self, task: str, result: Any) -> None:
+        if task == "machine":
+            name, fqdn, bind = result
+            self.machine_var.set(f"This machine: gethostname() = {name}    getfqdn() = {fqdn}"
+                                 f"    a web server here binds {bind}")
+            return
+        self.tree.delete(*self.tree.get_children())
+        if task == "gethostbyname" or task == "getfqdn":
+            self.tree.insert("", "end", values=(task, "", "", result if task ==
+                             "gethostbyname" else "", "", result if task == "getfqdn" else ""))
+        elif task in ("gethostbyname_ex", "gethostbyaddr"):
+            aliases = ", ".join(result.aliases) or "(no aliases)"
+            for address in result.addresses or [""]:
+                self.tree.insert("", "end", values=(task, "", "", address, "",
+                                                    f"{result.name}  [{aliases}]"))
+        elif task == "getaddrinfo":
+            for row in result:
+                self.tree.insert("", "end", values=(
+                    "getaddrinfo", row.family, f"{row.socktype} {row.proto}", row.address,
+                    row.port, row.canonname))
+        count = len(self.tree.get_children())
+        self.show_info(f"{task}: {count} result{'s' if count != 1 else ''}")
+        first = self.tree.get_children()
+        if first:
+            self.tree.selection_set(first[0])
+
+    def selected(self) -> tuple[str, int | None]:
+        focus = self.tree.selection()
+        if not focus:
+            return self.host.get().strip(), None
+        values = self.tree.item(focus[0], "values")
+        address, port = str(values[3]), str(values[4])
+        return (address or self.host.get().strip()), (int(port) if port.isdigit() else None)
+
+    def save_fields(self, fields: dict[str, Any]) -> None:
+        fields.update(host=self.host.get(), gai_port=self.port.get(),
+                      gai_family=self.family.get(), gai_type=self.socktype.get(),
+                      gai_flags=[n for n, v in self.flag_vars.items() if v.get()])
+
+
+class ServicesView(LookupView):
+    """getservbyname/port, getprotobyname/number, and the browsable system tables."""
+
+    def __init__(self, master: tk.Misc, tab) -> None:
+        super().__init__(master, tab)
+        form = ttk.LabelFrame(self, text="Service and protocol functions", padding=6)
+        form.pack(fill="x", **PAD)
+        self.service = ttk.Entry(form, width=16)
+        self.service.insert(0, tab.fields.get("service", "http"))
+        self.labelled(form, "Service", self.service, 0, field="Service")
+        self.proto = ttk.Combobox(form, state="readonly", width=5, values=["tcp", "udp", ""])
+        self.proto.set(tab.fields.get("service_proto", "tcp"))
+        self.labelled(form, "over", self.proto, 2, field="Protocol")
+        ttk.Button(form, text="getservbyname", command=self.by_name).grid(row=0, column=4, **PAD)
+        self.port = ttk.Entry(form, width=8)
+        self.port.insert(0, "21")
+        self.labelled(form, "Port", self.port, 5, field="Port")
+        ttk.Button(form, text="getservbyport", command=self.by_port).grid(row=0, column=7, **PAD)
+        self.protocol = ttk.Entry(form, width=10)
+        self.protocol.insert(0, "icmp")
+        self.labelled(form, "Protocol", self.protocol, 0, row=1)
+        ttk.Button(form, text="getprotobyname", command=self.proto_by_name).grid(
+            row=1, column=4, **PAD)
+        self.number = ttk.Entry(form, width=8)
+        self.number.insert(0, "6")
+        self.labelled(form, "Number", self.number, 5, row=1)
+        ttk.Button(form, text="by number", command=self.proto_by_number).grid(
+            row=1, column=7, **PAD)
+        self.result_var = tk.StringVar(self, value="")
+        ttk.Label(form, textvariable=self.result_var, font="TkFixedFont").grid(
+            row=2, column=0, columnspan=8, sticky="w", **PAD)
+        self.message_label(self).pack(fill="x", **PAD)
+
+        browse = ttk.LabelFrame(self, text="What this system knows (/etc/services, "
+                                "/etc/protocols)", padding=6)
+        browse.pack(fill="both", expand=True, **PAD)
+        bar = ttk.Frame(browse)
+        bar.pack(fill="x")
+        self.table_kind = tk.StringVar(self, value="services")
+        for value in ("services", "protocols"):
+            ttk.Radiobutton(bar, text=value.title(), value=value, variable=self.table_kind,
+                            command=self.refilter).pack(side="left", padx=(0, 8))
+        ttk.Label(bar, text="Search").pack(side="left", padx=(12, 4))
+        self.search_var = tk.StringVar(self)
+        self.search = ttk.Entry(bar, textvariable=self.search_var, width=30)
+        self.search.pack(side="left")
+        self.search_var.trace_add("write", lambda *a: self.refilter())
+        self.count_var = tk.StringVar(self)
+        ttk.Label(bar, textvariable=self.count_var).pack(side="left", padx=12)
+        frame, self.table = make_tree(browse, (
+            ("name", "Name", 160), ("number", "Port / number", 110), ("proto", "Protocol", 80),
+            ("aliases", "Aliases", 200), ("comment", "Comment", 300)))
+        frame.pack(fill="both", expand=True, pady=(4, 0))
+        self.table.bind("<<TreeviewSelect>>", self._picked)
+        self._services: list[services.ServiceEntry] = []
+        self._protocols: list[services.ProtocolEntry] = []
+        self.run("tables", lambda: (services.service_table(), services.protocol_table()))
+
+    def by_name(self) -> None:
+        self.clear_error()
+        self.session.resolver("getservbyname", services.getservbyname,
+                              self.service.get().strip(), self.proto.get())
+
+    def by_port(self) -> None:
+        port = self.port.get().strip()
+        self.run("getservbyport", services.getservbyport, port, self.proto.get(),
+                 record=("resolver", {"function": "getservbyport",
+                                      "args": [int(port) if port.isdigit() else port,
+                                               self.proto.get()]}))
+
+    def proto_by_name(self) -> None:
+        self.clear_error()
+        self.session.resolver("getprotobyname", services.getprotobyname,
+                              self.protocol.get().strip())
+
+    def proto_by_number(self) -> None:
+        self.run("getprotobynumber", services.getprotobynumber, self.number.get())
+
+    def on_done(self, task: str, result: Any) -> None:
+        if task == "tables":
+            self._services, self._protocols = result
+            self.refilter()
+            return
+        shown = {
+            "getservbyname": f"getservbyname({self.service.get()!r}, {self.proto.get()!r})",
+            "getservbyport": f"getservbyport({self.port.get()}, {self.proto.get()!r})",
+            "getprotobyname": f"getprotobyname({self.protocol.get()!r})",
+            "getprotobynumber": f"protocol number {self.number.get()}",
+        }[task]
+        self.result_var.set(f"{shown} = {result}")
+        self.show_info(f"{shown} = {result}")
+
+    def refilter(self) -> None:
+        self.table.delete(*self.table.get_children())
+        query = self.search_var.get()
+        if self.table_kind.get() == "services":
+            rows = services.search_services(query, self._services)
+            for e in rows:
+                self.table.insert("", "end", values=(e.name, e.port, e.proto,
+                                                     " ".join(e.aliases), e.comment))
+            total = len(self._services)
+        else:
+            rows = services.search_protocols(query, self._protocols)  # type: ignore[assignment]
+            for e in rows:
+                self.table.insert("", "end", values=(e.name, e.number, "ip",
+                                                     " ".join(e.aliases), e.comment))
+            total = len(self._protocols)
+        self.count_var.set(f"{len(rows)} of {total}")
+
+    def _picked(self, event: object = None) -> None:
+        focus = self.table.selection()
+        if focus and self.table_kind.get() == "services":
+            name, port, proto = self.table.item(focus[0], "values")[:3]
+            self.service.delete(0, "end")
+            self.service.insert(0, name)
+            self.port.delete(0, "end")
+            self.port.insert(0, port)
+            self.proto.set(proto if proto in ("tcp", "udp") else "")
+
+    def selected(self) -> tuple[str, int | None]:
+        host = self.tab.host_hint()
+        focus = self.table.selection()
+        if focus and self.table_kind.get() == "services":
+            return host, int(self.table.item(focus[0], "values")[1])
+        return host, None
+
+    def save_fields(self, fields: dict[str, Any]) -> None:
+        fields.update(service=self.service.get(), service_proto=self.proto.get())
+
+
+EXAMPLES: tuple[tuple[int, int, str], ...] = (
+    (21, 16, "FTP control port in a TCP header"),
+    (80, 16, "HTTP port in a TCP header"),
+    (8080, 16, "alternate HTTP port"),
+    (53, 16, "DNS port; also a DNS header's counts are 16-bit big-endian"),
+    (0x7F000001, 32, "127.0.0.1 as a 32-bit IPv4 address"),
+    (0xC0000201, 32, "192.0.2.1 (documentation range)"),
+    (0x12345678, 32, "the classic byte-swap example"),
+)
+
+
+class ByteOrderView(LookupView):
+    """htons/ntohs/htonl/ntohl and inet_aton/ntoa/pton/ntop with the bytes shown.
+
+    Pure arithmetic on this machine: it runs at once on the Tk thread (no network).
+    """
+
+    sends_results = False
+
+    def __init__(self, master: tk.Misc, tab) -> None:
+        super().__init__(master, tab)
+        ttk.Label(self, text=f"This host is {byteorder.host_endianness()}; network order is "
+                  "big-endian.", font=("TkDefaultFont", 10, "bold")).pack(anchor="w", **PAD)
+        ints = ttk.LabelFrame(self, text="Integers", padding=6)
+        ints.pack(fill="x", **PAD)
+        self.value = ttk.Entry(ints, width=16)
+        self.value.insert(0, tab.fields.get("byte_value", "8080"))
+        self.labelled(ints, "Value (dec, 0x…)", self.value, 0, field="Value")
+        for i, name in enumerate(byteorder.CONVERSIONS):
+            ttk.Button(ints, text=name, command=lambda n=name: self.convert(n)).grid(
+                row=0, column=2 + i, **PAD)
+        self.value.bind("<Return>", lambda e: self.convert("htons"))
+        self.conv_text = tk.Text(ints, height=5, font=MONO, wrap="none", borderwidth=0)
+        self.conv_text.grid(row=1, column=0, columnspan=8, sticky="ew", **PAD)
+        self.conv_text.configure(state="disabled")
+        ints.columnconfigure(7, weight=1)
+
+        addrs = ttk.LabelFrame(self, text="Addresses", padding=6)
+        addrs.pack(fill="x", **PAD)
+        self.address = ttk.Entry(addrs, width=40)
+        self.address.insert(0, tab.fields.get("byte_address", "192.0.2.1"))
+        self.labelled(addrs, "Address or hex bytes", self.address, 0, field="Address")
+        self.fields_by_name["Bytes"] = self.address
+        self.family = ttk.Combobox(addrs, state="readonly", width=6, values=["IPv4", "IPv6"])
+        self.family.set("IPv4")
+        self.labelled(addrs, "Family", self.family, 2, field="Family")
+        buttons = ttk.Frame(addrs)
+        buttons.grid(row=1, column=1, columnspan=3, sticky="w")
+        for name in ("inet_aton", "inet_ntoa", "inet_pton", "inet_ntop"):
+            ttk.Button(buttons, text=name, command=lambda n=name: self.address_call(n)).pack(
+                side="left", padx=2)
+        self.addr_var = tk.StringVar(self)
+        ttk.Label(addrs, textvariable=self.addr_var, font=MONO).grid(
+            row=2, column=0, columnspan=4, sticky="w", **PAD)
+        self.message_label(self).pack(fill="x", **PAD)
+
+        table = ttk.LabelFrame(self, text="Worked examples on this host", padding=6)
+        table.pack(fill="both", expand=True, **PAD)
+        frame, self.examples = make_tree(table, (
+            ("value", "Value", 110), ("width", "Width", 70), ("host", "In memory (host)", 150),
+            ("network", "On the wire (network)", 170), ("hton", "hton*(value)", 120),
+            ("meaning", "Where you meet it", 300)), height=7)
+        frame.pack(fill="both", expand=True)
+        for value, bits, meaning in EXAMPLES:
+            conv = (byteorder.htons if bits == 16 else byteorder.htonl)(value)
+            self.examples.insert("", "end", values=(
+                f"{value} (0x{value:0{bits // 4}x})", f"{bits} bit", conv.host_bytes,
+                conv.network_bytes, conv.result, meaning))
+
+    def convert(self, name: str) -> None:
+        self.clear_error()
+        try:
+            conv = byteorder.CONVERSIONS[name](self.value.get())
+        except UserError as exc:
+            self.show_error(str(exc), exc.field_name)
+            return
+        width = conv.width * 2
+        lines = [
+            f"{name}({conv.value}) = {conv.result}   (0x{conv.value:0{width}x} -> "
+            f"0x{conv.result:0{width}x})",
+            f"{conv.value} in memory on this host : {conv.host_bytes}",
+            f"{conv.value} on the wire (network)   : {conv.network_bytes}",
+            f"result in memory on this host : {conv.result_host_bytes}"
+            + ("   (bytes swapped)" if conv.value != conv.result else "   (unchanged)"),
+        ]
+        self.conv_text.configure(state="normal")
+        self.conv_text.delete("1.0", "end")
+        self.conv_text.insert("1.0", "\n".join(lines))
+        self.conv_text.configure(state="disabled")
+        self.show_info(conv.summary())
+        self.record("resolver", function=name, args=[conv.value])
+
+    def address_call(self, name: str) -> None:
+        self.clear_error()
+        text = self.address.get()
+        try:
+            if name == "inet_aton":
+                packed = byteorder.inet_aton(text)
+            elif name == "inet_ntoa":
+                packed = byteorder.inet_ntoa(text)
+            elif name == "inet_pton":
+                packed = byteorder.inet_pton(self.family.get(), text)
+            else:
+                packed = byteorder.inet_ntop(self.family.get(), text)
+        except UserError as exc:
+            self.show_error(str(exc), exc.field_name)
+            return
+        self.addr_var.set(f"{name}: {packed.text}  <->  {packed.packed_hex}  "
+                          f"({packed.length} bytes, {packed.family})")
+        raw = bytes.fromhex(packed.packed_hex.replace(" ", ""))
+        family = socket.AF_INET6 if packed.family == "IPv6" else socket.AF_INET
+        self.record("resolver", function=name, args={
+            "inet_aton": [packed.text], "inet_ntoa": [raw],
+            "inet_pton": [family, packed.text], "inet_ntop": [family, raw]}[name])
+        self.show_info(self.addr_var.get())
+
+    def save_fields(self, fields: dict[str, Any]) -> None:
+        fields.update(byte_value=self.value.get(), byte_address=self.address.get())

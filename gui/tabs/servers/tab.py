@@ -1,0 +1,514 @@
+"""Servers tab: start, stop and watch every embedded server and lab peer.
+
+Left, the list of servers (echo TCP/UDP/UNIX, CGI, then the lab peers) with their
+address and state. Right, the selected server's settings, Start/Stop, a live summary,
+a sparkline of connections and bytes/s over the last minute, and the log of all servers.
+Start and stop run on worker threads; the Tk thread only reads events.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import tkinter as tk
+import webbrowser
+from tkinter import filedialog, ttk
+from typing import TYPE_CHECKING, Any
+
+from core.errors import UserError, describe_error
+from core.events import (
+    Event,
+    Failed,
+    LogLine,
+    ServerStarted,
+    ServerStats,
+    ServerStopped,
+    StateChanged,
+    TaskDone,
+)
+from core.recording import Recording
+from core.servers.echo.common import FORK_STYLES, MODES
+from core.worker import Outbox, Worker
+from gui.tabs.base import Tab
+from gui.tabs.servers.model import FIELDS, ServerEntry, cgi_entry, echo_entries, lab_entry
+from gui.tabs.servers.sparkline import Series, Sparkline, human_rate
+from gui.widgets.logview import LogView
+
+if TYPE_CHECKING:
+    from gui.app import WirebenchApp
+
+LOG_TAGS = {"warning": {"foreground": "#b9770e"}, "error": {"foreground": "#c0392b"},
+            "source": {"foreground": "#2e86de"}}
+
+
+LAB_NODE = "lab-peers"
+
+
+class ServersTab(Tab):
+    title = "Servers"
+    key = "servers"
+
+    def __init__(self, master: tk.Misc, app: WirebenchApp) -> None:
+        super().__init__(master, app)
+        self.outbox = Outbox()
+        self.worker = Worker("servers", self.outbox)
+        self.entries: list[ServerEntry] = [*echo_entries(), cgi_entry()]
+        for entry in self.entries:
+            entry.config.update(self.fields.get(entry.key, {}))
+        try:
+            self.entries += [lab_entry(p) for p in app.lab.peers()]
+        except Exception as exc:  # a broken lab module must not take the tab down
+            self._lab_error = f"Lab peers unavailable: {exc}"
+        else:
+            self._lab_error = ""
+        self.current: ServerEntry = self.entries[0]
+        self._echo_recordings: dict[str, Recording] = {}
+        self.vars: dict[str, tk.StringVar] = {k: tk.StringVar(self) for k in FIELDS}
+        self._build()
+        self._show(self.current)
+        app.bridge.attach(self.outbox, self._on_tab_events)
+        app.lab_listeners.append(self._on_lab_events)
+        self.after(1000, self._tick_idle)
+
+    # -- layout -------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.columnconfigure(1, weight=1)
+        self.rowconfigure(0, weight=1)
+
+        left = ttk.Frame(self)
+        left.grid(row=0, column=0, sticky="nsew", padx=(0, 8))
+        left.rowconfigure(1, weight=1)
+        ttk.Label(left, text="Servers", font=("TkHeadingFont", 11, "bold")).grid(
+            row=0, column=0, sticky="w", pady=(0, 4))
+        self.tree = ttk.Treeview(left, columns=("address", "state"), show="tree headings",
+                                 selectmode="browse", height=14)
+        self.tree.heading("#0", text="Server")
+        self.tree.heading("address", text="Address")
+        self.tree.heading("state", text="State")
+        self.tree.column("#0", width=205, stretch=False)
+        self.tree.column("address", width=150, stretch=True)
+        self.tree.column("state", width=70, stretch=False)
+        self.tree.grid(row=1, column=0, sticky="nsew")
+        for entry in self.entries:
+            if entry.lab and not self.tree.exists(LAB_NODE):
+                self.tree.insert("", "end", iid=LAB_NODE, text="Lab peers", open=True)
+            self.tree.insert(LAB_NODE if entry.lab else "", "end", iid=entry.key,
+                             text=entry.label,
+                             values=(self._address(entry), self._state(entry)))
+        self.tree.selection_set(self.current.key)
+        self.tree.bind("<<TreeviewSelect>>", self._on_select)
+        self.about = ttk.Label(left, text="", wraplength=410, justify="left",
+                               foreground="#666")
+        self.about.grid(row=2, column=0, sticky="ew", pady=(8, 0))
+        if self._lab_error:
+            ttk.Label(left, text=self._lab_error, foreground="#c0392b", wraplength=410).grid(
+                row=3, column=0, sticky="w")
+
+        right = ttk.Frame(self)
+        right.grid(row=0, column=1, sticky="nsew")
+        right.columnconfigure(0, weight=1)
+        right.rowconfigure(4, weight=1)
+
+        self.form = ttk.LabelFrame(right, text="Settings", padding=(8, 4))
+        self.form.grid(row=0, column=0, sticky="ew")
+        self.form.columnconfigure(1, weight=1)
+        self.form.columnconfigure(3, weight=1)
+        self.widgets: dict[str, ttk.Widget] = {}
+        self.labels: dict[str, ttk.Label] = {}
+        for key, label in FIELDS.items():
+            self.labels[key] = ttk.Label(self.form, text=label)
+            if key == "mode":
+                widget: ttk.Widget = ttk.Combobox(self.form, textvariable=self.vars[key],
+                                                  values=MODES, state="readonly", width=10)
+            elif key == "fork_style":
+                widget = ttk.Combobox(self.form, textvariable=self.vars[key],
+                                      values=FORK_STYLES, state="readonly", width=10)
+            elif key in ("root", "cgi_dir"):
+                widget = ttk.Frame(self.form)
+                entry = ttk.Entry(widget, textvariable=self.vars[key])
+                entry.pack(side="left", fill="x", expand=True)
+                ttk.Button(widget, text="Browse…", command=lambda k=key: self._browse(k)).pack(
+                    side="left", padx=(4, 0))
+            else:
+                widget = ttk.Entry(self.form, textvariable=self.vars[key],
+                                   width=34 if key == "path" else 16)
+            self.widgets[key] = widget
+        self.vars["mode"].trace_add("write", lambda *a: self._sync_fork_style())
+
+        bar = ttk.Frame(right)
+        bar.grid(row=1, column=0, sticky="ew", pady=(8, 4))
+        self.start_button = ttk.Button(bar, text="Start", style="Accent.TButton",
+                                       command=self.start_selected)
+        self.start_button.pack(side="left")
+        self.stop_button = ttk.Button(bar, text="Stop", command=self.stop_selected)
+        self.stop_button.pack(side="left", padx=(6, 0))
+        self.browser_button = ttk.Button(bar, text="Open in browser",
+                                         command=self.open_in_browser)
+        self.browser_button.pack(side="left", padx=(6, 0))
+        self.python_button = ttk.Button(bar, text="Show as Python", command=self.show_python)
+        self.python_button.pack(side="left", padx=(6, 0))
+        self.status = ttk.Label(bar, text="", anchor="w")
+        self.status.pack(side="left", padx=(12, 0), fill="x", expand=True)
+
+        self.summary = ttk.Label(right, text="", anchor="w", foreground="#666")
+        self.summary.grid(row=2, column=0, sticky="ew")
+
+        self.plot = Sparkline(right, (
+            Series("Connections", "#2e86de", lambda v: f"{v:.0f}"),
+            Series("Bytes/s", "#e67e22", human_rate),
+        ), height=120)
+        self.plot.grid(row=3, column=0, sticky="ew", pady=(4, 6))
+
+        self.pages = ttk.Notebook(right)
+        self.pages.grid(row=4, column=0, sticky="nsew")
+        logbox = ttk.Frame(self.pages, padding=(0, 4, 0, 0))
+        logbox.columnconfigure(0, weight=1)
+        logbox.rowconfigure(1, weight=1)
+        head = ttk.Frame(logbox)
+        head.grid(row=0, column=0, sticky="ew")
+        ttk.Label(head, text="Connections, errors and starts of every server").pack(
+            side="left")
+        ttk.Button(head, text="Clear", command=lambda: self.log.clear()).pack(side="right")
+        self.log = LogView(logbox, max_lines=5000, height=10, tags=LOG_TAGS)
+        self.log.grid(row=1, column=0, sticky="nsew")
+        self.pages.add(logbox, text="Log (all servers)")
+
+        clientbox = ttk.Frame(self.pages, padding=(0, 4, 0, 0))
+        clientbox.columnconfigure(0, weight=1)
+        clientbox.rowconfigure(0, weight=1)
+        self.clients = ttk.Treeview(clientbox, columns=("state", "in", "out"),
+                                    show="tree headings", selectmode="none")
+        self.clients.heading("#0", text="Peer")
+        self.clients.heading("state", text="State (4.3.2)")
+        self.clients.heading("in", text="Bytes in")
+        self.clients.heading("out", text="Bytes out")
+        self.clients.column("#0", width=200)
+        for column in ("state", "in", "out"):
+            self.clients.column(column, width=110, anchor="e" if column != "state" else "w")
+        scroll = ttk.Scrollbar(clientbox, command=self.clients.yview)
+        self.clients.configure(yscrollcommand=scroll.set)
+        self.clients.grid(row=0, column=0, sticky="nsew")
+        scroll.grid(row=0, column=1, sticky="ns")
+        self.clients_note = ttk.Label(clientbox, text="", foreground="#666")
+        self.clients_note.grid(row=1, column=0, sticky="w")
+        self.pages.add(clientbox, text="Clients")
+
+    def _browse(self, key: str) -> None:
+        folder = filedialog.askdirectory(parent=self, title=FIELDS[key],
+                                         initialdir=self.vars[key].get() or None)
+        if folder:
+            self.vars[key].set(folder)
+
+    # -- selection and the form ---------------------------------------------------------
+    def entry(self, key: str) -> ServerEntry:
+        return next(e for e in self.entries if e.key == key)
+
+    def select(self, key: str) -> None:
+        self.tree.selection_set(key)
+        self.tree.see(key)
+        self._on_select()
+
+    def _on_select(self, event: object = None) -> None:
+        chosen = self.tree.selection()
+        if chosen and chosen[0] == LAB_NODE:  # the group row: show its first peer
+            first = self.tree.get_children(LAB_NODE)
+            if first:
+                self.tree.selection_set(first[0])
+            return
+        if not chosen or chosen[0] == self.current.key:
+            return
+        self._read_form(self.current)
+        self.current = self.entry(chosen[0])
+        self._show(self.current)
+
+    def _read_form(self, entry: ServerEntry) -> None:
+        for key in entry.fields:
+            entry.config[key] = self.vars[key].get()
+
+    def _show(self, entry: ServerEntry) -> None:
+        for key in FIELDS:
+            self.labels[key].grid_remove()
+            self.widgets[key].grid_remove()
+        for index, key in enumerate(entry.fields):
+            row, col = divmod(index, 2)
+            self.vars[key].set(str(entry.config.get(key, "")))
+            self.labels[key].grid(row=row, column=col * 2, sticky="w", padx=(0, 6), pady=2)
+            self.widgets[key].grid(row=row, column=col * 2 + 1, sticky="ew", padx=(0, 12),
+                                   pady=2)
+        self.form.configure(text=f"Settings — {entry.label}")
+        self.about.configure(text=entry.about)
+        self.plot.load(entry.history)
+        self._refresh(entry)
+
+    def _sync_fork_style(self) -> None:
+        if "fork_style" in self.current.fields:
+            state = "readonly" if self.vars["mode"].get() == "fork" else "disabled"
+            if not self.current.running:
+                self.widgets["fork_style"].configure(state=state)
+
+    def _refresh(self, entry: ServerEntry) -> None:
+        """Tree row, buttons, fields and status for ``entry`` from its current state."""
+        self.tree.item(entry.key, values=(self._address(entry), self._state(entry)))
+        if entry is not self.current:
+            return
+        running = entry.running
+        self.start_button.configure(
+            state="disabled" if running or entry.busy or entry.unavailable else "normal")
+        self.stop_button.configure(state="normal" if running and not entry.busy else "disabled")
+        web = entry.key == "cgi" or entry.key == "lab:cgi"
+        self.browser_button.configure(state="normal" if web and running else "disabled")
+        for key in entry.fields:
+            widget = self.widgets[key]
+            editable = not running and not entry.busy
+            if isinstance(widget, ttk.Combobox):
+                widget.configure(state="readonly" if editable else "disabled")
+            elif isinstance(widget, ttk.Entry):
+                widget.configure(state="normal" if editable else "disabled")
+        self._sync_fork_style()
+        if entry.unavailable:
+            self._set_status(entry.unavailable, error=True)
+        elif entry.busy:
+            self._set_status("Working…")
+        elif running and entry.controller is not None:
+            self._set_status(f"Running on {entry.controller.address}")
+        else:
+            self._set_status("Stopped" + (" (lab peer)" if entry.lab else ""))
+        self._show_clients(entry)
+        detail = entry.controller.describe() if running and entry.controller else ""
+        self.summary.configure(text="\n".join(x for x in (detail, entry.summary()) if x))
+
+    def _show_clients(self, entry: ServerEntry) -> None:
+        """List the entry's connected clients (a memory snapshot: no network here)."""
+        lister = getattr(entry.controller, "clients", None)
+        rows = sorted(lister(), key=lambda c: c.peer) if entry.running and callable(lister) \
+            else []
+        self.clients.delete(*self.clients.get_children())
+        for client in rows:
+            self.clients.insert("", "end", text=client.peer,
+                                values=(client.state, f"{client.bytes_in:,}",
+                                        f"{client.bytes_out:,}"))
+        if not entry.running:
+            note = "Start the server to see its clients."
+        elif not callable(lister):
+            note = "This server does not list its clients."
+        else:
+            note = f"{len(rows)} client{'s' * (len(rows) != 1)} (shown up to 500)"
+        self.clients_note.configure(text=note)
+        self.pages.tab(1, text=f"Clients ({len(rows)})" if rows else "Clients")
+
+    def _set_status(self, text: str, error: bool = False) -> None:
+        self.status.configure(text=text, foreground="#c0392b" if error else "")
+
+    @staticmethod
+    def _address(entry: ServerEntry) -> str:
+        if entry.controller is not None and (entry.running or entry.lab):
+            return entry.controller.address
+        if "path" in entry.fields:
+            return str(entry.config.get("path", ""))
+        return f"{entry.config.get('host', '')}:{entry.config.get('port', '')}"
+
+    @staticmethod
+    def _state(entry: ServerEntry) -> str:
+        if entry.unavailable:
+            return "absent"
+        if entry.busy:
+            return "…"
+        return "running" if entry.running else "stopped"
+
+    # -- actions ------------------------------------------------------------------------
+    def start_selected(self) -> None:
+        entry = self.current
+        if entry.running or entry.busy:
+            return
+        self._read_form(entry)
+        # a previous controller that died on its own still has its stats ticker: stop it
+        previous = None if entry.lab else entry.controller
+        try:
+            controller = entry.build()  # validation only: no network on the Tk thread
+        except UserError as exc:
+            self._field_error(str(exc), exc.field_name)
+            return
+        if not entry.lab:
+            controller.outbox = self.outbox
+        entry.busy = True
+        entry.reset_history()
+        self.plot.load(entry.history)
+        self._refresh(entry)
+        if previous is not None:
+            self._submit("start", entry, lambda: (previous.stop(), controller.start()))
+        else:
+            self._submit("start", entry, controller.start)
+
+    def stop_selected(self) -> None:
+        entry = self.current
+        if entry.controller is None or not entry.running or entry.busy:
+            return
+        entry.busy = True
+        self._refresh(entry)
+        self._submit("stop", entry, entry.controller.stop)
+
+    def _submit(self, action: str, entry: ServerEntry, fn: Any) -> None:
+        """Run ``fn`` on a worker; its TaskDone carries None or (message, field name)."""
+
+        def attempt() -> tuple[str, str] | None:
+            try:
+                fn()
+            except Exception as exc:  # every failure becomes a sentence in the tab
+                return describe_error(exc), getattr(exc, "field_name", "")
+            return None
+
+        self.worker.submit(attempt, task=f"{action}:{entry.key}")
+
+    def show_python(self) -> None:
+        """The origin document's server for the chosen echo design, as a script."""
+        entry = self.current
+        proto = entry.key.removeprefix("echo-")
+        if not entry.key.startswith("echo-"):
+            self.show_info("Show as Python covers the echo servers; pick an Echo row.")
+            return
+        self._read_form(entry)
+        port = str(entry.config.get("port", "7000")).strip()
+        recording = self._echo_recordings.setdefault(entry.key, Recording("echo-server"))
+        recording.clear()
+        recording.add("server", proto=proto, mode=entry.config.get("mode", "threaded"),
+                      fork_style=entry.config.get("fork_style", "simple"),
+                      host=entry.config.get("host", "127.0.0.1") or "127.0.0.1",
+                      port=int(port) if port.isdigit() else 7000,
+                      path=entry.config.get("path", ""))
+        from gui.widgets.code_panel import show_code
+
+        show_code(self, recording, entry.label)
+
+    def open_in_browser(self) -> None:
+        entry = self.current
+        if entry.controller is None or not entry.running:
+            return
+        host = entry.controller.host
+        host = "127.0.0.1" if host in ("", "0.0.0.0") else host
+        host = f"[{host}]" if ":" in host else host
+        url = f"http://{host}:{entry.controller.port}/"
+        self.worker.submit(webbrowser.open, url, task="browser", quiet=True)
+        self.show_info(f"Opening {url} in your web browser")
+
+    def _field_error(self, message: str, field_name: str) -> None:
+        self._set_status(message, error=True)
+        self.show_error(message)
+        key = next((k for k, label in FIELDS.items()
+                    if field_name and label.lower().startswith(field_name.lower())), None)
+        if key in self.current.fields:
+            widget = self.widgets[key]
+            target = widget.winfo_children()[0] if isinstance(widget, ttk.Frame) else widget
+            target.focus_set()
+
+    # -- events -------------------------------------------------------------------------
+    def _on_tab_events(self, events: list[Event]) -> None:
+        self._dispatch(events, [e for e in self.entries if not e.lab], tab_channel=True)
+
+    def _on_lab_events(self, events: list[Event]) -> None:
+        self._dispatch(events, [e for e in self.entries if e.lab], tab_channel=False)
+        if any(isinstance(e, ServerStarted | ServerStopped) for e in events):
+            # the app just counted its lab peers; add the servers this tab runs
+            self.app.refresh_servers_status(extra=self.running_count())
+
+    def _dispatch(self, events: list[Event], entries: list[ServerEntry],
+                  tab_channel: bool) -> None:
+        by_kind = {e.kind: e for e in entries if e.controller is not None}
+        lines: list[tuple[str, str]] = []
+        touched: set[str] = set()
+        for event in events:
+            if tab_channel and isinstance(event, TaskDone | Failed) and \
+                    event.source == self.worker.source:
+                self._task_finished(event)
+                continue
+            entry = by_kind.get(event.source)
+            if entry is None:
+                continue
+            if isinstance(event, ServerStats):
+                connections, rate = entry.record(event)
+                if entry is self.current:
+                    self.plot.push({"Connections": connections, "Bytes/s": rate})
+                touched.add(entry.key)
+            elif isinstance(event, LogLine):
+                stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
+                tag = event.level if event.level in LOG_TAGS else ""
+                lines.append((f"{stamp} {entry.kind}: {event.text}", tag))
+            elif isinstance(event, ServerStarted | ServerStopped | StateChanged):
+                touched.add(entry.key)
+        if lines:
+            self.log.append_many(lines)
+        for key in touched:
+            self._refresh(self.entry(key))
+
+    def _task_finished(self, event: TaskDone | Failed) -> None:
+        if isinstance(event, Failed):  # only from a task outside _submit (the browser)
+            self.show_error(event.message)
+            return
+        action, _, key = event.task.partition(":")
+        if not key:
+            return
+        entry = self.entry(key)
+        entry.busy = False
+        self._refresh(entry)
+        if event.result:
+            message, field_name = event.result
+            self.log.append(f"{time.strftime('%H:%M:%S')} {entry.kind}: could not {action}: "
+                            f"{message}", "error")
+            if entry is self.current:
+                self._field_error(message, field_name)
+            else:
+                self.show_error(message)
+        self.app.refresh_servers_status(extra=self.running_count())
+
+    def running_count(self) -> int:
+        """Servers this tab started that are running (lab peers count themselves)."""
+        return sum(1 for e in self.entries if not e.lab and e.running)
+
+    def _tick_idle(self) -> None:
+        """A stopped server gets no ServerStats: keep its plot moving with zeros."""
+        try:
+            if not self.current.running and self.current.history["Connections"]:
+                self.current.history["Connections"].append(0.0)
+                self.current.history["Bytes/s"].append(0.0)
+                self.plot.push({"Connections": 0, "Bytes/s": 0})
+            self.after(1000, self._tick_idle)
+        except tk.TclError:
+            pass  # the window is gone
+
+    # -- app hooks ----------------------------------------------------------------------
+    def transcript_text(self) -> str | None:
+        return self.log.get_text()
+
+    def save_fields(self) -> None:
+        self._read_form(self.current)
+        for entry in self.entries:
+            if not entry.lab:
+                self.fields[entry.key] = {k: entry.config.get(k, "") for k in entry.fields}
+
+    def self_test(self) -> str | None:
+        rows = set(self.tree.get_children()) | set(self.tree.get_children(LAB_NODE)
+                                                   if self.tree.exists(LAB_NODE) else ())
+        missing = [e.key for e in self.entries if e.key not in rows]
+        if missing:
+            return f"server rows missing: {', '.join(missing)}"
+        if not any(e.lab for e in self.entries):
+            return self._lab_error or "no lab peers are listed"
+        return None
+
+    def close(self) -> None:
+        try:
+            self.app.lab_listeners.remove(self._on_lab_events)
+        except ValueError:
+            pass
+        self.app.bridge.detach(self.outbox)
+        running = [e.controller for e in self.entries
+                   if not e.lab and e.controller is not None and e.running]
+        if running:
+            stopper = threading.Thread(target=lambda: [c.stop() for c in running],
+                                       name="servers:close", daemon=True)
+            stopper.start()
+            stopper.join(3.0)
+
+    # for the screenshot and tests: values a user would type
+    def set_fields(self, **values: Any) -> None:
+        for key, value in values.items():
+            self.vars[key].set(str(value))

@@ -1,0 +1,570 @@
+"""SMTP tab: a composer and swaks-like test tool, with the lab sink's Inbox beside it.
+
+Every network step runs on :class:`~core.smtp.session.SmtpSession`'s worker thread; this
+tab only turns its events (transcript lines, capabilities, progress, results) into
+widgets. The draft is autosaved while typing and kept when a send fails.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+import tkinter as tk
+from tkinter import filedialog, messagebox, ttk
+from typing import TYPE_CHECKING
+
+from core.errors import UserError
+from core.events import (
+    Event,
+    Failed,
+    Progress,
+    ServerStarted,
+    ServerStopped,
+    StateChanged,
+    TaskDone,
+)
+from core.servers.smtp.inbox import MailReceived
+from core.smtp.drafts import DraftStore, SentEntry
+from core.smtp.errors import describe_refused, describe_smtp_error
+from core.smtp.message import MailDraft, build_message, human_size, parse_addresses
+from core.smtp.session import (
+    AUTH_MECHANISMS,
+    STEPS,
+    VERBS,
+    SendResult,
+    SmtpCapabilitiesSeen,
+    SmtpSession,
+    SmtpSettings,
+    VerbResult,
+)
+from core.smtp.transcript import SmtpLine
+from core.tlscerts import self_signed
+from gui.tabs.base import Tab
+from gui.tabs.smtp.composer import ComposerForm
+from gui.tabs.smtp.inbox import InboxView
+from gui.tabs.smtp.sent_log import SentLogView
+from gui.widgets.logview import LogView
+
+if TYPE_CHECKING:
+    from gui.app import WirebenchApp
+
+SECURITY_CHOICES = ("none", "starttls", "tls")
+STOP_CHOICES = ("full send",) + STEPS[:-1]
+# mid-tones that read on the light and the dark theme alike
+TRANSCRIPT_TAGS = {
+    "->": {"foreground": "#3d7ee0"},
+    "<-": {"foreground": "#27a05a"},
+    "~>": {"foreground": "#a05cd6"},
+    "<~": {"foreground": "#1aa38a"},
+    "***": {"foreground": "#e0483a"},
+    "===": {"foreground": "#8c979a"},
+}
+AUTOSAVE_MS = 600
+
+
+class SmtpTab(Tab):
+    title = "SMTP"
+    key = "smtp"
+
+    def __init__(self, master: tk.Misc, app: WirebenchApp) -> None:
+        super().__init__(master, app)
+        self.session = SmtpSession()
+        self.drafts = DraftStore()
+        self._autosave_job: str | None = None
+        self._progress_started = 0.0
+        self._pending_mail: MailDraft | None = None
+        self._last_marker = ""
+        self._build_server_bar()
+        self.views = ttk.Notebook(self)
+        self.views.pack(fill="both", expand=True, pady=(6, 0))
+        self._build_compose_page()
+        self.inbox = InboxView(self.views, on_error=self.show_error, on_info=self.show_info)
+        self.inbox.sink_button.configure(command=self.toggle_sink)
+        self.views.add(self.inbox, text="  Inbox (lab sink)  ")
+        self.sent_log = SentLogView(self.views)
+        self.views.add(self.sent_log, text="  Sent log  ")
+        self.sent_log.show(self.drafts.sent())
+        self._load_fields()
+        draft = self.drafts.load()
+        if draft is not None:
+            self.composer.set_draft(draft)
+            self.draft_var.set("Draft restored")
+        self.app.bridge.attach(self.session.outbox, self.on_events)
+        self.app.lab_listeners.append(self._on_lab_events)
+        self._attach_sink()
+
+    # -- layout --------------------------------------------------------------------------
+    def _build_server_bar(self) -> None:
+        bar = ttk.LabelFrame(self, text="Server", padding=(8, 4))
+        bar.pack(fill="x")
+        self.host_var = tk.StringVar(self, value="127.0.0.1")
+        self.port_var = tk.StringVar(self, value="2525")
+        self.security_var = tk.StringVar(self, value="starttls")
+        self.verify_var = tk.BooleanVar(self, value=True)
+        self.ca_var = tk.StringVar(self)
+        self.user_var = tk.StringVar(self)
+        self.password_var = tk.StringVar(self)
+        self.mechanism_var = tk.StringVar(self, value="auto")
+        self.cleartext_var = tk.BooleanVar(self, value=False)
+        self.widgets: dict[str, tk.Widget] = {}
+        rows = [ttk.Frame(bar), ttk.Frame(bar)]
+        for row in rows:
+            row.pack(fill="x", pady=1)
+
+        def field(row: ttk.Frame, label: str, widget: tk.Widget, key: str,
+                  expand: bool = False) -> None:
+            ttk.Label(row, text=label).pack(side="left", padx=(0, 4))
+            widget.pack(side="left", padx=(0, 10), fill="x", expand=expand)
+            self.widgets[key] = widget
+
+        top, bottom = rows
+        field(top, "Host", ttk.Entry(top, textvariable=self.host_var, width=16), "Host")
+        field(top, "Port", ttk.Entry(top, textvariable=self.port_var, width=6), "Port")
+        security = ttk.Combobox(top, textvariable=self.security_var, values=SECURITY_CHOICES,
+                                state="readonly", width=8)
+        security.bind("<<ComboboxSelected>>", self._security_chosen)
+        field(top, "Security", security, "Security")
+        ttk.Checkbutton(top, text="Verify certificate", variable=self.verify_var).pack(
+            side="left", padx=(0, 10))
+        field(top, "CA file", ttk.Entry(top, textvariable=self.ca_var, width=16), "CA file",
+              expand=True)
+        ttk.Button(top, text="…", width=2, command=self.ask_ca_file).pack(side="left")
+        field(bottom, "User", ttk.Entry(bottom, textvariable=self.user_var, width=12), "User")
+        field(bottom, "Password",
+              ttk.Entry(bottom, textvariable=self.password_var, show="•", width=12), "Password")
+        field(bottom, "AUTH", ttk.Combobox(bottom, textvariable=self.mechanism_var,
+                                           values=AUTH_MECHANISMS, state="readonly", width=8),
+              "AUTH")
+        ttk.Checkbutton(bottom, text="Allow AUTH without TLS (once)",
+                        variable=self.cleartext_var).pack(side="left")
+        self.lab_button = ttk.Button(bottom, text="Lab sink", command=self.use_lab_sink)
+        self.lab_button.pack(side="right")
+
+    def _build_compose_page(self) -> None:
+        page = ttk.PanedWindow(self.views, orient="horizontal")
+        self.views.add(page, text="  Compose & transcript  ")
+        self._compose_page = page
+        page.bind("<Configure>", self._first_layout, add="+")
+
+        left = ttk.Frame(page, padding=(0, 4, 8, 0))
+        self.composer = ComposerForm(left, on_change=self._draft_changed,
+                                     on_error=self.show_error)
+        actions = ttk.Frame(left)
+        actions.pack(side="bottom", fill="x", pady=(6, 0))  # first, so never squeezed out
+        self.composer.pack(fill="both", expand=True)
+        for widget in list(self.composer.entries.values()) + list(self.composer.texts.values()):
+            widget.bind("<Control-Return>", lambda e: (self.send(), "break")[1])
+        self.send_button = ttk.Button(actions, text="Send", style="Accent.TButton",
+                                      command=self.send)
+        self.send_button.pack(side="left")
+        self.verify_button = ttk.Button(actions, text="Verify",
+                                        command=self.verify_recipients)
+        self.verify_button.pack(side="left", padx=6)
+        ttk.Label(actions, text="Stop after").pack(side="left", padx=(6, 4))
+        self.stop_after_var = tk.StringVar(self, value=STOP_CHOICES[0])
+        ttk.Combobox(actions, textvariable=self.stop_after_var, values=STOP_CHOICES,
+                     state="readonly", width=8).pack(side="left")
+        ttk.Button(actions, text="New", command=self.new_message).pack(side="right")
+        ttk.Button(actions, text="Python", command=self.show_python).pack(
+            side="right", padx=(0, 6))
+        self.draft_var = tk.StringVar(self, value="")
+        ttk.Label(actions, textvariable=self.draft_var, foreground="#7f8c8d").pack(
+            side="right", padx=6)
+        page.add(left, weight=2)
+
+        right = ttk.PanedWindow(page, orient="vertical")
+        transcript = ttk.LabelFrame(right, text="Transcript", padding=(6, 4))
+        tools = ttk.Frame(transcript)
+        tools.pack(fill="x", pady=(0, 4))
+        self.verb_var = tk.StringVar(self, value="VRFY")
+        ttk.Combobox(tools, textvariable=self.verb_var, values=VERBS, state="readonly",
+                     width=5).pack(side="left")
+        self.argument_var = tk.StringVar(self)
+        argument = ttk.Entry(tools, textvariable=self.argument_var, width=6)
+        argument.pack(side="left", padx=4, fill="x", expand=True)
+        argument.bind("<Return>", lambda e: self.run_verb())
+        self.widgets["Argument"] = argument
+        ttk.Button(tools, text="Run", command=self.run_verb).pack(side="left")
+        self.stop_button = ttk.Button(tools, text="Stop", command=self.stop,
+                                      state="disabled")
+        self.stop_button.pack(side="left", padx=4)
+        self.show_body_var = tk.BooleanVar(self, value=False)
+        ttk.Checkbutton(tools, text="Show body", variable=self.show_body_var).pack(
+            side="left", padx=4)
+        ttk.Button(tools, text="Clear", command=lambda: self.log.clear()).pack(side="right")
+        status = ttk.Frame(transcript)
+        status.pack(side="bottom", fill="x", pady=(4, 0))
+        self.log = LogView(transcript, max_lines=20_000, height=14, tags=TRANSCRIPT_TAGS)
+        self.log.pack(fill="both", expand=True)
+        self.connection_var = tk.StringVar(self, value="Not connected")
+        ttk.Label(status, textvariable=self.connection_var).pack(side="left")
+        self.progress = ttk.Progressbar(status, length=120, maximum=1.0)
+        self.progress.pack(side="right")
+        self.progress_var = tk.StringVar(self, value="")
+        ttk.Label(status, textvariable=self.progress_var).pack(side="right", padx=6)
+        right.add(transcript, weight=3)
+
+        caps = ttk.LabelFrame(right, text="Server capabilities", padding=(6, 4))
+        self.caps = ttk.Treeview(caps, columns=("value",), height=4, show="tree headings")
+        self.caps.heading("#0", text="Capability")
+        self.caps.heading("value", text="Value")
+        self.caps.column("#0", width=130, stretch=False)
+        self.caps.column("value", width=360, stretch=True)
+        caps_scroll = ttk.Scrollbar(caps, command=self.caps.yview)
+        self.caps.configure(yscrollcommand=caps_scroll.set)
+        caps_scroll.pack(side="right", fill="y")
+        self.caps.pack(fill="both", expand=True)
+        self.caps.insert("", "end", text="(connect or send to see them)", values=("",))
+        right.add(caps, weight=1)
+        page.add(right, weight=3)
+
+    def _first_layout(self, event: tk.Event) -> None:
+        # requested sizes would give the composer most of a small window; start at half
+        if event.width > 200 and not getattr(self, "_sash_placed", False):
+            self._sash_placed = True
+            self._compose_page.sashpos(0, int(event.width * 0.5))
+
+    # -- fields --------------------------------------------------------------------------
+    def _load_fields(self) -> None:
+        f = self.fields
+        for key, var in (("host", self.host_var), ("port", self.port_var),
+                         ("security", self.security_var), ("ca_file", self.ca_var),
+                         ("user", self.user_var), ("mechanism", self.mechanism_var),
+                         ("stop_after", self.stop_after_var)):
+            if isinstance(f.get(key), str):
+                var.set(f[key])
+        for key, var in (("verify", self.verify_var), ("show_body", self.show_body_var)):
+            if isinstance(f.get(key), bool):
+                var.set(f[key])
+
+    def save_fields(self) -> None:
+        # the password is never written to the settings file
+        self.fields.update(
+            host=self.host_var.get(), port=self.port_var.get(),
+            security=self.security_var.get(), verify=bool(self.verify_var.get()),
+            ca_file=self.ca_var.get(), user=self.user_var.get(),
+            mechanism=self.mechanism_var.get(), stop_after=self.stop_after_var.get(),
+            show_body=bool(self.show_body_var.get()))
+        self.save_draft()
+
+    def settings(self) -> SmtpSettings:
+        return SmtpSettings.parse(
+            self.host_var.get(), self.port_var.get(), self.security_var.get(),
+            user=self.user_var.get().strip(), password=self.password_var.get(),
+            auth_mechanism=self.mechanism_var.get(), verify=bool(self.verify_var.get()),
+            ca_file=self.ca_var.get().strip(),
+            allow_cleartext_auth=bool(self.cleartext_var.get()),
+            show_body=bool(self.show_body_var.get()))
+
+    def _security_chosen(self, event: object = None) -> None:
+        port = self.port_var.get().strip()
+        if self.security_var.get() == "tls" and port in ("25", "587", "2525", ""):
+            self.port_var.set("465")
+        elif self.security_var.get() != "tls" and port == "465":
+            self.port_var.set("587")
+
+    def ask_ca_file(self) -> None:
+        path = filedialog.askopenfilename(parent=self, title="CA certificate (PEM)",
+                                          filetypes=[("PEM", "*.pem *.crt"), ("All", "*")])
+        if path:
+            self.ca_var.set(path)
+
+    def open_target(self, host: str, port: int | None = None) -> None:
+        self.host_var.set(host)
+        if port:
+            self.port_var.set(str(port))
+
+    # -- the lab sink --------------------------------------------------------------------
+    def sink(self):  # -> SmtpSink | None
+        return self.app.lab.peer("smtp")
+
+    def _attach_sink(self) -> None:
+        sink = self.sink()
+        self.inbox.set_store(sink.store if sink is not None else None)
+        self._refresh_sink_status()
+
+    def _refresh_sink_status(self) -> None:
+        sink = self.sink()
+        if sink is None:
+            self.inbox.set_sink_status("Lab sink unavailable", False)
+        elif sink.running:
+            modes = "implicit TLS" if sink.implicit_tls else (
+                "STARTTLS" if sink.starttls else "cleartext")
+            self.inbox.set_sink_status(
+                f"Lab sink listening on {sink.address} — {modes}, AUTH "
+                f"{sink.user}/{sink.password} or none", True)
+        else:
+            self.inbox.set_sink_status("Lab sink stopped: Start sink (or Lab > Start all) "
+                                       "to receive mail here", False)
+
+    def toggle_sink(self) -> None:
+        sink = self.sink()
+        if sink is None:
+            return
+        action = sink.stop if sink.running else sink.start
+        self.app.worker.submit(action, task="smtp-sink", quiet=True)
+
+    def use_lab_sink(self) -> None:
+        """Point the server bar at the lab sink, trusting its own certificate."""
+        sink = self.sink()
+        self.host_var.set("127.0.0.1")
+        self.port_var.set(str(sink.port if sink is not None and sink.running else 2525))
+        self.security_var.set("starttls")
+        self.verify_var.set(True)
+        try:
+            self.ca_var.set(str(self_signed()[0]))
+        except OSError as exc:
+            self.show_error(f"The lab certificate could not be made ({exc}).")
+        if sink is not None:
+            self.user_var.set(sink.user)
+            self.password_var.set(sink.password)
+        if sink is None or not sink.running:
+            self.show_info("Lab sink is not running: start it in the Inbox or the Lab menu.")
+
+    def _on_lab_events(self, events: list[Event]) -> None:
+        received = [e for e in events if isinstance(e, MailReceived)]
+        if received:
+            self.inbox.refresh()
+        if received or any(isinstance(e, ServerStarted | ServerStopped)
+                           and e.kind == "smtp" for e in events):
+            self._refresh_sink_status()
+
+    # -- actions -------------------------------------------------------------------------
+    def _start(self, fn, *args, task: str) -> bool:  # noqa: ANN001
+        if self.session.worker.busy():
+            self.show_error("A command is still running: wait for it or press Stop.")
+            return False
+        self.stop_button.configure(state="normal")
+        self._last_marker = ""
+
+        def run(*job_args: object) -> object:
+            try:
+                return fn(*job_args)
+            except ssl.SSLCertVerificationError as exc:  # the fix is in the CA file field
+                raise UserError(describe_smtp_error(exc), "CA file") from exc
+
+        self.session.worker.submit(run, *args, task=task, on_error=describe_smtp_error)
+        return True
+
+    def _checked_settings(self) -> SmtpSettings | None:
+        try:
+            return self.settings()
+        except UserError as exc:
+            self._fail(str(exc), exc.field_name)
+            return None
+
+    def send(self) -> None:
+        settings = self._checked_settings()
+        if settings is None:
+            return
+        draft = self.composer.get_draft()
+        self.save_draft()
+        stop = self.stop_after_var.get()
+        stop_after = "" if stop == STOP_CHOICES[0] else stop
+        self._pending_mail = draft
+        self.progress.configure(value=0)
+        self.progress_var.set("")
+        self._progress_started = time.monotonic()
+        self.cleartext_var.set(False)  # the permission was for this send only
+
+        def job() -> SendResult:
+            mail = build_message(draft)  # reads attachments: off the Tk thread too
+            return self.session.send(settings, mail, stop_after)
+
+        if self._start(job, task="send"):
+            self.show_info(f"Sending to {settings.host}:{settings.port}…")
+
+    def verify_recipients(self) -> None:
+        settings = self._checked_settings()
+        if settings is None:
+            return
+        draft = self.composer.get_draft()
+        try:
+            addresses = [a.addr_spec for name, value in (("To", draft.to), ("Cc", draft.cc),
+                                                         ("Bcc", draft.bcc))
+                         for a in parse_addresses(value, name)]
+        except UserError as exc:
+            self._fail(str(exc), exc.field_name)
+            return
+        if not addresses:
+            self._fail("No recipient to verify: enter addresses in To, Cc or Bcc.", "To")
+            return
+        self._start(self.session.verify, settings, addresses, task="verify")
+
+    def run_verb(self) -> None:
+        settings = self._checked_settings()
+        if settings is None:
+            return
+        self._start(self.session.command, settings, self.verb_var.get(),
+                    self.argument_var.get(), task="verb")
+
+    def stop(self) -> None:
+        self.session.abort()
+        self.show_info("Stopping…")
+
+    def new_message(self, confirm: bool = True) -> None:
+        """Start an empty message, keeping From; asks first when the draft has content."""
+        draft = self.composer.get_draft()
+        has_content = any((draft.to, draft.cc, draft.bcc, draft.subject, draft.body.strip(),
+                           draft.html.strip(), draft.attachments))
+        if confirm and has_content and not messagebox.askyesno(
+                "New message", "Discard the current draft and start a new message?",
+                parent=self):
+            return
+        sender = self.composer.vars["sender"].get()
+        self.composer.set_draft(MailDraft(sender=sender))
+        self.save_draft()
+        self.composer.entries["to"].focus_set()
+
+    # -- drafts --------------------------------------------------------------------------
+    def _draft_changed(self) -> None:
+        if self._autosave_job is not None:
+            self.after_cancel(self._autosave_job)
+        self._autosave_job = self.after(AUTOSAVE_MS, self.save_draft)
+        self.draft_var.set("Editing…")
+
+    def save_draft(self) -> None:
+        if self._autosave_job is not None:
+            self.after_cancel(self._autosave_job)
+            self._autosave_job = None
+        try:
+            self.drafts.save(self.composer.get_draft())
+        except OSError as exc:
+            self.show_error(f"The draft could not be saved in {self.drafts.folder}: "
+                            f"{exc.strerror}. Check that the data folder is writable.")
+            return
+        self.draft_var.set(f"Saved {time.strftime('%H:%M:%S')}")
+
+    def reload_draft(self) -> None:
+        draft = self.drafts.load()
+        if draft is not None:
+            self.composer.set_draft(draft)
+
+    # -- events --------------------------------------------------------------------------
+    def on_events(self, events: list[Event]) -> None:
+        lines: list[tuple[str, str]] = []
+        progress: Progress | None = None
+        for event in events:
+            if isinstance(event, SmtpLine):
+                lines.append((event.format(), event.marker))
+                self._last_marker = event.marker
+                continue
+            if lines:  # keep the transcript in order with what follows
+                self.log.append_many(lines)
+                lines = []
+            if isinstance(event, Progress):
+                progress = event
+            elif isinstance(event, SmtpCapabilitiesSeen):
+                self._show_capabilities(event)
+            elif isinstance(event, StateChanged):
+                self.connection_var.set(f"Connected to {event.detail}"
+                                        if event.state == "connected" else "Not connected")
+            elif isinstance(event, TaskDone):
+                self._task_done(event)
+            elif isinstance(event, Failed):
+                self._task_failed(event)
+        if lines:
+            self.log.append_many(lines)
+        if progress is not None:
+            self._show_progress(progress)
+
+    def _show_progress(self, event: Progress) -> None:
+        total = event.total or 0
+        elapsed = max(time.monotonic() - self._progress_started, 1e-6)
+        self.progress.configure(value=event.done / total if total else 0)
+        self.progress_var.set(f"{human_size(event.done)} / {human_size(total)} · "
+                              f"{human_size(event.done / elapsed)}/s")
+
+    def _show_capabilities(self, event: SmtpCapabilitiesSeen) -> None:
+        self.caps.delete(*self.caps.get_children())
+        for name, value in event.capabilities.rows():
+            if name == "STARTTLS" and event.tls:
+                value = "in use (TLS is active)"
+            self.caps.insert("", "end", text=name, values=(value,))
+        for name, value in event.tls.items():
+            self.caps.insert("", "end", text=f"TLS {name}", values=(value,))
+        self.composer.set_size_limit(event.capabilities.size)
+
+    def _idle(self) -> None:
+        self.stop_button.configure(state="disabled")
+        self._progress_started = 0.0
+
+    def _task_done(self, event: TaskDone) -> None:
+        self._idle()
+        result = event.result
+        if isinstance(result, SendResult):
+            self._sent(result)
+        elif isinstance(result, VerbResult):
+            self.show_info(f"{result.verb}: {result.code} {result.reply}")
+        elif isinstance(result, list):
+            self.show_info("; ".join(f"{r.argument}: {r.code} {r.reply}" for r in result))
+
+    def _sent(self, result: SendResult) -> None:
+        draft = self._pending_mail or self.composer.get_draft()
+        if result.stopped_after:
+            self.show_info(f"Stopped after {result.stopped_after} as asked; nothing was sent.")
+            return
+        self.progress.configure(value=1.0)
+        outcome = f"Sent {human_size(result.size)} to {len(result.accepted)} recipient(s)"
+        if result.refused:
+            refused = describe_refused(result.refused).replace("\n", ";")
+            self.show_error(f"{outcome}, but {len(result.refused)} refused:{refused}")
+        else:
+            self.show_info(f"{outcome}: {result.reply}")
+        settings = self.session.settings
+        try:
+            self.drafts.log_sent(SentEntry(
+                at=time.time(), server=f"{settings.host}:{settings.port}" if settings else "",
+                sender=draft.sender, recipients=result.accepted, subject=draft.subject,
+                size=result.size, outcome=result.reply, refused=tuple(result.refused)))
+        except OSError as exc:
+            self.show_error(f"Sent, but the sent log could not be written: {exc.strerror}.")
+        else:
+            self.sent_log.show(self.drafts.sent())
+
+    def _task_failed(self, event: Failed) -> None:
+        self._idle()
+        self._fail(event.message, event.field_name)
+
+    def _fail(self, message: str, field_name: str = "") -> None:
+        first, _, rest = message.partition("\n")
+        self.show_error(first + (" " + "; ".join(s.strip() for s in rest.splitlines())
+                                 if rest else ""))
+        if self._last_marker != "***":  # the session may have logged it already
+            self.log.append_many([(f"{'':>9} *** {line}", "***")
+                                  for line in message.splitlines()])
+        self._last_marker = "***"
+        if field_name and not self.composer.focus_field(field_name):
+            widget = self.widgets.get(field_name)
+            if widget is not None:
+                widget.focus_set()
+
+    # -- app hooks -----------------------------------------------------------------------
+    def show_python(self) -> None:
+        """The session so far as an smtplib script (password read from the environment)."""
+        from gui.widgets.code_panel import show_code
+
+        show_code(self, self.session.recording, "SMTP")
+
+    def transcript_text(self) -> str | None:
+        return self.session.transcript_text() or None
+
+    def on_shown(self) -> None:
+        self._refresh_sink_status()
+        self.inbox.refresh()
+
+    def self_test(self) -> str | None:
+        try:
+            build_message(MailDraft(sender="a@example.com", to="b@example.com",
+                                    subject="self-test", body=".\n..x\n"))
+            SmtpSettings.parse("127.0.0.1", 2525, "starttls")
+        except UserError as exc:
+            return str(exc)
+        return None
+
+    def close(self) -> None:
+        self.save_draft()
+        if self._on_lab_events in self.app.lab_listeners:
+            self.app.lab_listeners.remove(self._on_lab_events)
+        self.app.bridge.detach(self.session.outbox)
+        self.session.shutdown()

@@ -1,0 +1,557 @@
+"""Telnet tab: a terminal with option negotiation, raw mode, automation and logs.
+
+The tab holds a :class:`TelnetSession` handle and widgets, never a socket. Frames of
+changed lines arrive through the bridge and are painted by :class:`TerminalView`;
+negotiation events fill the inspector; the automation panel runs expect/send scripts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import tkinter as tk
+from collections import deque
+from pathlib import Path
+from tkinter import filedialog, ttk
+from typing import TYPE_CHECKING
+
+from core.errors import UserError, check_port
+from core.events import Closed, Connected, Event, Failed, LogLine, StateChanged
+from core.paths import data_dir
+from core.servers.telnet_lab import LAB_PASSWORD, LAB_USER
+from core.telnet.automation import AutomationDone, AutomationProgress, AutomationRun, parse_script
+from core.telnet.protocol import SPECIAL_COMMANDS, Negotiation, OptionsChanged
+from core.telnet.session import InputModeChanged, TelnetSession, TerminalFrame
+from core.telnet.settings import ENCODINGS, LOCAL_ECHO, MODES, TERMINAL_TYPES, TelnetSettings
+from core.worker import Outbox, new_source
+from gui.tabs.base import Tab
+from gui.tabs.telnet.terminal import TerminalView
+from gui.widgets.logview import LogView
+
+if TYPE_CHECKING:
+    from gui.app import WirebenchApp
+
+DEFAULT_SCRIPT = f"""timeout 10
+expect login:
+send {LAB_USER}
+expect Password:
+send {{secret}}
+expect-re \\$ $
+send colors
+"""
+
+
+POLL_MS = 8
+#: application cursor keys (DEC private mode 1); pyte keeps private modes shifted by 5
+DECCKM = 1 << 5
+
+
+class TelnetTab(Tab):
+    title = "Telnet"
+    key = "telnet"
+
+    def __init__(self, master: tk.Misc, app: WirebenchApp) -> None:
+        super().__init__(master, app)
+        self.outbox: Outbox = Outbox()
+        self.session = TelnetSession(self.outbox, new_source("telnet"))
+        # frames skip the bridge's 20 ms tick: the screen thread appends to a deque
+        # (thread-safe append/popleft) and writes a byte to a pipe Tk watches, so a
+        # frame is painted as soon as it exists; where Tk cannot watch a pipe
+        # (Windows) the deque is polled every few ms while connected
+        self._frames: deque[TerminalFrame] = deque()
+        self.session.frame_sink = self._frame_from_thread
+        self._poll_id: str | None = None
+        self._signal: tuple[int, int] | None = None
+        try:
+            r, w = os.pipe()
+            os.set_blocking(r, False)
+            os.set_blocking(w, False)
+            self.tk.createfilehandler(r, tk.READABLE, self._on_signal)
+            self._signal = (r, w)
+        except (AttributeError, OSError, tk.TclError):
+            self._signal = None
+        self.automation: AutomationRun | None = None
+        self._inspector_visible = False
+        f = self.fields
+        self.host_var = tk.StringVar(self, value=f.get("host", "127.0.0.1"))
+        self.port_var = tk.StringVar(self, value=str(f.get("port", "2323")))
+        self.mode_var = tk.StringVar(self, value=f.get("mode", "telnet"))
+        self.tls_var = tk.BooleanVar(self, value=f.get("tls", False))
+        self.verify_var = tk.BooleanVar(self, value=f.get("verify", True))
+        self.encoding_var = tk.StringVar(self, value=f.get("encoding", "utf-8"))
+        self.ttype_var = tk.StringVar(self, value=f.get("terminal_type", "xterm-256color"))
+        self.echo_var = tk.StringVar(self, value=f.get("local_echo", "auto"))
+        self.keepalive_var = tk.StringVar(self, value=str(f.get("keepalive", "0")))
+        self.typescript_var = tk.BooleanVar(self, value=f.get("typescript", False))
+        self.active_var = tk.BooleanVar(self, value=f.get("active", True))
+        self.environ_var = tk.BooleanVar(self, value=f.get("new_environ", True))
+        self.ca_file = str(f.get("ca_file", ""))
+        self.status_var = tk.StringVar(self, value="Not connected")
+        self.mode_info_var = tk.StringVar(self, value="")
+        self.auto_var = tk.StringVar(self, value="Idle")
+        self.secret_var = tk.StringVar(self)  # never saved
+        self._build()
+        self.app.bridge.attach(self.outbox, self.on_events)
+
+    # -- layout ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        bar = ttk.Frame(self)
+        bar.pack(fill="x")
+        ttk.Label(bar, text="Host").pack(side="left")
+        self.host_entry = ttk.Entry(bar, textvariable=self.host_var, width=16)
+        self.host_entry.pack(side="left", padx=(4, 8))
+        ttk.Label(bar, text="Port").pack(side="left")
+        self.port_entry = ttk.Entry(bar, textvariable=self.port_var, width=6)
+        self.port_entry.pack(side="left", padx=(4, 8))
+        ttk.Label(bar, text="Mode").pack(side="left")
+        ttk.Combobox(bar, textvariable=self.mode_var, values=MODES, width=6,
+                     state="readonly").pack(side="left", padx=(4, 8))
+        ttk.Checkbutton(bar, text="TLS", variable=self.tls_var).pack(side="left")
+        ttk.Checkbutton(bar, text="Verify", variable=self.verify_var).pack(side="left",
+                                                                           padx=(4, 8))
+        ttk.Label(bar, text="Encoding").pack(side="left")
+        ttk.Combobox(bar, textvariable=self.encoding_var, values=ENCODINGS, width=6,
+                     state="readonly").pack(side="left", padx=(4, 8))
+        self.connect_button = ttk.Button(bar, text="Connect", command=self.toggle_connect,
+                                         style="Accent.TButton")
+        self.connect_button.pack(side="left", padx=(4, 4))
+        ttk.Button(bar, text="Lab", command=self.use_lab).pack(side="left")
+
+        bar2 = ttk.Frame(self)
+        bar2.pack(fill="x", pady=(6, 6))
+        # packed first so a narrow window clips the left-hand extras, not this
+        self.inspector_button = ttk.Button(bar2, text="Inspector ▸",
+                                           command=self.toggle_inspector)
+        self.inspector_button.pack(side="right")
+        ttk.Label(bar2, text="TERM").pack(side="left")
+        ttk.Combobox(bar2, textvariable=self.ttype_var, values=TERMINAL_TYPES, width=13,
+                     state="readonly").pack(side="left", padx=(4, 8))
+        ttk.Label(bar2, text="Echo").pack(side="left")
+        echo_box = ttk.Combobox(bar2, textvariable=self.echo_var, values=LOCAL_ECHO, width=4,
+                                state="readonly")
+        echo_box.pack(side="left", padx=(4, 8))
+        echo_box.bind("<<ComboboxSelected>>", self._echo_changed)
+        ttk.Label(bar2, text="Keepalive (s)").pack(side="left")
+        self.keepalive_entry = ttk.Spinbox(bar2, textvariable=self.keepalive_var, from_=0,
+                                           to=3600, width=3)
+        self.keepalive_entry.pack(side="left", padx=(4, 8))
+        options = ttk.Menubutton(bar2, text="Options")
+        options_menu = tk.Menu(options, tearoff=False)
+        options_menu.add_checkbutton(label="Log to files (typescript + text)",
+                                     variable=self.typescript_var)
+        options_menu.add_checkbutton(label="Active start (offer options first)",
+                                     variable=self.active_var)
+        options_menu.add_checkbutton(label="Send NEW-ENVIRON (LANG)",
+                                     variable=self.environ_var)
+        options_menu.add_separator()
+        options_menu.add_command(label="TLS: trust a CA file…", command=self.choose_ca_file)
+        options_menu.add_command(label="TLS: use the system CAs only",
+                                 command=lambda: self._set_ca_file(""))
+        options["menu"] = options_menu
+        options.pack(side="left", padx=(0, 8))
+        self.special_button = ttk.Menubutton(bar2, text="Commands")
+        menu = tk.Menu(self.special_button, tearoff=False)
+        for name in SPECIAL_COMMANDS:
+            menu.add_command(label=f"{name}", command=lambda n=name: self.send_special(n))
+        self.special_button["menu"] = menu
+        self.special_button.pack(side="left", padx=(0, 8))
+        received = ttk.Menubutton(bar2, text="Received")
+        received_menu = tk.Menu(received, tearoff=False)
+        received_menu.add_command(label="Save what was received…", command=self.save_received)
+        received_menu.add_command(label="Open it in the browser", command=self.open_received)
+        received["menu"] = received_menu
+        received.pack(side="left")
+        ttk.Button(bar2, text="Show as Python", command=self.show_python).pack(
+            side="left", padx=(8, 0))
+
+
+        status = ttk.Frame(self)
+        status.pack(side="bottom", fill="x", pady=(6, 0))
+        ttk.Label(status, textvariable=self.status_var).pack(side="left")
+        ttk.Label(status, textvariable=self.mode_info_var, foreground="#777").pack(
+            side="right")
+        self.scroll_var = tk.StringVar(self, value="")
+        ttk.Label(status, textvariable=self.scroll_var, foreground="#b26a00").pack(
+            side="left", padx=12)
+        self.lab_label = ttk.Label(status, text="", foreground="#777")
+        self.lab_label.pack(side="right", padx=12)
+        self.paned = ttk.PanedWindow(self, orient="horizontal")
+        self.paned.pack(fill="both", expand=True)
+        self.terminal = TerminalView(self.paned)
+        self.paned.add(self.terminal, weight=3)
+        t = self.terminal
+        t.on_text = self.type_text
+        t.on_key = self.send_key
+        t.on_scroll = self.session.scroll
+        t.on_resize = self.resize
+        t.app_cursor_keys = lambda: DECCKM in self.session.screen.mode
+        t.frame_listeners.append(self._after_frame)
+        t.show_message([
+            "Not connected.",
+            "",
+            "Type a host and port and press Connect, or press Lab for the lab telnet",
+            f"server (login {LAB_USER}, password {LAB_PASSWORD}).",
+            "Mode raw sends plain lines: try port 80 and type  GET / HTTP/1.0  then Enter twice.",
+            "Keys go to the server; Shift+PgUp/PgDn or the wheel scroll back; selecting copies.",
+        ])
+
+        side = ttk.Frame(self.paned, padding=(6, 0, 0, 0))
+        self.side = side
+        ttk.Label(side, text="Negotiation", font=("TkHeadingFont", 10, "bold")).pack(
+            anchor="w")
+        self.options_var = tk.StringVar(self, value="")
+        ttk.Label(side, textvariable=self.options_var, wraplength=300,
+                  justify="left").pack(anchor="w", fill="x")
+        self.inspector = LogView(side, max_lines=5000, height=12, tags={
+            "recv": {"foreground": "#1565c0"}, "sent": {"foreground": "#2e7d32"},
+            "warn": {"foreground": "#c62828"}})
+        self.inspector.text.configure(width=44)  # the terminal gets the rest
+        self.inspector.pack(fill="both", expand=True, pady=(4, 8))
+        auto_head = ttk.Frame(side)
+        auto_head.pack(fill="x")
+        ttk.Label(auto_head, text="Automation", font=("TkHeadingFont", 10, "bold")).pack(
+            side="left")
+        self.run_button = ttk.Button(auto_head, text="Run", command=self.run_automation)
+        self.run_button.pack(side="right")
+        self.script_text = tk.Text(side, height=9, width=30, font=("TkFixedFont", 10),
+                                   undo=True, wrap="none")
+        self.script_text.insert("1.0", self.fields.get("script", DEFAULT_SCRIPT))
+        self.script_text.pack(fill="both", pady=(4, 4))
+        secret_row = ttk.Frame(side)
+        secret_row.pack(fill="x")
+        ttk.Label(secret_row, text="Secret").pack(side="left")
+        self.secret_entry = ttk.Entry(secret_row, textvariable=self.secret_var, show="•")
+        self.secret_entry.pack(side="left", fill="x", expand=True, padx=(4, 0))
+        ttk.Label(side, textvariable=self.auto_var, wraplength=300, justify="left").pack(
+            anchor="w", fill="x", pady=(4, 0))
+
+        self._update_lab_label()
+
+    def _after_frame(self, frame: TerminalFrame) -> None:
+        text = (f"scrolled back {frame.offset} of {frame.history} lines "
+                "(type or Shift+PgDn to return)" if frame.offset else "")
+        if text != self.scroll_var.get():
+            self.scroll_var.set(text)
+
+    def toggle_inspector(self) -> None:
+        if self._inspector_visible:
+            self.paned.forget(self.side)
+            self.inspector_button.configure(text="Inspector ▸")
+        else:
+            self.paned.add(self.side, weight=1)
+            self.inspector_button.configure(text="Inspector ◂")
+        self._inspector_visible = not self._inspector_visible
+
+    # -- actions --------------------------------------------------------------------------
+    def _settings(self) -> TelnetSettings:
+        host = self.host_var.get().strip()
+        port = check_port(self.port_var.get(), "Port")
+        try:
+            keepalive = float(self.keepalive_var.get() or 0)
+        except ValueError:
+            raise UserError(f"Keepalive must be a number of seconds (0 = off), got "
+                            f"{self.keepalive_var.get()!r}.", "Keepalive") from None
+        columns, rows = self.terminal.size_for(self.terminal.text.winfo_width(),
+                                                self.terminal.text.winfo_height())
+        if self.terminal.text.winfo_width() <= 1:
+            columns, rows = 80, 24
+        typescript = log = ""
+        if self.typescript_var.get():
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            folder = data_dir() / "telnet"
+            typescript = str(folder / f"typescript-{stamp}.raw")
+            log = str(folder / f"session-{stamp}.txt")
+        return TelnetSettings(
+            host=host, port=port, mode=self.mode_var.get(), tls=self.tls_var.get(),
+            verify=self.verify_var.get(), ca_file=self.ca_file,
+            encoding=self.encoding_var.get(),
+            terminal_type=self.ttype_var.get(), columns=columns, rows=rows,
+            keepalive=keepalive, local_echo=self.echo_var.get(),
+            active=self.active_var.get(), new_environ=self.environ_var.get(),
+            typescript_path=typescript, log_path=log)
+
+    def choose_ca_file(self) -> None:
+        path = filedialog.askopenfilename(parent=self, title="CA certificate (PEM)",
+                                          filetypes=[("PEM", "*.pem *.crt"), ("All", "*")])
+        if path:
+            self._set_ca_file(path)
+
+    def _set_ca_file(self, path: str) -> None:
+        self.ca_file = path
+        self.show_info(f"TLS trusts {path}" if path else "TLS trusts the system CAs")
+
+    def toggle_connect(self) -> None:
+        if self.session.running:
+            self.disconnect()
+        else:
+            self.connect()
+
+    def connect(self) -> None:
+        try:
+            settings = self._settings()
+            self.session.connect(settings)
+        except UserError as exc:
+            self.show_error(str(exc))
+            self._mark_field(exc.field_name)
+            return
+        self.save_fields()
+        self._start_polling()
+        self.inspector.clear()
+        self.connect_button.configure(text="Disconnect")
+        self.status_var.set(f"Connecting to {settings.host}:{settings.port}…")
+        if settings.typescript_path:
+            self.show_info(f"Logging to {settings.typescript_path} and {settings.log_path}")
+        self.terminal.text.focus_set()
+
+    def _frame_from_thread(self, frame: TerminalFrame) -> None:
+        """Called on the screen thread: queue the frame and wake Tk."""
+        self._frames.append(frame)
+        if self._signal is not None:
+            with contextlib.suppress(OSError):  # a full pipe is awake already
+                os.write(self._signal[1], b"\0")
+
+    def _on_signal(self, fd: int, mask: int) -> None:
+        with contextlib.suppress(OSError):
+            os.read(fd, 65536)
+        self._paint_frames()
+
+    def _paint_frames(self) -> None:
+        frames = self._frames
+        if frames:
+            batch = []
+            while frames:
+                batch.append(frames.popleft())
+            self.terminal.apply_frames(batch)
+
+    def _start_polling(self) -> None:
+        if self._signal is None and self._poll_id is None:
+            self._poll_id = self.after(POLL_MS, self._poll_frames)
+
+    def _poll_frames(self) -> None:
+        self._poll_id = None
+        self._paint_frames()
+        if self.session.running or self.session.drawing or self._frames:
+            self._poll_id = self.after(POLL_MS, self._poll_frames)
+
+    def disconnect(self) -> None:
+        if self.automation is not None:
+            self.automation.cancel()
+        self.app.worker.submit(self.session.close, task="telnet-close", quiet=True)
+        self.connect_button.configure(text="Connect")
+
+    def _mark_field(self, name: str) -> None:
+        widget = {"Host": self.host_entry, "Port": self.port_entry,
+                  "Keepalive": self.keepalive_entry}.get(name)
+        if widget is not None:
+            widget.focus_set()
+            widget.selection_range(0, "end")
+
+    def use_lab(self) -> None:
+        """Fill host/port from the lab telnet server (starting the lab when it is off)."""
+        peer = self.app.lab.peer("telnet")
+        if peer is None:
+            self.show_error("The lab telnet server is not available in this build.")
+            return
+        if not peer.running:
+            self.app.start_lab(done=lambda errors: self.use_lab() if peer.running else
+                               self.show_error(errors.get("telnet", "Lab did not start.")))
+            return
+        self.host_var.set(peer.host)
+        self.port_var.set(str(peer.port))
+        self.mode_var.set("telnet")
+        self.tls_var.set(False)
+        self._update_lab_label()
+        self.show_info(f"Lab telnet server at {peer.address}: {peer.describe()}")
+
+    def _update_lab_label(self) -> None:
+        peer = self.app.lab.peer("telnet")
+        where = f" on {peer.address}" if peer is not None and peer.running else ""
+        self.lab_label.configure(text=f"Lab login: {LAB_USER} / {LAB_PASSWORD}{where}")
+
+    def type_text(self, text: str) -> None:
+        if not self.session.connected:
+            return
+        self.session.scroll_to_bottom()
+        self.session.send_text(text)
+
+    def send_key(self, sequence: str) -> None:
+        if self.session.connected:
+            self.session.scroll_to_bottom()
+            self.session.send_key(sequence)
+
+    def send_special(self, name: str) -> None:
+        if not self.session.connected:
+            self.show_error("Not connected: connect first, then send a command.")
+            return
+        try:
+            self.session.special(name)
+        except UserError as exc:
+            self.show_error(str(exc))
+
+    def resize(self, columns: int, rows: int) -> None:
+        self.session.resize(columns, rows)
+
+    def _echo_changed(self, event: object = None) -> None:
+        self.session.settings.local_echo = self.echo_var.get()
+        if self.session.connected:
+            s = self.session
+            self.on_event(InputModeChanged(source=s.source, local_echo=s.local_echo,
+                                           character_mode=s.character_mode,
+                                           enter="CR NUL" if s.character_mode else "CR LF"))
+
+    def save_received(self) -> None:
+        if not self.session.received_bytes():
+            self.show_error("Nothing received in raw mode yet: connect in raw mode, send a "
+                            "request (e.g. GET / HTTP/1.0), then save.")
+            return
+        path = filedialog.asksaveasfilename(parent=self, title="Save what was received",
+                                            defaultextension=".html",
+                                            initialfile="received.html")
+        if path:
+            self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> Path | None:
+        try:
+            saved = self.session.save_received(path)
+        except UserError as exc:
+            self.show_error(str(exc))
+            return None
+        self.show_info(f"Saved {saved.stat().st_size} bytes to {saved}")
+        return saved
+
+    def open_received(self) -> None:
+        path = self._save_to(data_dir() / "telnet" / "received.html")
+        if path is not None:
+            self.app.worker.submit(TelnetSession.open_in_browser, path, task="browser",
+                                   quiet=True)
+
+    def run_automation(self) -> None:
+        if self.automation is not None and self.automation.running:
+            self.automation.cancel()
+            return
+        if not self.session.connected:
+            self.show_error("Automation needs a live session: connect first.")
+            return
+        try:
+            steps = parse_script(self.script_text.get("1.0", "end-1c"))
+            self.automation = AutomationRun(self.session, steps, self.secret_var.get(),
+                                            outbox=self.outbox)
+        except UserError as exc:
+            self.auto_var.set(str(exc))
+            self.show_error(str(exc))
+            return
+        self.automation.start()
+        self.run_button.configure(text="Stop")
+
+    # -- events ---------------------------------------------------------------------------
+    def on_events(self, events: list[Event]) -> None:
+        frames: list[TerminalFrame] = []
+        lines: list[tuple[str, str]] = []
+        for event in events:
+            if isinstance(event, TerminalFrame):
+                frames.append(event)
+            elif isinstance(event, Negotiation):
+                tag = "warn" if event.note else event.direction
+                lines.append((event.text, tag))
+            else:
+                if frames:
+                    self.terminal.apply_frames(frames)
+                    frames = []
+                self.on_event(event)
+        if frames:
+            self.terminal.apply_frames(frames)
+        if lines:
+            self.inspector.append_many(lines)
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, Connected):
+            tls = " (TLS)" if self.session.tls_info else ""
+            self.status_var.set(f"Connected to {event.peer}{tls} from {event.local}")
+            self.show_info(f"Telnet: connected to {event.peer}")
+            self.resize(*self.terminal._size)
+        elif isinstance(event, Closed):
+            self.status_var.set(f"Disconnected ({event.reason})")
+            self._start_polling()  # the last frame may still come
+            self.connect_button.configure(text="Connect")
+            self.mode_info_var.set("")
+        elif isinstance(event, StateChanged):
+            self.status_var.set(f"{event.state.capitalize()} {event.detail}…")
+        elif isinstance(event, Failed):
+            self.status_var.set(event.message)
+            self.show_error(event.message)
+            self._mark_field(event.field_name)
+        elif isinstance(event, LogLine):
+            self.inspector.append(event.text, "")
+        elif isinstance(event, InputModeChanged):
+            mode = "character mode" if event.character_mode else "line mode"
+            if self.session.protocol is None:
+                mode = "raw, a line at a time"
+            echo = "local echo" if event.local_echo else "remote echo"
+            self.mode_info_var.set(f"{mode}, {echo}, Enter = {event.enter}")
+        elif isinstance(event, OptionsChanged):
+            self.options_var.set(
+                f"We do: {', '.join(sorted(event.local)) or '-'}\n"
+                f"Server does: {', '.join(sorted(event.remote)) or '-'}")
+        elif isinstance(event, AutomationProgress):
+            self.auto_var.set(f"Step {event.index}/{event.total}: {event.description}")
+        elif isinstance(event, AutomationDone):
+            self.auto_var.set(event.message)
+            self.run_button.configure(text="Run")
+            if not event.ok:
+                self.show_error(event.message)
+
+    # -- app hooks ------------------------------------------------------------------------
+    def show_python(self) -> None:
+        """This session (login automation and typed lines) as a telnetlib3 script."""
+        from gui.widgets.code_panel import show_code
+
+        show_code(self, self.session.recording, "Telnet")
+
+    def transcript_text(self) -> str | None:
+        return self.session.transcript_text()
+
+    def open_target(self, host: str, port: int | None = None) -> None:
+        self.host_var.set(host)
+        if port:
+            self.port_var.set(str(port))
+
+    def on_shown(self) -> None:
+        self._update_lab_label()
+        self.terminal.text.focus_set()
+
+    def self_test(self) -> str | None:
+        from core.telnet.protocol import TelnetProtocol
+
+        p = TelnetProtocol()
+        data, _ = p.receive(b"a\xff\xffb\xff\xfd\x1f")
+        if data != b"a\xffb" or not p.local_enabled(31):
+            return "telnet protocol self-test failed"
+        return None
+
+    def save_fields(self) -> None:
+        f = self.fields
+        f.update(host=self.host_var.get(), port=self.port_var.get(), mode=self.mode_var.get(),
+                 tls=self.tls_var.get(), verify=self.verify_var.get(),
+                 encoding=self.encoding_var.get(), terminal_type=self.ttype_var.get(),
+                 local_echo=self.echo_var.get(), keepalive=self.keepalive_var.get(),
+                 typescript=self.typescript_var.get(), active=self.active_var.get(),
+                 new_environ=self.environ_var.get(), ca_file=self.ca_file,
+                 script=self.script_text.get("1.0", "end-1c"))
+
+    def close(self) -> None:
+        if self.automation is not None:
+            self.automation.cancel()
+            self.automation.join(1)
+        if self._poll_id is not None:
+            self.after_cancel(self._poll_id)
+            self._poll_id = None
+        self.session.close()
+        signal, self._signal = self._signal, None
+        if signal is not None:
+            with contextlib.suppress(tk.TclError):
+                self.tk.deletefilehandler(signal[0])
+            if not self.session.drawing:  # never close an fd a thread may still write
+                for fd in signal:
+                    os.close(fd)
+        self.app.bridge.detach(self.outbox)

@@ -1,0 +1,131 @@
+"""The browsing session: every call returns at once, results arrive as events."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from core.errors import UserError
+from core.events import Closed, Event, Failed, LogLine, StateChanged
+from core.ftp.client import FtpOptions
+from core.ftp.session import (
+    FtpCleartextQuestion,
+    FtpListed,
+    FtpLoggedIn,
+    FtpSession,
+    FtpSizeKnown,
+    FtpTextViewed,
+)
+from core.servers.ftp_lab import LAB_PASSWORD, LAB_USER
+from core.worker import drain
+from tests.fixtures.ftp_peers import SMALL_LARGE, Script
+
+
+class Collector:
+    def __init__(self, session: FtpSession) -> None:
+        self.session = session
+        self.events: list[Event] = []
+
+    def wait(self, kind: type, timeout: float = 10, where=lambda e: True) -> Event:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            for e in drain(self.session.outbox):
+                self.events.append(e)
+            for e in self.events:
+                if isinstance(e, kind) and where(e):
+                    self.events.remove(e)
+                    return e
+            time.sleep(0.01)
+        raise AssertionError(f"no {kind.__name__} in {self.events}")
+
+
+@pytest.fixture
+def session():
+    s = FtpSession()
+    yield s
+    s.close()
+
+
+def test_connect_lists_navigates_and_manages(ftp_lab, session):
+    c = Collector(session)
+    session.connect(FtpOptions("127.0.0.1", ftp_lab.port, user=LAB_USER, password=LAB_PASSWORD))
+    info = c.wait(FtpLoggedIn).info
+    assert info.mlsd and info.cwd == "/"
+    listed = c.wait(FtpListed)
+    assert {e.name for e in listed.entries} >= {"docs", "upload", "large.bin"}
+    session.change_dir("upload")
+    assert c.wait(FtpListed).path == "/upload"
+    session.mkd("new folder")
+    assert [e.name for e in c.wait(FtpListed).entries] == ["new folder"]
+    session.rename("new folder", "renamed")
+    assert [e.name for e in c.wait(FtpListed).entries] == ["renamed"]
+    session.rmd("renamed")
+    assert c.wait(FtpListed).entries == ()
+    session.up()
+    assert c.wait(FtpListed).path == "/"
+    session.size("large.bin")
+    assert c.wait(FtpSizeKnown).size == SMALL_LARGE
+    session.view("readme.txt")
+    viewed = c.wait(FtpTextViewed)
+    assert viewed.text.startswith("Welcome") and viewed.path == "/readme.txt"
+    (ftp_lab.root / "upload" / "gone.txt").write_text("x")
+    session.change_dir("/upload")
+    c.wait(FtpListed)
+    session.delete("gone.txt")
+    c.wait(FtpListed)
+    assert not (ftp_lab.root / "upload" / "gone.txt").exists()
+    logs = [e.text for e in c.events if isinstance(e, LogLine)]
+    assert "> PASS ********" in logs
+
+
+def test_errors_arrive_as_sentences(ftp_lab, session):
+    c = Collector(session)
+    session.connect(FtpOptions("127.0.0.1", ftp_lab.port, anonymous=True))
+    c.wait(FtpListed)
+    session.change_dir("no-such-folder")
+    failed = c.wait(Failed)
+    assert "refused" in failed.message and "550" in failed.message
+    session.refresh()
+    c.wait(FtpListed)  # the session is still usable
+
+
+def test_bad_fields_raise_at_once(session):
+    with pytest.raises(UserError) as info:
+        session.connect(FtpOptions("", 21, anonymous=True))
+    assert info.value.field_name == "Host"
+    with pytest.raises(UserError):
+        session.delete("a\nb")
+
+
+def test_refused_connection_reports_and_stays_disconnected(session):
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    c = Collector(session)
+    session.connect(FtpOptions("127.0.0.1", port, anonymous=True, timeout=3))
+    assert "refused" in c.wait(Failed).message.lower()
+    assert not session.connected
+
+
+def test_cleartext_question_when_auth_tls_refused(scripted_ftp, session):
+    server = scripted_ftp(Script())
+    c = Collector(session)
+    session.connect(FtpOptions("127.0.0.1", server.port, user="u", password="pw",
+                               tls="explicit"))
+    question = c.wait(FtpCleartextQuestion)
+    assert "in clear" in question.message
+    assert not any(x.startswith("PASS") for x in server.commands)
+
+
+def test_keepalive_sends_noop_and_server_drop_is_reported(ftp_lab, session):
+    c = Collector(session)
+    session.connect(FtpOptions("127.0.0.1", ftp_lab.port, anonymous=True, keepalive=0.3))
+    c.wait(FtpListed)
+    c.wait(LogLine, where=lambda e: e.text == "> NOOP")
+    ftp_lab.stop()
+    c.wait(Closed, timeout=10)
+    assert c.wait(StateChanged, where=lambda e: e.state == "disconnected")

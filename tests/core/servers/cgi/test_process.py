@@ -1,0 +1,125 @@
+"""Starting scripts, the 5.1.3 launch diagnoses, and driving the three pipes."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from core.servers.cgi.process import ScriptLaunchError, ScriptTimeout, script_command, spawn
+
+
+def write(path: Path, text: str, mode: int = 0o755) -> Path:
+    path.write_text(text)
+    path.chmod(mode)
+    return path
+
+
+def run(command: list[str], cwd: Path, body: bytes = b"", timeout: float = 20.0,
+        threaded: bool = False):
+    lines: list[str] = []
+    process = spawn(command, {"PATH": os.defpath}, cwd, body, time.monotonic() + timeout,
+                    lines.append, threaded=threaded)
+    out = b""
+    try:
+        while chunk := process.read():
+            out += chunk
+        code = process.finish()
+    finally:
+        process.close()
+    return out, code, lines, process
+
+
+def test_python_scripts_use_the_apps_interpreter(tmp_path: Path) -> None:
+    script = write(tmp_path / "a.py", "#!/nonexistent/python\n", 0o644)
+    assert script_command(script) == [sys.executable, str(script)]
+
+
+def test_shell_scripts_run_directly(tmp_path: Path) -> None:
+    script = write(tmp_path / "a.sh", "#!/bin/sh\necho hi\n")
+    assert script_command(script) == [str(script)]
+
+
+@pytest.mark.parametrize(("source", "mode", "problem", "words"), [
+    ("echo hi\n", 0o755, "no interpreter line", "'#!/bin/sh'"),
+    ("#!/no/such/sh\n", 0o755, "wrong interpreter line", "does not exist"),
+    ("#!sh\n", 0o755, "wrong interpreter line", "absolute path"),
+    ("#!\n", 0o755, "wrong interpreter line", "names no program"),
+    ("#!/usr/bin/env wb-no-such-lang\n", 0o755, "wrong interpreter line", "on the PATH"),
+    ("#!/bin/sh\n", 0o644, "script not executable", "chmod a+rx"),
+    ("echo\n", 0o644, "script not executable", "add an interpreter line"),
+    ("#!{tmp}/plain.txt\n", 0o755, "wrong interpreter line", "not executable"),
+])
+def test_launch_diagnoses(tmp_path: Path, source: str, mode: int, problem: str,
+                          words: str) -> None:
+    write(tmp_path / "plain.txt", "not a program", 0o644)
+    script = write(tmp_path / "s.sh", source.replace("{tmp}", str(tmp_path)), mode)
+    with pytest.raises(ScriptLaunchError) as info:
+        script_command(script)
+    assert info.value.problem == problem and words in info.value.diagnosis
+
+
+def test_missing_script(tmp_path: Path) -> None:
+    with pytest.raises(ScriptLaunchError, match="chmod a\\+r"):
+        script_command(tmp_path / "gone.py")
+
+
+def test_spawn_failure_is_diagnosed(tmp_path: Path) -> None:
+    with pytest.raises(ScriptLaunchError, match="cannot be found"):
+        spawn([str(tmp_path / "missing")], {}, tmp_path, b"", time.monotonic() + 5)
+
+
+# both ways of driving the pipes: a selector (POSIX) and threads (Windows), run here alike
+both_runners = pytest.mark.parametrize("threaded", [False, True], ids=["selector", "threads"])
+
+
+@both_runners
+def test_big_stdin_stdout_and_stderr_at_once(tmp_path: Path, threaded: bool) -> None:
+    script = write(tmp_path / "cat.py", (
+        "import sys\n"
+        "data = sys.stdin.buffer.read()\n"
+        "for i in range(3000):\n"
+        "    sys.stderr.write(f'line {i}\\n')\n"
+        "sys.stdout.buffer.write(data * 3)\n"
+        "sys.exit(3)\n"))
+    body = os.urandom(1 << 20)
+    out, code, lines, process = run(script_command(script), tmp_path, body, threaded=threaded)
+    assert out == body * 3 and code == 3
+    assert len(lines) == 200 and lines[0] == "line 0"  # logging is bounded
+    assert process.stderr_lines == 3000 and process.stderr_tail[-1] == "line 2999"
+
+
+@both_runners
+def test_script_that_ignores_stdin(tmp_path: Path, threaded: bool) -> None:
+    script = write(tmp_path / "x.sh", "#!/bin/sh\necho done\n")
+    out, code, _, _ = run(script_command(script), tmp_path, b"x" * (1 << 20), threaded=threaded)
+    assert (out, code) == (b"done\n", 0)
+
+
+@both_runners
+def test_deadline_kills_the_whole_process_group(tmp_path: Path, threaded: bool) -> None:
+    pid_file = tmp_path / "child.pid"
+    script = write(tmp_path / "hang.sh", f"#!/bin/sh\nsleep 60 &\necho $! > {pid_file}\n"
+                                         "echo partial\nwait\n")
+    process = spawn(script_command(script), {"PATH": os.defpath}, tmp_path, b"",
+                    time.monotonic() + 1.0, threaded=threaded)
+    try:
+        assert process.read() == b"partial\n"
+        with pytest.raises(ScriptTimeout):
+            process.read()
+    finally:
+        process.close()
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the script's child survived the kill")
+    assert process.handle.poll() is not None

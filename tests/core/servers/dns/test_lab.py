@@ -1,0 +1,104 @@
+"""The lab DNS server: zones, referrals, truncation, REFUSED, FORMERR, start/stop."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import struct
+
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+
+from core.servers.dns.lab import DnsLabServer, lab_peers
+from core.servers.dns.zones import BIG_RECORDS
+from core.servers.registry import serve_kinds
+
+
+def udp(server, name, rdtype="A", host="127.0.0.1", **kw):
+    q = dns.message.make_query(name, rdtype, **kw)
+    return dns.query.udp(q, host, port=server.port, timeout=2)
+
+
+def test_root_and_tld_refer_downwards(dns_lab) -> None:
+    root = udp(dns_lab, "www.wirebench.test", host="127.0.0.2")
+    assert not root.answer and root.authority[0].name.to_text() == "test."
+    assert not root.flags & dns.flags.AA
+    tld = udp(dns_lab, "www.wirebench.test", host="127.0.0.3")
+    assert tld.authority[0].name.to_text() == "wirebench.test."
+    assert tld.additional[0].to_text().endswith("A 127.0.0.1")
+
+
+def test_truncation_without_and_with_edns(dns_lab) -> None:
+    plain = udp(dns_lab, "big.wirebench.test")
+    assert plain.flags & dns.flags.TC and not plain.answer
+    edns = udp(dns_lab, "big.wirebench.test", use_edns=0, payload=1232)
+    assert edns.flags & dns.flags.TC  # 200 records do not fit the usual 1232 bytes
+    roomy = udp(dns_lab, "big.wirebench.test", use_edns=0, payload=8192)
+    assert not roomy.flags & dns.flags.TC and len(roomy.answer[0]) == BIG_RECORDS
+    full = dns.query.tcp(dns.message.make_query("big.wirebench.test", "A"), "127.0.0.1",
+                         port=dns_lab.port, timeout=2)
+    assert len(full.answer[0]) == BIG_RECORDS
+
+
+def test_refused_for_other_zones_and_formerr_for_garbage(dns_lab) -> None:
+    assert udp(dns_lab, "example.org").rcode() == dns.rcode.REFUSED
+    assert udp(dns_lab, "wirebench.test", host="127.0.0.3").rcode() == dns.rcode.NOERROR
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(2)
+        sock.sendto(struct.pack("!HHHHHH", 0xBEEF, 0, 1, 0, 0, 0) + b"\x05abc",
+                    ("127.0.0.1", dns_lab.port))
+        reply = sock.recv(512)
+    qid, flags = struct.unpack("!HH", reply[:4])
+    assert qid == 0xBEEF and flags & 0xF == dns.rcode.FORMERR
+
+
+def test_wildcard_and_counters(dns_lab) -> None:
+    before = dns_lab.stats().requests
+    assert udp(dns_lab, "anything.batch.wirebench.test").answer[0][0].address == "127.0.0.1"
+    assert dns_lab.stats().requests > before
+
+
+def test_start_stop_and_describe() -> None:
+    server = DnsLabServer("127.0.0.1", 0)
+    assert server.hierarchy
+    server.start()
+    try:
+        assert server.running and server.port
+        assert "127.0.0.2" in server.describe()
+        reply = udp(server, "www.wirebench.test")
+        assert reply.answer
+    finally:
+        server.stop()
+    assert not server.running
+    solo = DnsLabServer("::1", 0)
+    assert not solo.hierarchy and "no root" in solo.describe()
+
+
+def test_registry_hooks() -> None:
+    peers = lab_peers(ephemeral=True)
+    assert [p.kind for p in peers] == ["dns"] and peers[0].port == 0
+    assert lab_peers()[0].port == 5353
+    kind = serve_kinds()["dns"]
+    parser = argparse.ArgumentParser()
+    kind.add_arguments(parser)
+    args = parser.parse_args(["--port", "0", "--no-hierarchy"])
+    built = kind.build(args)
+    assert built[0].port == 0 and not built[0].hierarchy
+
+
+def test_without_the_extra_loopback_addresses_it_serves_the_zone_alone() -> None:
+    # 192.0.2.1 (documentation range) is no address of this machine, as 127.0.0.2 is
+    # not on macOS: the server must still come up, without root and TLD
+    server = DnsLabServer("127.0.0.1", 0, root_host="192.0.2.1", tld_host="192.0.2.2")
+    server.start()
+    try:
+        assert not server.hierarchy
+        assert udp(server, "www.wirebench.test").answer
+    finally:
+        server.stop()
+    from core.worker import drain
+
+    assert any("not addresses of this machine" in getattr(e, "text", "")
+               for e in drain(server.outbox))

@@ -1,0 +1,170 @@
+"""TerminalScreen: the flood shortcut gives the same screen, queries, colours, scrollback."""
+
+from __future__ import annotations
+
+import pyte
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.servers.telnet_lab import color_demo, ls_lr_lines
+from core.telnet.screen import TerminalScreen
+
+
+def same(a: TerminalScreen, b: TerminalScreen) -> None:
+    assert [a.render_line(y) for y in range(a.lines)] == \
+        [b.render_line(y) for y in range(b.lines)]
+    assert a.history_text() == b.history_text()
+    assert (a.cursor.x, a.cursor.y, a.cursor.attrs) == (b.cursor.x, b.cursor.y, b.cursor.attrs)
+
+
+def plain_feed(screen: TerminalScreen, text: str) -> None:
+    screen.stream.feed(text)  # no shortcut
+
+
+def test_flood_shortcut_gives_the_same_screen_as_feeding_everything() -> None:
+    flood = "\r\n".join(ls_lr_lines(6000)) + "\r\n\x1b[1;31mred tail"
+    fast, slow = TerminalScreen(80, 24, 300), TerminalScreen(80, 24, 300)
+    for s in (fast, slow):
+        s.stream.feed("first line\r\n\x1b[4munderlined and not reset ")
+    fast.feed(flood)
+    plain_feed(slow, flood)
+    assert fast.skipped_chars > len(flood) // 2
+    same(fast, slow)
+    assert "red tail" in fast.line_text(fast.cursor.y)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.sampled_from(["abc", "\x1b[31m", "\x1b[0m", "\x1b[1;44m", "x" * 95,
+                                 "\r\n", "\r\n", "\r\n", "\t", "é", "\x1b[m", "q" * 30,
+                                 "\x1b[38;2;1;2;3m", "\x1b[1;;4m", "\x1b[48;5;200m",
+                                 "\x1b[7;39m", "\x1b[38:5:9m"]),
+                min_size=50, max_size=200),
+       st.integers(1, 3))
+def test_flood_shortcut_matches_pyte_for_any_plain_stream(parts: list[str], rep: int) -> None:
+    text = "".join(parts) * (25 * rep)
+    fast, slow = TerminalScreen(40, 10, 20), TerminalScreen(40, 10, 20)
+    fast.feed(text)
+    plain_feed(slow, text)
+    same(fast, slow)
+
+
+def test_shortcut_is_not_taken_over_cursor_movement() -> None:
+    text = "\x1b[2;5Hmoved" + ("line\r\n" * 5000)
+    s = TerminalScreen(80, 24, 100)
+    s.feed(text)
+    assert s.skipped_chars == 0
+    # movement after the skipped part is fine: it is drawn normally
+    fast, slow = TerminalScreen(80, 24, 100), TerminalScreen(80, 24, 100)
+    text = ("line\r\n" * 5000) + "\x1b[2;5Hmoved" + ("line\r\n" * 10)
+    fast.feed(text)
+    plain_feed(slow, text)
+    assert fast.skipped_chars > 0
+    same(fast, slow)
+
+
+def test_device_attributes_and_cursor_position_are_answered() -> None:
+    s = TerminalScreen(80, 24)
+    s.feed("hello\r\nab\x1b[6n\x1b[c\x1b[5n")
+    assert s.take_replies() == ["\x1b[2;3R", "\x1b[?62;22c", "\x1b[0n"]
+    assert s.take_replies() == []
+
+
+def test_colours_bold_underline_reverse() -> None:
+    s = TerminalScreen(80, 30)
+    s.feed("\r\n".join(color_demo()))
+    styles = {style for y in range(s.lines) for _, style in s.render_line(y)}
+    assert {"red", "brightred", "default"} <= {st.fg for st in styles}
+    assert any(len(st.bg) == 6 for st in styles)  # 256-colour and true colour as hex
+    assert any(st.bold for st in styles)
+    assert any(st.underscore for st in styles)
+    assert any(st.reverse for st in styles)
+    assert any(st.fg == "ff8000" for st in styles)  # 38;2;255;128;0
+
+
+def test_scrollback_viewport_and_limit() -> None:
+    s = TerminalScreen(20, 5, scrollback=10)
+    s.feed("".join(f"line {i}\r\n" for i in range(30)))
+    assert len(s.scrollback) == 10
+    assert s.line_text(0).strip() == "line 26"
+    assert s.line_text(0, offset=3).strip() == "line 23"
+    assert s.line_text(0, offset=10).strip() == "line 16"
+    assert s.history_text()[0] == "line 16"
+
+
+def test_shrinking_keeps_the_cursor_line_and_moves_top_to_scrollback() -> None:
+    s = TerminalScreen(20, 10, scrollback=10)
+    s.feed("login: ")
+    s.resize(5, 20)
+    assert s.line_text(0).startswith("login:")
+    s.feed("\r\n" * 8 + "bottom")
+    s.resize(3, 10)
+    assert s.line_text(2).startswith("bottom")
+    assert s.columns == 10 and len(s.scrollback) >= 2
+
+
+def test_render_line_matches_pyte_display() -> None:
+    s = TerminalScreen(30, 4)
+    ref = pyte.Screen(30, 4)
+    text = "\x1b[31mred\x1b[0m plain 日本 wide\r\n\x1b[7mrev"
+    s.feed(text)
+    pyte.Stream(ref).feed(text)
+    assert s.display_text() == ref.display
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(0, 400), st.integers(0, 120), st.integers(3, 30), st.integers(0, 3))
+def test_lazy_scrollback_matches_pyte(before: int, scrollback: int, rows: int,
+                                      seed: int) -> None:
+    """Lines kept as text in the scrollback draw exactly as pyte would have drawn them."""
+    from core.telnet.screen import _LazyLine
+
+    lines = list(ls_lr_lines(before + 300 + scrollback, seed=seed + 1))
+    head = "\r\n".join(lines[:before]) + ("\r\n" if before else "")
+    flood = "\x1b[33mstart " + "\r\n".join(lines[before:]) + "\r\n\x1b[4mtail"
+    fast, slow = TerminalScreen(80, rows, scrollback), TerminalScreen(80, rows, scrollback)
+    plain_feed(fast, head)
+    plain_feed(slow, head)
+    fast.feed(flood)
+    plain_feed(slow, flood)
+    if scrollback:
+        assert any(isinstance(line, _LazyLine) for line in fast.scrollback)
+    same(fast, slow)
+    for offset in (1, scrollback // 2, scrollback):
+        assert [fast.render_line(y, offset) for y in range(rows)] == \
+            [slow.render_line(y, offset) for y in range(rows)]
+
+
+def test_flood_in_uneven_batches_matches_pyte() -> None:
+    """Batches cut mid-line (as socket reads are) take the shortcut and stay exact."""
+    text = "\r\n".join(ls_lr_lines(9000, seed=5)) + "\r\n$ "
+    fast, slow = TerminalScreen(100, 20, 200), TerminalScreen(100, 20, 200)
+    for start in range(0, len(text), 47_123):
+        fast.feed(text[start:start + 47_123])
+    plain_feed(slow, text)
+    assert fast.skipped_chars > len(text) // 2
+    same(fast, slow)
+
+
+def test_charset_escape_before_a_flood_keeps_screens_equal() -> None:
+    text = "\r\n".join("lqqk x" + str(i) for i in range(3000)) + "\r\n"
+    fast, slow = TerminalScreen(40, 10, 50), TerminalScreen(40, 10, 50)
+    for s in (fast, slow):
+        plain_feed(s, "\x1b(0")  # DEC line drawing in G0
+    fast.feed(text)
+    plain_feed(slow, text)
+    same(fast, slow)
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.lists(st.sampled_from(["abc", "\x1b[31m", "\x1b[0m", "\x1b[1;44m", "q" * 12,
+                                 "\r\n", "\r\n", "\x1b[m", "\x1b[38;2;1;2;3m", "\x1b[1;;4m",
+                                 "\x1b[48;5;200m", "\x1b[7;39m"]),
+                min_size=5, max_size=30))
+def test_shortcut_drawing_matches_pyte_cell_for_cell(parts: list[str]) -> None:
+    text = ("".join(parts) + "\r\n") * 200
+    fast, slow = TerminalScreen(400, 10, 30), TerminalScreen(400, 10, 30)
+    for start in range(0, len(text), 20_000):
+        fast.feed(text[start:start + 20_000])
+    plain_feed(slow, text)
+    same(fast, slow)
+    assert fast.skipped_chars > 0 or len(text) < 40_000

@@ -1,0 +1,71 @@
+"""Server entries of the Servers tab: validation, building, history (no Tk)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.errors import UserError
+from core.events import ServerStats
+from core.servers.echo.server import LAB_PORT, ForkEchoServer, lab_peers
+from gui.tabs.servers.model import cgi_entry, echo_entries, human_bytes, lab_entry
+
+
+def tcp_entry():
+    return next(e for e in echo_entries() if e.key == "echo-tcp")
+
+
+def test_builds_an_echo_server_from_the_form() -> None:
+    entry = tcp_entry()
+    entry.config.update(port="0", mode="fork", fork_style="double", max_clients="3",
+                        idle_timeout="2.5", buffer_kib="64")
+    server = entry.build()
+    assert isinstance(server, ForkEchoServer) and server.fork_style == "double"
+    assert (server.limits.max_clients, server.limits.idle_timeout,
+            server.limits.buffer_cap) == (3, 2.5, 64 * 1024)
+
+
+@pytest.mark.parametrize(("values", "field"), [
+    ({"port": "http"}, "Port"),
+    ({"host": " "}, "Host"),
+    ({"max_clients": "many"}, "Max clients"),
+    ({"idle_timeout": "-1"}, "Idle timeout"),
+    ({"buffer_kib": "0"}, "Buffer cap"),
+])
+def test_bad_fields_are_named(values: dict, field: str) -> None:
+    entry = tcp_entry()
+    entry.config.update(values)
+    with pytest.raises(UserError) as info:
+        entry.build()
+    assert info.value.field_name == field
+
+
+def test_history_turns_stats_into_rates() -> None:
+    entry = tcp_entry()
+    assert entry.record(ServerStats(kind="k", connections=2, bytes_in=0, at=100.0)) == (2, 0.0)
+    assert entry.record(ServerStats(kind="k", connections=3, bytes_in=500, bytes_out=500,
+                                    at=102.0)) == (3, 500.0)
+    assert list(entry.history["Connections"]) == [2.0, 3.0]
+    assert "3 connected" in entry.summary() and "500 B in" in entry.summary()
+    entry.reset_history()
+    assert entry.last is None and not entry.history["Bytes/s"]
+
+
+def test_lab_entry_reconfigures_its_peer_only_when_stopped() -> None:
+    peer = lab_peers()[0]
+    entry = lab_entry(peer)
+    assert entry.config["port"] == str(LAB_PORT)
+    entry.config["port"] = "0"
+    assert entry.build() is peer and peer.port == 0
+
+
+def test_cgi_folders_must_exist(tmp_path) -> None:
+    entry = cgi_entry()
+    entry.config["root"] = str(tmp_path / "nowhere")
+    with pytest.raises(UserError) as info:
+        entry.build()
+    assert info.value.field_name in ("Document root", "")
+
+
+def test_human_bytes() -> None:
+    assert human_bytes(999) == "999 B"
+    assert human_bytes(1500) == "1.5 kB"

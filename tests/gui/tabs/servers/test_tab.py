@@ -1,0 +1,216 @@
+"""The Servers tab in the real app: start an echo server, talk to it, watch, stop."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from tests.fixtures.server_peers import recv_all
+
+
+@pytest.fixture
+def tab(app, wait_until):
+    from gui.app import TABS
+
+    servers = app.tab("servers")
+    app.select_tab(next(i for i, entry in enumerate(TABS) if entry[1] == "ServersTab"))
+    yield servers
+    # nothing this test started may outlive it
+    for entry in servers.entries:
+        if entry.running and not entry.busy:
+            servers.select(entry.key)
+            servers.stop_selected()
+    wait_until(lambda: not any(e.running or e.busy for e in servers.entries), timeout=10)
+
+
+@pytest.mark.parametrize("mode", ["threaded", "select", "fork"])
+def test_start_talk_watch_stop(app, tab, wait_until, mode: str) -> None:
+    tab.select("echo-tcp")
+    tab.set_fields(host="127.0.0.1", port=0, mode=mode)
+    tab.start_button.invoke()
+    entry = tab.current
+    wait_until(lambda: entry.running and not entry.busy, timeout=20)
+    assert tab.status.cget("text").startswith("Running on 127.0.0.1:")
+    assert tab.tree.set("echo-tcp", "state") == "running"
+    assert "1 server running" in app.servers_var.get() or "servers running" in \
+        app.servers_var.get()
+
+    with socket.create_connection(("127.0.0.1", entry.controller.port), timeout=5) as sock:
+        sock.sendall(b"hello from the test")
+        assert recv_all(sock, 19) == b"hello from the test"
+        wait_until(lambda: entry.last is not None and entry.last.connections == 1, timeout=10)
+        assert "1 connected" in tab.summary.cget("text")
+        assert tab.plot.latest("Connections") == 1
+        name = f"127.0.0.1:{sock.getsockname()[1]}"
+        wait_until(lambda: [tab.clients.item(i, "text") for i in tab.clients.get_children()]
+                   == [name], timeout=10)
+        (row,) = tab.clients.get_children()
+        assert tab.clients.set(row, "state") == "Established"
+        assert tab.pages.tab(1, "text") == "Clients (1)"
+    wait_until(lambda: "closed (peer closed): 19 B in, 19 B out" in tab.log.get_text())
+    assert "connected" in tab.log.get_text()
+
+    tab.stop_button.invoke()
+    wait_until(lambda: not entry.running and not entry.busy, timeout=10)
+    assert tab.tree.set("echo-tcp", "state") == "stopped"
+    assert tab.status.cget("text").startswith("Stopped")
+    assert not tab.clients.get_children()
+    assert str(tab.start_button.cget("state")) == "normal"
+
+
+def test_bad_port_names_the_field(app, tab) -> None:
+    tab.select("echo-tcp")
+    tab.set_fields(port="70000")
+    tab.start_button.invoke()
+    assert "Port must be" in tab.status.cget("text")
+    assert "Port must be" in app.status_var.get()
+    assert not tab.current.running and not tab.current.busy
+    assert app.root.focus_get() is tab.widgets["port"]
+
+
+def test_port_in_use_is_reported_in_the_tab(app, tab, wait_until) -> None:
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    try:
+        tab.select("echo-tcp")
+        tab.set_fields(port=holder.getsockname()[1], mode="select")
+        tab.start_button.invoke()
+        wait_until(lambda: not tab.current.busy, timeout=10)
+        assert "in use" in tab.status.cget("text")
+        assert "could not start" in tab.log.get_text()
+    finally:
+        holder.close()
+
+
+def test_udp_echo_from_the_tab(app, tab, wait_until) -> None:
+    tab.select("echo-udp")
+    tab.set_fields(port=0)
+    tab.start_button.invoke()
+    entry = tab.current
+    wait_until(lambda: entry.running and not entry.busy, timeout=10)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(5)
+        sock.sendto(b"dgram", ("127.0.0.1", entry.controller.port))
+        assert sock.recvfrom(100)[0] == b"dgram"
+    wait_until(lambda: "datagrams from 127.0.0.1" in tab.log.get_text())
+
+
+def test_unix_stream_from_the_tab(app, tab, wait_until, tmp_path) -> None:
+    path = tmp_path / "tab.sock"
+    tab.select("echo-unix")
+    tab.set_fields(path=path, mode="select")
+    tab.start_button.invoke()
+    entry = tab.current
+    wait_until(lambda: entry.running and not entry.busy, timeout=10)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(5)
+        sock.connect(str(path))
+        sock.sendall(b"unix")
+        assert recv_all(sock, 4) == b"unix"
+
+
+def test_lab_peer_started_and_stopped_from_the_tab(app, tab, wait_until) -> None:
+    key = "lab:echo-tcp"
+    tab.select(key)
+    entry = tab.current
+    assert entry.lab and entry.controller is app.lab.peer("echo-tcp")
+    tab.set_fields(port=0)
+    tab.start_button.invoke()
+    wait_until(lambda: entry.running and not entry.busy, timeout=10)
+    with socket.create_connection(("127.0.0.1", entry.controller.port), timeout=5) as sock:
+        sock.sendall(b"lab")
+        assert recv_all(sock, 3) == b"lab"
+    # the lab's events arrive through app.lab_listeners
+    wait_until(lambda: "echo-tcp: 127.0.0.1:" in tab.log.get_text() and
+               tab.tree.set(key, "state") == "running")
+    tab.stop_button.invoke()
+    wait_until(lambda: not entry.running and not entry.busy, timeout=10)
+
+
+def test_cgi_row_is_honest_or_serves(app, tab, wait_until, monkeypatch) -> None:
+    import urllib.request
+    import webbrowser
+
+    tab.select("cgi")
+    entry = tab.current
+    try:
+        import core.servers.cgi.server  # noqa: F401
+    except ImportError:
+        assert "not part of this build" in tab.status.cget("text")
+        assert str(tab.start_button.cget("state")) == "disabled"
+        assert tab.tree.set("cgi", "state") == "absent"
+        return
+    assert entry.unavailable == ""
+    assert str(tab.browser_button.cget("state")) == "disabled"  # not running yet
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url))
+    tab.set_fields(host="127.0.0.1", port=0, root="", cgi_dir="")
+    tab.start_button.invoke()
+    wait_until(lambda: entry.running and not entry.busy, timeout=20)
+    url = f"http://127.0.0.1:{entry.controller.port}/"
+    with urllib.request.urlopen(url, timeout=10) as reply:
+        assert reply.status == 200
+    tab.browser_button.invoke()
+    wait_until(lambda: opened == [url])
+
+
+def test_fork_style_only_for_fork_mode(app, tab) -> None:
+    tab.select("echo-tcp")
+    tab.set_fields(mode="threaded")
+    app.root.update()
+    assert str(tab.widgets["fork_style"].cget("state")) == "disabled"
+    tab.set_fields(mode="fork")
+    app.root.update()
+    assert str(tab.widgets["fork_style"].cget("state")) == "readonly"
+
+
+def test_self_test_and_transcript(app, tab) -> None:
+    assert tab.self_test() is None
+    assert isinstance(tab.transcript_text(), str)
+
+
+def test_fork_helper_death_shown_and_restart_works(app, tab, wait_until) -> None:
+    import os
+    import signal
+
+    tab.select("echo-tcp")
+    tab.set_fields(port=0, mode="fork", fork_style="double")
+    tab.start_button.invoke()
+    entry = tab.current
+    wait_until(lambda: entry.running and not entry.busy, timeout=20)
+    first = entry.controller
+    os.kill(first.helper_pid, signal.SIGKILL)
+    wait_until(lambda: tab.tree.set("echo-tcp", "state") == "stopped", timeout=10)
+    wait_until(lambda: "ended unexpectedly" in tab.log.get_text())
+    tab.start_button.invoke()  # also stops the dead one's stats ticker
+    wait_until(lambda: entry.running and not entry.busy, timeout=20)
+    assert entry.controller is not first
+    with socket.create_connection(("127.0.0.1", entry.controller.port), timeout=5) as sock:
+        sock.sendall(b"again")
+        assert recv_all(sock, 5) == b"again"
+
+
+def test_show_as_python_follows_the_chosen_design(app, tab, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    tab.select("echo-tcp")
+    tab.set_fields(host="127.0.0.1", port=7321, mode="fork", fork_style="double")
+    tab.python_button.invoke()
+    window = tab._echo_recordings["echo-tcp"]._window
+    try:
+        script = window.script
+        assert "fork design (double fork)" in script and "('127.0.0.1', 7321)" in script
+        path = tmp_path / "echo.py"
+        window.save(str(path))
+        check = subprocess.run([sys.executable, "-m", "py_compile", str(path)],
+                               capture_output=True, text=True, timeout=60)
+        assert check.returncode == 0, check.stderr
+        tab.set_fields(mode="select")
+        tab.python_button.invoke()  # the same window, now the select design
+        app.root.update()
+        assert "selectors.DefaultSelector()" in window.script
+    finally:
+        window.destroy()

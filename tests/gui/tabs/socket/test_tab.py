@@ -1,0 +1,257 @@
+"""The Socket tab driven like a user: fill fields, press buttons, read the views."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gui.tabs.socket.tab import SocketTab
+from tests.fixtures.socket_peers import EchoPeer
+
+
+@pytest.fixture
+def tab(app, wait_until) -> Iterator[SocketTab]:  # noqa: ANN001
+    tab = app.tab("socket")
+    app.select_tab(app.tabs.index(tab))
+    tab.clear_output()
+    tab.view_var.set("both")
+    tab._redraw()
+    yield tab
+    tab.close_button.invoke()
+    wait_until(lambda: "Closed" in tab.state_var.get() and not tab.session.running)
+    tab.error_var.set("")
+    tab.transcript.max_records = 10_000
+
+
+def choose_mode(tab: SocketTab, mode: str) -> None:
+    tab.mode_box.set(mode)
+    tab.mode_box.event_generate("<<ComboboxSelected>>")
+    tab.update()
+
+
+def fill(entry, text: str) -> None:  # noqa: ANN001
+    entry.delete(0, "end")
+    entry.insert(0, text)
+
+
+def type_and_send(tab: SocketTab, text: str, fmt: str = "text", ending: str = "none") -> None:
+    tab.format_box.set(fmt)
+    tab.ending_box.set(ending)
+    fill(tab.input, text)
+    tab.send_button.invoke()
+
+
+def shown(tab: SocketTab) -> str:
+    tab.view.flush()
+    return tab.view.get_text()
+
+
+def test_connect_send_text_and_hex_see_echo_and_save(tab, tcp_echo: EchoPeer, wait_until,
+                                                     tmp_path: Path) -> None:
+    choose_mode(tab, "TCP client")
+    fill(tab.host_entry, "127.0.0.1")
+    fill(tab.port_entry, str(tcp_echo.port))
+    tab.primary_button.invoke()
+    wait_until(lambda: "Established" in tab.state_var.get())
+    assert "Established" in tab.state_var.get()
+    assert tab.primary_button.instate(["disabled"]) and tab.mode_box.instate(["disabled"])
+
+    type_and_send(tab, "hello\\tworld", ending="CRLF")
+    wait_until(lambda: tab.counters["in"][0] == 13)
+    text = shown(tab)
+    assert text.count("hello\\tworld\\r\\n") == 2  # sent and echoed, escapes visible
+    assert "▶" in text and "◀" in text
+    assert tab.input.get() == ""  # sent lines leave the box (and go to history)
+
+    type_and_send(tab, "ca:fe:ba:be 00", fmt="hex")
+    wait_until(lambda: tab.counters["in"][0] == 18)
+    tab.view_var.set("hex")
+    tab._redraw()
+    hex_text = shown(tab)
+    assert hex_text.count("ca fe ba be 00") == 2
+    assert "68 65 6c 6c 6f 09 77 6f  72 6c 64 0d 0a" in hex_text
+    assert "\\xca" not in hex_text  # hex view: no text rendering
+
+    tab.save_as("text", str(tmp_path / "t.txt"))
+    tab.save_as("raw-in", str(tmp_path / "in.bin"))
+    tab.save_as("hexdump", str(tmp_path / "t.hex"))
+    assert (tmp_path / "in.bin").read_bytes() == b"hello\tworld\r\n\xca\xfe\xba\xbe\x00"
+    saved = (tmp_path / "t.txt").read_text()
+    assert ">> 127.0.0.1:" in saved and "<< 127.0.0.1:" in saved and "\\xca\\xfe" in saved
+    assert "ca fe ba be 00" in (tmp_path / "t.hex").read_text()
+    assert tab.transcript_text() == tab.transcript.as_text()
+
+    tab.close_button.invoke()
+    wait_until(lambda: "Closed" in tab.state_var.get())
+    assert tab.primary_button.instate(["!disabled"])
+
+
+def test_history_up_and_down(tab, tcp_echo: EchoPeer, wait_until) -> None:
+    fill(tab.port_entry, str(tcp_echo.port))
+    choose_mode(tab, "TCP client")
+    fill(tab.host_entry, "127.0.0.1")
+    tab.primary_button.invoke()
+    wait_until(lambda: "Established" in tab.state_var.get())
+    for line in ("one", "two"):
+        type_and_send(tab, line)
+    tab.input.focus_force()
+    tab.update()
+    tab.input.event_generate("<Up>")
+    assert tab.input.get() == "two"
+    tab.input.event_generate("<Up>")
+    assert tab.input.get() == "one"
+    tab.input.event_generate("<Down>")
+    assert tab.input.get() == "two"
+
+
+def test_errors_are_one_sentence_in_the_tab(tab, wait_until) -> None:
+    choose_mode(tab, "TCP client")
+    type_and_send(tab, "abc")
+    assert tab.error_var.get().startswith("⚠ Cannot send while closed")
+
+    type_and_send(tab, "41 4", fmt="hex")
+    assert "odd number of hex digits" in tab.error_var.get()
+    assert tab.input.instate(["invalid"]) and tab.input.get() == "41 4"  # input kept
+
+    fill(tab.port_entry, "70000")
+    tab.primary_button.invoke()
+    assert "Port must be 1–65535, got 70000" in tab.error_var.get()
+    assert tab.port_entry.instate(["invalid"])
+
+    free = socket.socket()
+    free.bind(("127.0.0.1", 0))
+    port = free.getsockname()[1]
+    free.close()
+    fill(tab.host_entry, "127.0.0.1")
+    fill(tab.port_entry, str(port))
+    tab.primary_button.invoke()
+    wait_until(lambda: "Connection refused" in tab.error_var.get())
+    assert "\n" not in tab.error_var.get() and "Traceback" not in tab.error_var.get()
+    wait_until(lambda: tab.session.state.name == "Closed" and not tab.session.running)
+
+    fill(tab.host_entry, "224.0.0.1")  # multicast: TCP has no route there
+    tab.primary_button.invoke()
+    wait_until(lambda: "Network unreachable" in tab.error_var.get())
+    wait_until(lambda: tab.session.state.name == "Closed" and not tab.session.running)
+
+    fill(tab.host_entry, "no-such-host.invalid")
+    fill(tab.port_entry, "80")
+    tab.primary_button.invoke()
+    wait_until(lambda: "Name not found" in tab.error_var.get())
+    assert tab.host_entry.instate(["invalid"])
+
+
+def test_listener_peers_send_to_one_and_drop(tab, wait_until) -> None:
+    choose_mode(tab, "TCP listener")
+    fill(tab.host_entry, "127.0.0.1")
+    fill(tab.port_entry, "0")
+    assert tab.primary_button.cget("text") == "Listen"
+    tab.primary_button.invoke()
+    wait_until(lambda: tab.session.local_address.endswith(tuple("0123456789"))
+               and "Listening" in tab.state_var.get())
+    port = int(tab.session.local_address.rsplit(":", 1)[1])
+    clients = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(2)]
+    try:
+        wait_until(lambda: tab.peer_list.size() == 2)
+        tab.peer_list.selection_set(0)
+        tab.peer_list.event_generate("<<ListboxSelect>>")
+        chosen = tab.to_var.get()
+        assert chosen == tab.peer_list.get(0)
+        type_and_send(tab, "only you")
+        target = next(c for c in clients if chosen.endswith(f":{c.getsockname()[1]}"))
+        assert target.recv(100) == b"only you"
+        clients[0].sendall(b"from a client")
+        wait_until(lambda: "from a client" in shown(tab))
+        tab.drop_button.invoke()
+        wait_until(lambda: tab.peer_list.size() == 1)
+        assert target.recv(100) == b""
+    finally:
+        for client in clients:
+            client.close()
+
+
+def test_udp_mode_shows_recvfrom_peers(tab, udp_echo: EchoPeer, wait_until) -> None:
+    choose_mode(tab, "UDP")
+    assert tab.primary_button.cget("text") == "Open"
+    assert tab.tls_check.instate(["disabled"])
+    fill(tab.host_entry, "127.0.0.1")
+    fill(tab.port_entry, str(udp_echo.port))
+    tab.primary_button.invoke()
+    wait_until(lambda: "Open (datagram)" in tab.state_var.get())
+    type_and_send(tab, "ping over udp")
+    wait_until(lambda: tab.peer_list.size() == 1)
+    assert tab.peer_list.get(0) == f"127.0.0.1:{udp_echo.port}"
+    assert shown(tab).count("\nping over udp\n") == 2  # sent, echoed (text lines)
+
+
+def test_unix_stream_mode(tab, wait_until, unix_dir: Path) -> None:
+    path = str(unix_dir / "tab.sock")
+    peer = EchoPeer(family=socket.AF_UNIX, address=path)
+    try:
+        choose_mode(tab, "UNIX stream client")
+        assert tab.path_entry.winfo_ismapped() and not tab.host_entry.winfo_ismapped()
+        fill(tab.path_entry, path)
+        tab.primary_button.invoke()
+        wait_until(lambda: "Established" in tab.state_var.get())
+        type_and_send(tab, "unix says hi")
+        wait_until(lambda: shown(tab).count("\nunix says hi\n") == 2)
+    finally:
+        tab.close_button.invoke()
+        wait_until(lambda: not tab.session.running)
+        peer.close()
+
+
+def test_one_megabyte_line_is_shown(tab, wait_until) -> None:
+    choose_mode(tab, "TCP listener")
+    fill(tab.host_entry, "127.0.0.1")
+    fill(tab.port_entry, "0")
+    tab.primary_button.invoke()
+    wait_until(lambda: "Listening" in tab.state_var.get() and tab.session.local_address)
+    port = int(tab.session.local_address.rsplit(":", 1)[1])
+    tab.view_var.set("text")
+    tab._redraw()
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+        client.sendall(b"A" * 1_000_000 + b"<END>")
+        wait_until(lambda: tab.counters["in"][0] == 1_000_005)
+        text = shown(tab)
+        assert "<END>" in text and text.count("A") >= 1_000_000
+        assert max(len(line) for line in text.splitlines()) <= tab.view.wrap_at + 64
+
+
+def test_dialogs_open_and_apply(tab, tcp_echo: EchoPeer, wait_until) -> None:
+    choose_mode(tab, "TCP client")
+    fill(tab.host_entry, "127.0.0.1")
+    fill(tab.port_entry, str(tcp_echo.port))
+    dialog = tab.open_options()
+    tab.option_vars["TCP_NODELAY"].set("on")
+    assert "No socket open" in dialog.readback.get()
+    dialog.destroy()
+    tab.primary_button.invoke()
+    wait_until(lambda: "Established" in tab.state_var.get())
+    dialog = tab.open_options()
+    assert "TCP_NODELAY=1" in dialog.readback.get()
+    dialog.scrollback_var.set("50")
+    dialog.set_scrollback()
+    assert "Scrollback must be 100–1000000 chunks" in dialog.message.get()
+    dialog.scrollback_var.set("500")
+    dialog.set_scrollback()
+    assert tab.transcript.max_records == 500 and dialog.message.get() == ""
+    dialog.destroy()
+
+    auto = tab.open_automation()
+    fill(tab.input, "n={{COUNTER}} ")
+    tab.ending_box.set("none")
+    tab.format_box.set("text")
+    auto.count_var.set("5")
+    auto.interval_var.set("0")
+    auto.start()
+    wait_until(lambda: tab.counters["in"][0] == len("n=1 n=2 n=3 n=4 n=5 "))
+    auto.match_var.set("(")
+    auto.regex_var.set(True)
+    auto.add_rule()
+    assert "not a valid regular expression" in auto.message.get()
+    auto.destroy()
+
