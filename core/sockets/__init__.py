@@ -1,7 +1,8 @@
 """Socket sessions: TCP/UDP/UNIX, client, listener or datagram, TLS, options, automation.
 
-``SocketSession`` (session.py) is the public entry; the other modules hold what it uses:
-addressing (host/port/path to addresses), options (setsockopt/getsockopt), automation
+``SocketSession`` (session.py: API and command queue) is the public entry; its I/O
+thread's work is in mixins: loop.py (selector loop, stream I/O), connect.py (connect,
+listen, accept), datagram.py and repeat.py. The other modules hold what it uses: addressing (host/port/path to addresses), options (setsockopt/getsockopt), automation
 (repeat macros, auto-replies) and events (what only sessions post).
 """
 

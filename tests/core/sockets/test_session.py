@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import os
-import queue
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from core.events import Closed, Connected, DataReceived, DataSent, Event, Failed, StateChanged
+from core.events import Closed, Connected, DataSent, StateChanged
 from core.sockets import (
     AutoReply,
     LocalAddress,
@@ -25,60 +24,10 @@ from core.sockets import (
     TlsEstablished,
 )
 from core.states import StateError
+from tests.core.sockets.conftest import Watch
 from tests.fixtures.socket_peers import EchoPeer
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-class Watch:
-    """Collects a session's events; ``until(pred)`` waits (bounded) for a matching one."""
-
-    def __init__(self, session: SocketSession) -> None:
-        self.session = session
-        self.events: list[Event] = []
-
-    def until(self, pred: Callable[[Event], bool], timeout: float = 10.0,
-              fresh: bool = False) -> Event:
-        """The first matching event; ``fresh``: only among events not yet collected."""
-        end = time.monotonic() + timeout
-        for event in [] if fresh else self.events:
-            if pred(event):
-                return event
-        while time.monotonic() < end:
-            try:
-                event = self.session.outbox.get(timeout=0.05)
-            except queue.Empty:
-                continue
-            self.events.append(event)
-            if pred(event):
-                return event
-        raise AssertionError(f"no matching event in {timeout} s; got {self.events[-8:]}")
-
-    def of(self, kind: type) -> list:
-        return [e for e in self.events if isinstance(e, kind)]
-
-    def received(self, peer: str | None = None) -> bytes:
-        return b"".join(e.data for e in self.of(DataReceived) if peer in (None, e.peer))
-
-    def wait_bytes(self, expected: bytes, peer: str | None = None) -> None:
-        self.until(lambda e: self.received(peer).endswith(expected) if isinstance(
-            e, DataReceived) else False)
-
-    def state(self, name: str) -> None:
-        self.until(lambda e: isinstance(e, StateChanged) and e.state == name)
-
-    def failed(self, fresh: bool = False) -> Failed:
-        return self.until(lambda e: isinstance(e, Failed), fresh=fresh)
-
-    def closed(self) -> Closed:
-        return self.until(lambda e: isinstance(e, Closed), fresh=True)
-
-
-@pytest.fixture
-def session() -> Iterator[tuple[SocketSession, Watch]]:
-    s = SocketSession()
-    yield s, Watch(s)
-    s.close()
 
 
 def test_tcp_echo_round_trip(session, tcp_echo: EchoPeer) -> None:
@@ -157,45 +106,6 @@ def test_listener_auto_reply_and_peer_hangup(session) -> None:
     assert s.peers() == [] and s.state.name == "Listening"
 
 
-def test_udp_with_recvfrom_address(session, udp_echo: EchoPeer) -> None:
-    s, w = session
-    s.open_datagram(SocketConfig(transport="udp", host="127.0.0.1", port=udp_echo.port))
-    w.state("Bound")
-    local = w.until(lambda e: isinstance(e, LocalAddress)).address
-    s.send(b"datagram one")
-    w.wait_bytes(b"datagram one")
-    got = w.of(DataReceived)[0]
-    assert got.peer == f"127.0.0.1:{udp_echo.port}"  # the recvfrom address, shown per chunk
-    assert udp_echo.sources[0][1] == int(local.rsplit(":", 1)[1])
-    s.send(b"to an address", peer=f"127.0.0.1:{udp_echo.port}")
-    w.wait_bytes(b"to an address")
-
-
-def test_udp_broadcast_needs_so_broadcast(session) -> None:
-    """EACCES on sendto <broadcast> without SO_BROADCAST, then success once it is on."""
-    s, w = session
-    s.open_datagram(SocketConfig(transport="udp", host="", port=0, local_host="127.0.0.1"))
-    w.state("Bound")
-    s.send(b"x", peer="255.255.255.255:9")
-    failure = w.failed()
-    assert "SO_BROADCAST" in failure.message and "Permission denied" in failure.message
-    assert s.set_option("SO_BROADCAST", True)["SO_BROADCAST"] == 1
-    s.close()
-    w.until(lambda e: isinstance(e, Closed))
-    # <broadcast> as the target turns SO_BROADCAST on by itself
-    s2 = SocketSession()
-    w2 = Watch(s2)
-    try:
-        s2.open_datagram(SocketConfig(transport="udp", host="<broadcast>", port=9))
-        w2.until(lambda e: isinstance(e, LocalAddress))
-        assert s2.get_options()["SO_BROADCAST"] == 1
-        s2.send(b"hello all")
-        w2.until(lambda e: isinstance(e, DataSent | Failed))
-        assert not w2.of(Failed) or "Permission" not in w2.of(Failed)[0].message
-    finally:
-        s2.close()
-
-
 def test_unix_stream_client_and_listener(session, unix_dir: Path) -> None:
     s, w = session
     path = str(unix_dir / "echo.sock")
@@ -223,23 +133,6 @@ def test_unix_stream_client_and_listener(session, unix_dir: Path) -> None:
     finally:
         listener.close()
     assert not os.path.exists(lpath)  # the listener removes its socket file
-
-
-def test_unix_datagram_round_trip(session, unix_dir: Path) -> None:
-    s, w = session
-    path = str(unix_dir / "dgram.sock")
-    peer = EchoPeer(family=socket.AF_UNIX, kind=socket.SOCK_DGRAM, address=path)
-    try:
-        s.open_datagram(SocketConfig(transport="unix-dgram", path=path,
-                                     local_path=str(unix_dir / "me.sock")))
-        w.state("Bound")
-        s.send(b"unix datagram")
-        w.wait_bytes(b"unix datagram")
-        assert w.of(DataReceived)[0].peer == path
-        assert peer.sources == [str(unix_dir / "me.sock")]
-    finally:
-        s.close()
-        peer.close()
 
 
 def test_unix_path_rules(session, unix_dir: Path) -> None:
@@ -529,18 +422,3 @@ def test_options_set_and_read_back(session, tcp_echo: EchoPeer) -> None:
     assert values["SO_KEEPALIVE"] == 1 and values["TCP_NODELAY"] == 1
     assert values["SO_RCVBUF"] >= 65536  # Linux doubles it for bookkeeping
     assert s.set_option("SO_KEEPALIVE", False)["SO_KEEPALIVE"] == 0
-
-
-def test_repeat_with_macros_and_send_file(session, tcp_echo: EchoPeer, tmp_path: Path) -> None:
-    s, w = session
-    s.connect(SocketConfig(host="127.0.0.1", port=tcp_echo.port))
-    w.state("Established")
-    s.start_repeat(RepeatPlan("n={{COUNTER}};", count=50, interval_ms=0))
-    expected = b"".join(f"n={i};".encode() for i in range(1, 51))
-    w.wait_bytes(expected)
-    blob = os.urandom(300_000)
-    path = tmp_path / "blob.bin"
-    path.write_bytes(blob)
-    s.send_file(path)
-    w.until(lambda e: w.received().endswith(blob), timeout=20)
-    assert bytes(tcp_echo.received) == expected + blob

@@ -1,0 +1,64 @@
+"""Shared by the socket session tests: an event watcher and a session closed at the end."""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from core.events import Closed, DataReceived, Event, Failed, StateChanged
+from core.sockets import SocketSession
+
+
+class Watch:
+    """Collects a session's events; ``until(pred)`` waits (bounded) for a matching one."""
+
+    def __init__(self, session: SocketSession) -> None:
+        self.session = session
+        self.events: list[Event] = []
+
+    def until(self, pred: Callable[[Event], bool], timeout: float = 10.0,
+              fresh: bool = False) -> Event:
+        """The first matching event; ``fresh``: only among events not yet collected."""
+        end = time.monotonic() + timeout
+        for event in [] if fresh else self.events:
+            if pred(event):
+                return event
+        while time.monotonic() < end:
+            try:
+                event = self.session.outbox.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            self.events.append(event)
+            if pred(event):
+                return event
+        raise AssertionError(f"no matching event in {timeout} s; got {self.events[-8:]}")
+
+    def of(self, kind: type) -> list:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    def received(self, peer: str | None = None) -> bytes:
+        return b"".join(e.data for e in self.of(DataReceived) if peer in (None, e.peer))
+
+    def wait_bytes(self, expected: bytes, peer: str | None = None) -> None:
+        self.until(lambda e: self.received(peer).endswith(expected) if isinstance(
+            e, DataReceived) else False)
+
+    def state(self, name: str) -> None:
+        self.until(lambda e: isinstance(e, StateChanged) and e.state == name)
+
+    def failed(self, fresh: bool = False) -> Failed:
+        return self.until(lambda e: isinstance(e, Failed), fresh=fresh)
+
+    def closed(self) -> Closed:
+        return self.until(lambda e: isinstance(e, Closed), fresh=True)
+
+
+@pytest.fixture
+def session() -> Iterator[tuple[SocketSession, Watch]]:
+    s = SocketSession()
+    yield s, Watch(s)
+    s.close()
+
