@@ -2,7 +2,8 @@
 
 ``SocketSession`` (session.py: API and command queue) is the public entry; its I/O
 thread's work is in mixins: loop.py (selector loop, stream I/O), connect.py (connect,
-listen, accept), datagram.py and repeat.py. The other modules hold what it uses: addressing (host/port/path to addresses), options (setsockopt/getsockopt), automation
+listen, accept), datagram.py and repeat.py. The other modules hold what it uses:
+addressing (host/port/path to addresses), options (setsockopt/getsockopt), automation
 (repeat macros, auto-replies) and events (what only sessions post).
 """
 
