@@ -19,9 +19,10 @@ from typing import Any
 
 from core.errors import UserError, describe_error
 from core.events import Closed, Connected, Event, Failed, LogLine, StateChanged
-from core.ftp.client import CleartextRefused, FtpConnection, FtpOptions, LoginInfo
+from core.ftp.client import CleartextRefused, FtpConnection, LoginInfo
 from core.ftp.guards import check_argument
 from core.ftp.listing import RemoteEntry
+from core.ftp.options import FtpOptions
 from core.recording import Recording
 from core.worker import Outbox, new_source
 

@@ -22,13 +22,9 @@ from pathlib import Path
 
 from core.errors import UserError
 from core.events import Event, LogLine
-from core.ftp.client import (
-    FtpConnection,
-    FtpOptions,
-    TransferCancelled,
-    TransferInterrupted,
-)
+from core.ftp.client import FtpConnection, TransferCancelled, TransferInterrupted
 from core.ftp.guards import check_argument, local_component, safe_local_path
+from core.ftp.options import FtpOptions
 from core.ftp.session import LOG_LEVELS, friendly_error
 from core.recording import Recording
 from core.worker import Outbox, new_source

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 from core.errors import UserError
 from core.events import Closed, Event, Failed, LogLine, StateChanged
-from core.ftp.client import TLS_MODES, FtpOptions
 from core.ftp.listing import RemoteEntry, human_size
+from core.ftp.options import TLS_MODES, FtpOptions
 from core.ftp.session import (
     FtpCleartextQuestion,
     FtpListed,

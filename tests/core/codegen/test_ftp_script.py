@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from core.codegen import render
-from core.ftp.client import FtpOptions
+from core.ftp.options import FtpOptions
 from core.ftp.session import FtpListed, FtpSession
 from core.ftp.transfers import DONE, FAILED, TransferQueue
 from core.servers.ftp_lab import LAB_PASSWORD, LAB_USER

@@ -15,12 +15,11 @@ from core.errors import UserError
 from core.ftp.client import (
     CleartextRefused,
     FtpConnection,
-    FtpOptions,
-    FtpProtocolError,
     TransferCancelled,
     TransferInterrupted,
-    mask,
 )
+from core.ftp.options import FtpOptions
+from core.ftp.wire import FtpProtocolError, mask
 from core.servers.ftp_lab import LAB_PASSWORD, LAB_USER, FtpLabServer
 from tests.fixtures.ftp_peers import SMALL_LARGE, Script
 

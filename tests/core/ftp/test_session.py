@@ -8,7 +8,7 @@ import pytest
 
 from core.errors import UserError
 from core.events import Closed, Event, Failed, LogLine, StateChanged
-from core.ftp.client import FtpOptions
+from core.ftp.options import FtpOptions
 from core.ftp.session import (
     FtpCleartextQuestion,
     FtpListed,

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from core.events import Event
-from core.ftp.client import FtpOptions
+from core.ftp.options import FtpOptions
 from core.ftp.transfers import (
     CANCELLED,
     DONE,

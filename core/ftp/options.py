@@ -1,0 +1,72 @@
+"""FTP login options: what the user chose, checked field by field before connecting."""
+
+from __future__ import annotations
+
+import getpass
+import socket
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from core.errors import UserError, check_port
+from core.ftp.guards import check_argument
+
+TLS_NONE, TLS_EXPLICIT, TLS_IMPLICIT = "none", "explicit", "implicit"
+TLS_MODES = (TLS_NONE, TLS_EXPLICIT, TLS_IMPLICIT)
+
+
+def anonymous_password() -> str:
+    """The origin document's convention: ``user@host`` as the anonymous password."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name in some containers
+        user = "guest"
+    return f"{user}@{socket.gethostname() or 'localhost'}"
+
+
+@dataclass(frozen=True, slots=True)
+class FtpOptions:
+    """Everything needed to log in; :meth:`validated` names the field at fault."""
+
+    host: str
+    port: int = 21
+    user: str = ""
+    password: str = field(default="", repr=False)
+    anonymous: bool = False
+    tls: str = TLS_NONE
+    passive: bool = True
+    verify: bool = True
+    ca_file: str | None = None
+    allow_cleartext: bool = False
+    timeout: float = 20.0
+    keepalive: float = 30.0
+
+    def validated(self) -> FtpOptions:
+        host = self.host.strip()
+        if not host:
+            raise UserError("Host is empty: type a server name or address, e.g. 127.0.0.1.",
+                            "Host")
+        if any(ch.isspace() for ch in host):
+            raise UserError(f"Host {host!r} contains spaces: type only the server name.",
+                            "Host")
+        port = check_port(self.port, "Port")
+        if self.tls not in TLS_MODES:
+            raise UserError(f"FTPS mode must be one of {', '.join(TLS_MODES)}.", "FTPS")
+        user, password = self.user.strip(), self.password
+        if self.anonymous:
+            user = "anonymous"
+            password = password or anonymous_password()
+        elif not user:
+            raise UserError("User is empty: type a user name or tick Anonymous.", "User")
+        check_argument(user, "User")
+        check_argument(password, "Password")
+        if self.ca_file and not Path(self.ca_file).is_file():
+            raise UserError(f"CA file {self.ca_file} does not exist: choose a PEM file or "
+                            "clear the CA choice.", "CA file")
+        if self.timeout <= 0:
+            raise UserError("Timeout must be more than 0 seconds.", "Timeout")
+        return replace(self, host=host, port=port, user=user, password=password)
+
+    @property
+    def display(self) -> str:
+        scheme = "ftps" if self.tls != TLS_NONE else "ftp"
+        return f"{scheme}://{self.user}@{self.host}:{self.port}"
