@@ -28,7 +28,8 @@ os.environ.setdefault("WIREBENCH_CONFIG_DIR", tempfile.mkdtemp(prefix="wb-bench-
 from core.events import Progress  # noqa: E402
 from core.servers.smtp.sink import SmtpSink  # noqa: E402
 from core.smtp.message import MailDraft, build_message  # noqa: E402
-from core.smtp.session import SmtpSession, SmtpSettings  # noqa: E402
+from core.smtp.session import SmtpSession  # noqa: E402
+from core.smtp.settings import SmtpSettings  # noqa: E402
 from core.worker import drain  # noqa: E402
 
 

@@ -64,7 +64,8 @@ def test_script_sends_the_identical_message(tmp_path: Path) -> None:
 def test_recorded_starttls_auth_session_replays_into_the_lab_sink(tmp_path: Path) -> None:
     from core.servers.smtp.sink import LAB_PASSWORD, LAB_USER, SmtpSink
     from core.smtp.message import MailDraft, build_message
-    from core.smtp.session import SmtpSession, SmtpSettings
+    from core.smtp.session import SmtpSession
+    from core.smtp.settings import SmtpSettings
     from core.tlscerts import self_signed
 
     sink = SmtpSink(port=0)

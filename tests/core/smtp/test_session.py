@@ -14,13 +14,8 @@ from core.errors import UserError
 from core.events import Progress, StateChanged
 from core.smtp.errors import StoppedByUser, describe_smtp_error
 from core.smtp.message import MailDraft, build_message
-from core.smtp.session import (
-    STEPS,
-    Capabilities,
-    SmtpCapabilitiesSeen,
-    SmtpSession,
-    SmtpSettings,
-)
+from core.smtp.session import SmtpSession
+from core.smtp.settings import STEPS, Capabilities, SmtpCapabilitiesSeen, SmtpSettings
 from core.smtp.transcript import MASK, SmtpLine
 from core.worker import drain
 from tests.fixtures.smtp_peers import GrumpySink, HeloOnlySink
