@@ -8,23 +8,17 @@ response writer, so each limit, status and byte sent is under the server's contr
 
 from __future__ import annotations
 
-import email.utils
-import functools
-import mimetypes
-import os
 import socket
 import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from core.servers.cgi.env import DATA_DIR_VARIABLE, SERVER_SOFTWARE, CgiRequest, build_environ
-from core.servers.cgi.filecache import file_key
 from core.servers.cgi.output import CgiHeaderReader, CgiOutputError, CgiResponse
-from core.servers.cgi.pages import diagnosis_page, error_page, listing_page, reason
+from core.servers.cgi.pages import diagnosis_page, error_page, reason
 from core.servers.cgi.paths import (
     PathRefused,
     ScriptTarget,
@@ -44,12 +38,12 @@ from core.servers.cgi.request import (
     RequestHead,
     RequestLimits,
     body_length,
-    byte_range,
     is_chunked,
     read_body,
     read_chunked_body,
     read_request_head,
 )
+from core.servers.cgi.static import StaticFiles, http_date
 
 if TYPE_CHECKING:
     from core.servers.cgi.server import CgiServer
@@ -88,7 +82,7 @@ class LiveConnection:
         self.thread: threading.Thread | None = None
 
 
-class CgiRequestHandler(BaseHTTPRequestHandler):
+class CgiRequestHandler(StaticFiles, BaseHTTPRequestHandler):
     """One connection: reads requests until close, answers each from files or scripts."""
 
     server_version = SERVER_SOFTWARE
@@ -202,87 +196,6 @@ class CgiRequestHandler(BaseHTTPRequestHandler):
     def _log_refusal(self, path: str, exc: PathRefused) -> None:
         self.controller.log(f"{self.client_address[0]} refused {path!r}: {exc.reason}",
                             "warning")
-
-    # -- static files ---------------------------------------------------------------------
-    def _serve_static(self, target: StaticTarget, method: str, query: str) -> None:
-        if method not in ("GET", "HEAD"):
-            self._reply(405, error_page(405, f"{method} is not allowed on a file."),
-                        [("Allow", "GET, HEAD")], "text/html; charset=utf-8")
-            return
-        path, info = target.path, target.info
-        if target.is_dir:
-            if not target.url_path.endswith("/"):
-                location = target.url_path + "/" + (f"?{query}" if query else "")
-                self._reply(301, b"", [("Location", location)], "text/html")
-                return
-            try:
-                index = resolve_target(target.url_path + "index.html",
-                                       self.controller.real_root, self.controller.real_cgi_dir)
-            except PathRefused:
-                index = None
-            if isinstance(index, StaticTarget) and not index.is_dir:
-                path, info = index.path, index.info
-            else:
-                page = listing_page(target.url_path, path)
-                self._reply(200, page, [], "text/html; charset=utf-8", head_only=method == "HEAD")
-                return
-        cache = self.controller.file_cache
-        if info is not None and info.st_size <= cache.max_file:
-            content = cache.get(file_key(str(path), info))
-            if content is not None:
-                self._send_file(path, info, method, content)
-                return
-        try:
-            handle = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by the with below
-        except OSError:
-            raise HttpError(403, "the file cannot be read") from None
-        with handle:
-            info = os.fstat(handle.fileno())
-            if info.st_size <= cache.max_file:
-                content = handle.read()
-                cache.put(file_key(str(path), info), content)
-                self._send_file(path, info, method, content)
-            else:
-                self._send_file(path, info, method, handle)
-
-    def _send_file(self, path: Path, info: os.stat_result, method: str,
-                   source: bytes | BinaryIO) -> None:
-        """Answer with ``source`` (contents, or an open file to sendfile from): handles
-        If-Modified-Since (304), Range (206/416) and HEAD."""
-        modified = _http_date(int(info.st_mtime))
-        head = self.head
-        assert head is not None
-        since = head.header("If-Modified-Since")
-        if since and _not_modified(since, info.st_mtime):
-            self._reply(304, b"", [("Last-Modified", modified)], None, head_only=True)
-            return
-        wanted = head.header("Range")
-        if wanted and head.header("If-Range") not in (None, modified):
-            wanted = None  # the file changed since the client's partial copy
-        try:
-            span = byte_range(wanted, info.st_size)
-        except HttpError:
-            self._reply(416, b"", [("Content-Range", f"bytes */{info.st_size}")], None)
-            return
-        first, last = span if span else (0, info.st_size - 1)
-        length = last - first + 1
-        headers = [("Content-Type", _content_type(path.suffix)),
-                   ("Content-Length", str(length)), ("Last-Modified", modified),
-                   ("Accept-Ranges", "bytes")]
-        status = 200
-        if span:
-            status = 206
-            headers.append(("Content-Range", f"bytes {first}-{last}/{info.st_size}"))
-        if method == "HEAD":
-            self._start_response(status, headers)
-        elif isinstance(source, bytes):
-            # one write for head and body: small files are most requests
-            self._start_response(status, headers, body=source[first:first + length])
-        else:
-            self._start_response(status, headers)
-            if length:
-                self._sent(self.connection.sendfile(source, first, length))
-        self._access(length if method == "GET" else 0)
 
     # -- scripts --------------------------------------------------------------------------
     def _run_script(self, target: ScriptTarget, method: str, request_uri: str, query: str,
@@ -425,7 +338,7 @@ class CgiRequestHandler(BaseHTTPRequestHandler):
         lines = [f"{self.request_version if self.request_version == 'HTTP/1.0' else 'HTTP/1.1'}"
                  f" {status} {phrase or reason(status)}",
                  f"Server: {SERVER_SOFTWARE}",
-                 f"Date: {_http_date(int(time.time()))}"]
+                 f"Date: {http_date(int(time.time()))}"]
         lines += [f"{name}: {value}" for name, value in headers]
         if self.close_connection:
             lines.append("Connection: close")
@@ -477,26 +390,3 @@ def _public_reason(status: int) -> str:
     return {400: "The request path is malformed.",
             403: "You may not access this path.",
             404: "Nothing is found at this path."}.get(status, reason(status))
-
-
-@functools.lru_cache(maxsize=256)
-def _content_type(suffix: str) -> str:
-    ctype = mimetypes.guess_type("x" + suffix)[0] or "application/octet-stream"
-    if ctype.startswith("text/") or ctype in ("application/javascript", "application/json"):
-        ctype += "; charset=utf-8"
-    return ctype
-
-
-@functools.lru_cache(maxsize=1024)
-def _http_date(seconds: int) -> str:
-    return email.utils.formatdate(seconds, usegmt=True)
-
-
-def _not_modified(since: str, mtime: float) -> bool:
-    try:
-        parsed = email.utils.parsedate_to_datetime(since)
-    except (TypeError, ValueError):
-        return False
-    if parsed is None:
-        return False
-    return int(mtime) <= parsed.timestamp()
