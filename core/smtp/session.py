@@ -93,7 +93,6 @@ class SmtpSession:
         self.smtp = smtp
         self.emit("===", f"Trying {settings.host}:{settings.port} "
                          f"({settings.security.label})…")
-        smtp._host = settings.host  # smtplib only sets it in __init__; TLS needs it for SNI
         smtp.connect(settings.host, settings.port)
         peer = smtp.sock.getpeername() if smtp.sock else ("?", 0)
         self.emit("===", f"Connected to {peer[0]}:{peer[1]}")

@@ -1,10 +1,11 @@
 """smtplib.SMTP that reports every line it sends and receives, as swaks shows them.
 
 Lines are captured at the source (``send`` and ``getreply``), never by parsing debug
-prints. Markers: ``->`` sent, ``<-`` received, ``~>``/``<~`` the same inside TLS, ``***``
-errors, ``===`` information. AUTH lines are decoded with the password masked (base64
-would give it away), and DATA goes out in chunks of whole lines so progress can be
-reported, Stop honoured, and no single step holds the GIL for long.
+prints; replies are read by :class:`core.smtp.replies.ReplyReader`, not smtplib's reader.
+Markers: ``->`` sent, ``<-`` received, ``~>``/``<~`` the same inside TLS, ``***`` errors,
+``===`` information. AUTH lines are decoded with the password masked (base64 would give it
+away), and DATA goes out in chunks of whole lines so progress can be reported, Stop
+honoured, and no single step holds the GIL for long.
 """
 
 from __future__ import annotations
@@ -17,16 +18,19 @@ import socket
 import ssl
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.events import Event
 from core.smtp.errors import StoppedByUser
+from core.smtp.replies import Reply, ReplyReader, ReplyTooLong
 from core.tlscerts import describe_tls
 
 MASK = "********"
 BODY_LINES_SHOWN = 2000  # "show body" still bounds the transcript
 _CHUNK = 64 * 1024
+_RECV_SIZE = 64 * 1024
 _PROGRESS_EVERY = 0.1
 
 
@@ -73,6 +77,9 @@ class TranscriptSMTP(smtplib.SMTP):
         self._auth_mechanism = ""
         self._auth_steps = 0
         self._last_challenge = ""
+        self.server_name = ""  # the name TLS checks (SNI), set by connect()
+        self._replies = ReplyReader()
+        self._ready: deque[Reply] = deque()  # replies read ahead (a pipelining server)
         # getfqdn() may wait on DNS for seconds; the plain host name never does
         super().__init__(timeout=timeout, local_hostname=local_hostname or socket.gethostname())
 
@@ -84,7 +91,17 @@ class TranscriptSMTP(smtplib.SMTP):
         self._emit("<~" if self.in_tls else "<-", text)
 
     # -- socket ------------------------------------------------------------------------
-    def _get_socket(self, host, port, timeout):  # noqa: ANN001, ANN202 (smtplib's signature)
+    def connect(self, host: str = "localhost", port: int = 0,
+                source_address: tuple[str, int] | None = None) -> tuple[int, bytes]:
+        """smtplib's connect on our own opener: Stop-able, implicit TLS, SNI from ``host``."""
+        if source_address:
+            self.source_address = source_address
+        self.server_name = host
+        self.sock = self._open(host, port or self.default_port, self.timeout)
+        self._drop_buffered_replies()
+        return self.getreply()
+
+    def _open(self, host: str, port: int, timeout: float | None) -> socket.socket:
         sock = self._connect_socket(host, port, timeout)
         if self._implicit_tls is not None:
             try:
@@ -98,7 +115,7 @@ class TranscriptSMTP(smtplib.SMTP):
 
     def _handshake(self, context: ssl.SSLContext, sock: socket.socket) -> ssl.SSLSocket:
         # wrap first, shake hands after: the TLS socket is then reachable for Stop
-        tls = context.wrap_socket(sock, server_hostname=self._host,
+        tls = context.wrap_socket(sock, server_hostname=self.server_name,
                                   do_handshake_on_connect=False)
         self.connecting = tls
         try:
@@ -143,7 +160,8 @@ class TranscriptSMTP(smtplib.SMTP):
             raise smtplib.SMTPResponseException(code, reply)
         context = context or ssl.create_default_context()
         self.sock = self._handshake(context, self.sock)
-        self.file = None
+        # RFC 3207 section 4.2: bytes that came in clear after the 220 must not count
+        self._drop_buffered_replies()
         # RFC 3207: forget everything learned before TLS, EHLO again
         self.helo_resp = self.ehlo_resp = None
         self.esmtp_features = {}
@@ -196,39 +214,47 @@ class TranscriptSMTP(smtplib.SMTP):
         return MASK
 
     def getreply(self) -> tuple[int, bytes]:
-        resp: list[bytes] = []
-        if self.file is None:
-            self.file = self.sock.makefile("rb")
-        errcode = -1
-        while True:
-            try:
-                line = self.file.readline(smtplib._MAXLINE + 1)
-            except OSError as exc:
-                self.close()
-                raise smtplib.SMTPServerDisconnected(
-                    "Connection unexpectedly closed: " + str(exc)) from exc
-            if not line:
-                self.close()
-                raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
-            if len(line) > smtplib._MAXLINE:
-                self.close()
-                raise smtplib.SMTPResponseException(500, "Line too long.")
-            shown = line.rstrip(b"\r\n").decode("utf-8", "replace")
+        reply = self._next_reply()
+        for raw in reply.raw:
+            shown = raw.decode("utf-8", "replace")
             if self._auth_mechanism and shown.startswith("334 "):
                 decoded = _b64_text(shown[4:].strip())
                 if decoded:
                     self._last_challenge = decoded
                     shown += f"   [{decoded}]"
             self._in(shown)
-            resp.append(line[4:].strip(b" \t\r\n"))
+        return reply.code, reply.message()
+
+    def _next_reply(self) -> Reply:
+        """The next complete reply, read within 3 timeouts and the reader's byte caps."""
+        if self._ready:
+            return self._ready.popleft()
+        if self.sock is None:
+            raise smtplib.SMTPServerDisconnected("please run connect() first")
+        deadline = time.monotonic() + 3 * (self.timeout or 30.0)
+        while not self._ready:
             try:
-                errcode = int(line[:3])
-            except ValueError:
-                errcode = -1
-                break
-            if line[3:4] != b"-":
-                break
-        return errcode, b"\n".join(resp)
+                data = self.sock.recv(_RECV_SIZE)
+            except OSError as exc:
+                self.close()
+                raise smtplib.SMTPServerDisconnected(
+                    "Connection unexpectedly closed: " + str(exc)) from exc
+            if not data:
+                self.close()
+                raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+            try:
+                self._ready.extend(self._replies.feed(data))
+            except ReplyTooLong as exc:
+                self.close()
+                raise smtplib.SMTPResponseException(500, f"Reply too long: {exc}.") from None
+            if not self._ready and time.monotonic() > deadline:
+                self.close()
+                raise smtplib.SMTPServerDisconnected("the server's reply came too slowly")
+        return self._ready.popleft()
+
+    def _drop_buffered_replies(self) -> None:
+        self._replies.reset()
+        self._ready.clear()
 
     def auth(self, mechanism, authobject, *, initial_response_ok=True):  # noqa: ANN001, ANN201
         self._auth_mechanism, self._auth_steps = mechanism.upper(), 0

@@ -27,7 +27,6 @@ class Recorder:
 def client(port: int, rec: Recorder, **kw) -> TranscriptSMTP:
     smtp = TranscriptSMTP(rec.emit, timeout=10, progress=lambda d, t: rec.progress.append((d, t)),
                           local_hostname="test", **kw)
-    smtp._host = "127.0.0.1"
     smtp.connect("127.0.0.1", port)
     return smtp
 
