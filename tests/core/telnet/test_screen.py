@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+
 import pyte
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -168,3 +170,22 @@ def test_shortcut_drawing_matches_pyte_cell_for_cell(parts: list[str]) -> None:
     plain_feed(slow, text)
     same(fast, slow)
     assert fast.skipped_chars > 0 or len(text) < 40_000
+
+
+PYTE_PRIVATE = ("core/telnet/screen.py (flood_shortcut) reads pyte.Stream._taking_plain_text, "
+                "a private attribute, to know the parser sits between escape sequences; "
+                "pyte {version} changed it: adapt flood_shortcut or keep pyte below 0.9 "
+                "(pyproject.toml pins it).")
+
+
+def test_the_private_pyte_attribute_the_flood_shortcut_reads_still_means_the_same() -> None:
+    """Fails loudly if a pyte upgrade renames or retypes ``Stream._taking_plain_text``."""
+    message = PYTE_PRIVATE.format(version=importlib.metadata.version("pyte"))
+    stream = pyte.Stream(pyte.Screen(10, 3))
+    assert hasattr(stream, "_taking_plain_text"), message
+    stream.feed("plain text")
+    assert stream._taking_plain_text is True, message  # between sequences: shortcut allowed
+    stream.feed("\x1b[")
+    assert not stream._taking_plain_text, message  # inside a CSI: the shortcut must wait
+    stream.feed("1m")
+    assert stream._taking_plain_text is True, message
