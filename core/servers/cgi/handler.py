@@ -2,7 +2,7 @@
 from a static file or by running a script and streaming its output (RFC 3875).
 
 :class:`CgiRequestHandler` keeps ``http.server``'s connection loop (``handle()``) and its
-socket plumbing, and replaces request parsing (:mod:`core.servers.cgi.request`) and every
+socket plumbing, and replaces request parsing (:mod:`core.servers.http_head`) and every
 response writer, so each limit, status and byte sent is under the server's control.
 """
 
@@ -33,17 +33,16 @@ from core.servers.cgi.process import (
     script_command,
     spawn,
 )
-from core.servers.cgi.request import (
+from core.servers.cgi.request import is_chunked, read_chunked_body
+from core.servers.cgi.static import StaticFiles, http_date
+from core.servers.http_head import (
     HttpError,
     RequestHead,
     RequestLimits,
     body_length,
-    is_chunked,
     read_body,
-    read_chunked_body,
     read_request_head,
 )
-from core.servers.cgi.static import StaticFiles, http_date
 
 if TYPE_CHECKING:
     from core.servers.cgi.server import CgiServer

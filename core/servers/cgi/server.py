@@ -8,7 +8,7 @@ Design:
   request head or body is late (slowloris), and ``stop()`` shuts every socket and kills
   every script so all threads end within a second;
 * each connection is served by :class:`~core.servers.cgi.handler.CgiRequestHandler`:
-  requests read with hard limits (:mod:`core.servers.cgi.request`), paths mapped with
+  requests read with hard limits (:mod:`core.servers.http_head`), paths mapped with
   containment checks (:mod:`core.servers.cgi.paths`), then a static file is sent or a
   script is run (:mod:`core.servers.cgi.process`) with the RFC 3875 meta-variables
   (:mod:`core.servers.cgi.env`) and its output parsed (:mod:`core.servers.cgi.output`)

@@ -17,7 +17,8 @@ from typing import BinaryIO
 from core.servers.cgi.filecache import file_key
 from core.servers.cgi.pages import error_page, listing_page
 from core.servers.cgi.paths import PathRefused, StaticTarget, resolve_target
-from core.servers.cgi.request import HttpError, byte_range
+from core.servers.cgi.request import byte_range
+from core.servers.http_head import HttpError
 
 
 class StaticFiles:

@@ -13,11 +13,22 @@ import base64
 import socket
 import struct
 from collections.abc import Callable
+from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
+from core.servers.http_head import (
+    HttpError,
+    RequestLimits,
+    body_length,
+    read_body,
+    read_request_head,
+)
+
 Answer = Callable[[bytes], bytes | None]
-MAX_HEADER = 16 * 1024
 DOH_PATH = "/dns-query"
+#: a DoH request is a short head and a DNS message of at most 64 KiB
+DOH_LIMITS = RequestLimits(max_request_line=8192, max_header_bytes=16 * 1024,
+                           max_headers=100, max_body=65535)
 
 
 class _Reader:
@@ -36,15 +47,24 @@ class _Reader:
         data, self.buffer = self.buffer[:size], self.buffer[size:]
         return data
 
-    def until(self, marker: bytes, limit: int) -> bytes | None:
-        while marker not in self.buffer:
-            if len(self.buffer) > limit:
-                return None
+    # readline/read: the file-like side that core.servers.http_head reads through
+    def readline(self, limit: int) -> bytes:
+        """Up to and including the next LF, at most ``limit`` bytes; b"" at EOF."""
+        while b"\n" not in self.buffer[:limit] and len(self.buffer) < limit:
             chunk = self.conn.recv(65536)
             if not chunk:
-                return None
+                break
             self.buffer += chunk
-        data, _, self.buffer = self.buffer.partition(marker)
+        end = self.buffer.find(b"\n", 0, limit)
+        size = end + 1 if end >= 0 else min(limit, len(self.buffer))
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data
+
+    def read(self, size: int) -> bytes:
+        """At most ``size`` bytes: what is buffered, else one receive; b"" at EOF."""
+        if not self.buffer:
+            self.buffer = self.conn.recv(65536)
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
         return data
 
 
@@ -79,6 +99,12 @@ def _serve_dot(conn: socket.socket, reader: _Reader, answer: Answer,
         count(bytes_out=len(reply) + 2)
 
 
+def _refuse(conn: socket.socket, exc: HttpError) -> None:
+    """Answer a request the shared head reader refused, then the caller closes."""
+    status = f"{exc.status} {HTTPStatus(exc.status).phrase}"
+    _http(conn, status, f"{exc.detail}\n".encode(), "text/plain", False)
+
+
 def _http(conn: socket.socket, status: str, body: bytes, content_type: str,
           keep_alive: bool) -> None:
     head = (f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
@@ -90,20 +116,14 @@ def _http(conn: socket.socket, status: str, body: bytes, content_type: str,
 def _serve_https(conn: socket.socket, reader: _Reader, answer: Answer,
                  keep_going: Callable[[], bool], count: Callable[..., None]) -> None:
     while keep_going():
-        header = reader.until(b"\r\n\r\n", MAX_HEADER)
-        if header is None:
-            return
-        lines = header.decode("latin-1").split("\r\n")
         try:
-            method, target, _version = lines[0].split(" ", 2)
-        except ValueError:
-            _http(conn, "400 Bad Request", b"bad request line\n", "text/plain", False)
+            head = read_request_head(reader, DOH_LIMITS)
+        except HttpError as exc:
+            _refuse(conn, exc)
             return
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        keep_alive = headers.get("connection", "").lower() != "close"
+        if head is None:
+            return
+        method, target, keep_alive = head.method, head.target, head.keep_alive
         url = urlsplit(target)
         wire: bytes | None = None
         if url.path != DOH_PATH:
@@ -111,16 +131,18 @@ def _serve_https(conn: socket.socket, reader: _Reader, answer: Answer,
                   keep_alive)
         elif method == "POST":
             try:
-                length = int(headers.get("content-length", "-1"))
-            except ValueError:
-                length = -1
-            if not 0 < length <= 65535:
+                length = body_length(head, DOH_LIMITS)
+            except HttpError as exc:
+                _refuse(conn, exc)
+                return
+            if not length:
                 _http(conn, "400 Bad Request", b"Content-Length 1-65535 needed\n",
                       "text/plain", False)
                 return
-            wire = reader.exact(length)
-            if wire is None:
-                return
+            try:
+                wire = read_body(reader, length)
+            except HttpError:
+                return  # the client went away mid-body: nobody to answer
         elif method == "GET":
             value = parse_qs(url.query).get("dns", [""])[0]
             try:

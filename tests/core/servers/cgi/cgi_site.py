@@ -17,8 +17,8 @@ from urllib.error import HTTPError
 import pytest
 
 from core.events import LogLine
-from core.servers.cgi.request import RequestLimits
 from core.servers.cgi.server import CgiLimits, CgiServer
+from core.servers.http_head import RequestLimits
 from core.worker import drain
 
 SECRET = "TOP-SECRET-6f1d"

@@ -81,3 +81,19 @@ def test_doh_get_and_bad_requests(secure_lab) -> None:
         if expected == b"200 OK":
             assert b"application/dns-message" in head
             assert dns.message.from_wire(body).answer[0][0].address == "127.0.0.1"
+
+
+def test_doh_refuses_bad_heads_with_the_shared_reader_and_keeps_serving(secure_lab) -> None:
+    """The DoH endpoint reads heads with core/servers/http_head.py: same limits, statuses."""
+    bad = {
+        b"GET /dns-query HTTP/1.1\r\nHost: lab\r\n" + b"X-Pad: " + b"p" * 20000 + b"\r\n\r\n":
+            b"431",
+        b"GET /dns-query HTTP/1.1\r\n\r\n": b"400",  # HTTP/1.1 without Host
+        b"GET /dns-query HTTP/2.0\r\nHost: lab\r\n\r\n": b"505",
+        b"POST /dns-query HTTP/1.1\r\nHost: lab\r\nContent-Length: 70000\r\n\r\n": b"413",
+    }
+    for request, status in bad.items():
+        with tls_connection(secure_lab.tls_port) as tls:
+            tls.sendall(request)
+            assert status in read_all(tls).split(b"\r\n")[0], request[:60]
+    test_doh_get_and_bad_requests(secure_lab)  # the server still answers good requests
