@@ -16,7 +16,6 @@ import re
 
 from core.errors import UserError
 
-FORMATS: tuple[str, ...] = ("text", "hex")
 LINE_ENDINGS: dict[str, bytes] = {"none": b"", "CR": b"\r", "LF": b"\n", "CRLF": b"\r\n"}
 ENCODINGS: tuple[str, ...] = ("utf-8", "latin-1", "ascii", "cp437")
 

@@ -208,14 +208,3 @@ def parse_listing(lines: list[str], mlsd: bool, now: dt.datetime | None = None
         if entry is not None and entry.name not in (".", ".."):
             out.append(entry)
     return out
-
-
-def human_size(size: int | None) -> str:
-    if size is None:
-        return ""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"

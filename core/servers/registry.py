@@ -7,7 +7,7 @@ Each server module named in :data:`SERVER_MODULES` may define
   for port 0 instead of the well-known lab port, for tests and ``--self-test``);
 * ``SERVE_KINDS: dict[str, ServeKind]`` — subcommands of ``wirebench serve``.
 
-A module that is not written yet is simply absent; nothing is faked in its place.
+Every module listed exists: a missing one is an import error, never skipped in silence.
 """
 
 from __future__ import annotations
@@ -46,28 +46,20 @@ class ServeKind:
     preempt: Callable[[argparse.Namespace], bool] | None = None
 
 
-def _import_optional(name: str):  # -> module | None
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            return None
-        raise
-
-
-def available_modules() -> list:
-    return [m for m in (_import_optional(n) for n in SERVER_MODULES) if m is not None]
+def server_modules() -> list:
+    """The modules of :data:`SERVER_MODULES`, imported on first use (start-up stays fast)."""
+    return [importlib.import_module(name) for name in SERVER_MODULES]
 
 
 def serve_kinds() -> dict[str, ServeKind]:
     kinds: dict[str, ServeKind] = {}
-    for module in available_modules():
+    for module in server_modules():
         kinds.update(getattr(module, "SERVE_KINDS", {}))
     return kinds
 
 
 def lab_factories() -> list[Callable[..., list[ServerController]]]:
-    return [m.lab_peers for m in available_modules() if hasattr(m, "lab_peers")]
+    return [m.lab_peers for m in server_modules() if hasattr(m, "lab_peers")]
 
 
 class LabRegistry:

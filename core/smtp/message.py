@@ -237,12 +237,3 @@ def total_attachment_size(paths: list[str]) -> int:
         except OSError:
             pass
     return total
-
-
-def human_size(size: float) -> str:
-    """``1536`` -> ``1.5 KB``; binary multiples, as file managers show them."""
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"

@@ -22,8 +22,9 @@ from collections import deque
 from core.errors import UserError
 from core.events import Progress, StateChanged
 from core.recording import Recording
+from core.sizes import human_size
 from core.smtp.errors import StoppedByUser, describe_smtp_error, reply_text
-from core.smtp.message import OutgoingMail, human_size
+from core.smtp.message import OutgoingMail
 from core.smtp.settings import (
     VERBS,
     Capabilities,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from core.errors import UserError, check_port
 from core.events import Event
-from core.smtp.message import human_size
+from core.sizes import human_size
 
 #: the steps a send walks through, in order; "stop after" names one of them
 STEPS: tuple[str, ...] = ("CONNECT", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA")

@@ -10,7 +10,7 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
-from core.ftp.listing import human_size
+from core.sizes import human_size
 from gui.widgets.logview import LogView
 
 

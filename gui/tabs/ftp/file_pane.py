@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from tkinter import ttk
 
-from core.ftp.listing import human_size
+from core.sizes import human_size
 
 MAX_ROWS = 5_000  # ~0.2 s of Treeview inserts; more would freeze the window
 UP_KEY = ".."

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from core.errors import UserError
 from core.events import Closed, Event, Failed, LogLine, StateChanged
-from core.ftp.listing import RemoteEntry, human_size
+from core.ftp.listing import RemoteEntry
 from core.ftp.options import TLS_MODES, FtpOptions
 from core.ftp.session import (
     FtpCleartextQuestion,
@@ -39,6 +39,7 @@ from core.ftp.transfers import (
     TransferQueue,
     TransferUpdated,
 )
+from core.sizes import human_size
 from core.worker import Outbox
 from gui.tabs.base import Tab
 from gui.tabs.ftp.dialogs import OverwriteDialog, TextViewer

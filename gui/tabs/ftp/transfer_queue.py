@@ -11,8 +11,8 @@ import tkinter as tk
 from collections.abc import Iterable
 from tkinter import ttk
 
-from core.ftp.listing import human_size
 from core.ftp.transfers import DONE, FAILED, RUNNING, TransferItem
+from core.sizes import human_size
 
 BAR_CELLS = 12
 

@@ -15,6 +15,7 @@ from typing import Any
 from core.errors import UserError, check_port
 from core.events import ServerStats
 from core.servers.base import ServerController
+from core.sizes import human_rate, human_size
 
 HISTORY = 60  # seconds the plot covers
 
@@ -92,8 +93,8 @@ class ServerEntry:
             return ""
         rate = self.history["Bytes/s"][-1] if self.history["Bytes/s"] else 0.0
         return (f"{stats.connections} connected · {stats.total_connections} total · "
-                f"{human_bytes(stats.bytes_in)} in · {human_bytes(stats.bytes_out)} out · "
-                f"{stats.requests} requests · {human_bytes(rate)}/s")
+                f"{human_size(stats.bytes_in)} in · {human_size(stats.bytes_out)} out · "
+                f"{stats.requests} requests · {human_rate(rate)}")
 
 
 def parse_host(value: str) -> str:
@@ -115,13 +116,6 @@ def parse_number(value: Any, label: str, low: float, cast: type = int) -> Any:
         raise UserError(f"{label} must be at least {low:g}, got {number:g}.", label)
     return number
 
-
-def human_bytes(value: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(value) < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} GB"
 
 
 ABOUT_STREAM = (

@@ -13,15 +13,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 
-def human_rate(value: float) -> str:
-    """1234567 -> '1.2 MB/s'."""
-    for unit in ("B/s", "kB/s", "MB/s", "GB/s"):
-        if abs(value) < 1000 or unit == "GB/s":
-            return f"{value:.0f} {unit}" if unit == "B/s" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} GB/s"
-
-
 @dataclass(frozen=True)
 class Series:
     name: str

@@ -28,10 +28,11 @@ from core.events import (
 )
 from core.recording import Recording
 from core.servers.echo.common import FORK_STYLES, MODES
+from core.sizes import human_rate
 from core.worker import Outbox, Worker
 from gui.tabs.base import Tab
 from gui.tabs.servers.model import FIELDS, ServerEntry, cgi_entry, echo_entries, lab_entry
-from gui.tabs.servers.sparkline import Series, Sparkline, human_rate
+from gui.tabs.servers.sparkline import Series, Sparkline
 from gui.widgets.logview import LogView
 
 if TYPE_CHECKING:

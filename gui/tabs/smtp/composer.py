@@ -12,7 +12,8 @@ from collections.abc import Callable
 from tkinter import filedialog, ttk
 
 from core.errors import UserError
-from core.smtp.message import Attachment, MailDraft, attachment_from_path, human_size
+from core.sizes import human_size
+from core.smtp.message import Attachment, MailDraft, attachment_from_path
 
 #: (label, MailDraft attribute) of the one-line fields, in order
 FIELDS: tuple[tuple[str, str], ...] = (

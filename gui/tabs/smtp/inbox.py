@@ -16,7 +16,7 @@ from pathlib import Path
 from tkinter import filedialog, ttk
 
 from core.servers.smtp.inbox import MailRecord, MailStore, MailView
-from core.smtp.message import human_size
+from core.sizes import human_size
 from gui.widgets.logview import LogView
 
 SOURCE_LIMIT = 500_000  # characters of raw source shown; the rest is summarised

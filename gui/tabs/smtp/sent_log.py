@@ -6,8 +6,8 @@ import time
 import tkinter as tk
 from tkinter import ttk
 
+from core.sizes import human_size
 from core.smtp.drafts import SentEntry
-from core.smtp.message import human_size
 
 COLUMNS: tuple[tuple[str, str, int, bool], ...] = (
     ("at", "Sent", 140, False), ("server", "Server", 150, False),

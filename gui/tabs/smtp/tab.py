@@ -24,9 +24,10 @@ from core.events import (
     TaskDone,
 )
 from core.servers.smtp.inbox import MailReceived
+from core.sizes import human_size
 from core.smtp.drafts import DraftStore, SentEntry
 from core.smtp.errors import describe_refused, describe_smtp_error
-from core.smtp.message import MailDraft, build_message, human_size, parse_addresses
+from core.smtp.message import MailDraft, build_message, parse_addresses
 from core.smtp.session import SmtpSession
 from core.smtp.settings import (
     AUTH_MECHANISMS,

@@ -24,6 +24,7 @@ from core.events import (
     Progress,
     StateChanged,
 )
+from core.sizes import human_rate, human_size
 from core.sockets import (
     FAMILIES,
     AutoReply,
@@ -633,7 +634,7 @@ class SocketTab(Tab):
         lines = []
         for label, direction, rate in (("in ", IN, self.rates[0]), ("out", OUT, self.rates[1])):
             size, chunks = self.counters[direction]
-            lines.append(f"{label} {_human(size):>9}  {chunks:>7,} msg  {_human(rate)}/s")
+            lines.append(f"{label} {human_size(size):>9}  {chunks:>7,} msg  {human_rate(rate)}")
         self.counter_var.set("\n".join(lines))
         try:
             self.after(500, self._refresh_counters)
@@ -695,11 +696,3 @@ class SocketTab(Tab):
     def close(self) -> None:
         self.session.close(timeout=1.0)
         self.app.bridge.detach(self.session.outbox)
-
-
-def _human(size: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"

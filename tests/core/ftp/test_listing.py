@@ -13,7 +13,6 @@ from core.ftp.listing import (
     LINK,
     RAW,
     display_name,
-    human_size,
     parse_list_line,
     parse_listing,
     parse_mlsd_line,
@@ -83,12 +82,6 @@ def test_mlsd_facts():
 def test_display_name_replaces_bad_bytes_and_shows_control_characters():
     assert display_name("caf\udce9") == "caf\ufffd"
     assert display_name("a\x1b[2Jb") == "a\\x1b[2Jb"
-
-
-def test_human_size():
-    assert human_size(None) == ""
-    assert human_size(512) == "512 B"
-    assert human_size(3 * 1024 * 1024) == "3.0 MiB"
 
 
 @given(st.text(max_size=200))

@@ -12,7 +12,6 @@ from core.smtp.message import (
     MailDraft,
     attachment_from_path,
     build_message,
-    human_size,
     parse_addresses,
     parse_extra_headers,
     total_attachment_size,
@@ -136,9 +135,3 @@ def test_draft_dict_round_trip_ignores_junk():
     d = draft(attachments=["/tmp/a"])
     assert MailDraft.from_dict(d.to_dict()) == d
     assert MailDraft.from_dict({"to": 5, "attachments": "nope", "x": 1}) == MailDraft()
-
-
-def test_human_size():
-    assert human_size(512) == "512 B"
-    assert human_size(1536) == "1.5 KB"
-    assert human_size(25 * 1024 * 1024) == "25.0 MB"

@@ -7,7 +7,7 @@ import pytest
 from core.errors import UserError
 from core.events import ServerStats
 from core.servers.echo.server import LAB_PORT, ForkEchoServer, lab_peers
-from gui.tabs.servers.model import cgi_entry, echo_entries, human_bytes, lab_entry
+from gui.tabs.servers.model import cgi_entry, echo_entries, lab_entry
 
 
 def tcp_entry():
@@ -64,8 +64,3 @@ def test_cgi_folders_must_exist(tmp_path) -> None:
     with pytest.raises(UserError) as info:
         entry.build()
     assert info.value.field_name in ("Document root", "")
-
-
-def test_human_bytes() -> None:
-    assert human_bytes(999) == "999 B"
-    assert human_bytes(1500) == "1.5 kB"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from gui.tabs.servers.sparkline import Series, Sparkline, human_rate
+from core.sizes import human_rate
+from gui.tabs.servers.sparkline import Series, Sparkline
 
 
 def test_keeps_only_the_window_and_draws(app) -> None:
@@ -19,7 +20,7 @@ def test_keeps_only_the_window_and_draws(app) -> None:
         texts = [plot.itemcget(i, "text") for i in plot.find_all()
                  if plot.type(i) == "text"]
         assert "A: 99  (peak 99)" in texts
-        assert "B: 24.0 kB/s  (peak 24.0 kB/s)" in texts
+        assert "B: 23.4 KiB/s  (peak 23.4 KiB/s)" in texts
         assert sum(1 for i in plot.find_all() if plot.type(i) == "line") >= 4
         plot.load({"A": [1, 2]})
         assert plot.latest("A") == 2 and plot.latest("B") == 0
@@ -28,9 +29,3 @@ def test_keeps_only_the_window_and_draws(app) -> None:
         assert plot.latest("A") == 0
     finally:
         plot.destroy()
-
-
-def test_human_rate() -> None:
-    assert human_rate(12) == "12 B/s"
-    assert human_rate(1_234_567) == "1.2 MB/s"
-    assert human_rate(5e12) == "5000.0 GB/s"

@@ -20,7 +20,7 @@ def test_rows(app):
         ])
         rows = view.rows()
         assert [r[3] for r in rows] == ["new", "old"]
-        assert rows[0][2] == "x@y.z  (refused: bad@y.z)" and rows[0][4] == "2.0 KB"
+        assert rows[0][2] == "x@y.z  (refused: bad@y.z)" and rows[0][4] == "2.0 KiB"
         view.show([])
         assert view.rows() == []
     finally:

@@ -197,7 +197,7 @@ def test_25_mb_attachment_sends_with_progress_and_a_live_ui(app, tab, lab_sink,
     partial = {v for v in seen_progress if 0 < v < 1}
     assert partial, "no intermediate progress was shown"
     assert len(ticks) > 10  # the UI kept processing timers during the transfer
-    assert "25.0 MB" in tab.composer.total_var.get()
+    assert "25.0 MiB" in tab.composer.total_var.get()
     [record] = lab_sink.store.all()
     assert record.attachment_payload(0) == big.read_bytes()
     assert float(tab.progress["value"]) == 1.0
