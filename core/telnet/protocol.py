@@ -154,7 +154,6 @@ class TelnetProtocol:
         self._sb = bytearray()
         self._sb_overflow = False
         self._cr = False  # last data byte was CR (CR NUL means CR, RFC 854)
-        self._ttype_sent = 0
         self._events: list[Event] = []
 
     # -- state --------------------------------------------------------------------------
@@ -429,7 +428,6 @@ class TelnetProtocol:
         if option == TTYPE and body[:1] == bytes((SB_SEND,)):
             # RFC 1091: repeating the last name ends the server's cycle through our list
             name = self.config.terminal_type
-            self._ttype_sent += 1
             self._send_sb(TTYPE, bytes((SB_IS,)) + name.encode("ascii", "replace"), f"IS {name}")
         elif option == NEW_ENVIRON and body[:1] == bytes((SB_SEND,)):
             self._send_environ(body[1:])

@@ -95,7 +95,6 @@ class CgiRequestHandler(StaticFiles, BaseHTTPRequestHandler):
         self.conn = conn
         self.limits = controller.limits
         self.status_sent = 0
-        self.bytes_sent = 0
         self.head: RequestHead | None = None
         self.timeout = controller.limits.io_timeout
         super().__init__(sock, addr, None)  # type: ignore[arg-type]
@@ -104,7 +103,6 @@ class CgiRequestHandler(StaticFiles, BaseHTTPRequestHandler):
     def handle_one_request(self) -> None:
         self.close_connection = True
         self.status_sent = 0
-        self.bytes_sent = 0
         self.command, self.request_version, self.requestline = "", "HTTP/1.1", ""
         self.conn.waiting_since = time.monotonic()
         self.conn.deadline = self.conn.waiting_since + self.limits.head_timeout
@@ -345,9 +343,7 @@ class CgiRequestHandler(StaticFiles, BaseHTTPRequestHandler):
             lines.append("Connection: keep-alive")
         self.status_sent = status
         data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
-        self._write(data + body, count=False)
-        if body:
-            self.bytes_sent += len(body)
+        self._write(data + body)
 
     def _reply(self, status: int, body: bytes, headers: list[tuple[str, str]],
                content_type: str | None, head_only: bool = False) -> None:
@@ -364,14 +360,12 @@ class CgiRequestHandler(StaticFiles, BaseHTTPRequestHandler):
         self.close_connection = True
         self._reply(status, error_page(status, detail), [], "text/html; charset=utf-8")
 
-    def _write(self, data: bytes, count: bool = True) -> None:
+    def _write(self, data: bytes) -> None:
         self.wfile.write(data)
-        self._sent(len(data), count)
+        self._sent(len(data))
 
-    def _sent(self, size: int, count: bool = True) -> None:
+    def _sent(self, size: int) -> None:
         self.controller.count(bytes_out=size)
-        if count:
-            self.bytes_sent += size
 
     def _access(self, size: int) -> None:
         self.controller.count(requests=1)
