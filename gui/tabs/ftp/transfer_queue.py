@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from tkinter import ttk
 
 from core.ftp.transfers import DONE, FAILED, RUNNING, TransferItem
-from core.sizes import human_size
+from core.sizes import human_rate, human_size
 
 BAR_CELLS = 12
 
@@ -33,7 +33,7 @@ def duration(seconds: float | None) -> str:
 
 
 def rate_text(rate: float) -> str:
-    return f"{human_size(int(rate))}/s" if rate > 0 else ""
+    return human_rate(rate) if rate > 0 else ""
 
 
 class TransferQueueView(ttk.Frame):

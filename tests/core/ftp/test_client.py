@@ -347,20 +347,6 @@ def test_dropped_data_connection_is_a_resumable_interruption(scripted_ftp):
         conn.quit()
 
 
-def test_options_name_the_field_at_fault():
-    with pytest.raises(UserError) as info:
-        FtpOptions("", 21).validated()
-    assert info.value.field_name == "Host"
-    with pytest.raises(UserError) as info:
-        FtpOptions("h", 70000, anonymous=True).validated()
-    assert info.value.field_name == "Port"
-    with pytest.raises(UserError) as info:
-        FtpOptions("h", 21, user="bob\r\nDELE x", password="p").validated()
-    assert info.value.field_name == "User"
-    anon = FtpOptions("h", 21, anonymous=True).validated()
-    assert anon.user == "anonymous" and "@" in anon.password
-
-
 def test_ipv6_uses_epsv(tmp_path):
     server = FtpLabServer(host="::1", port=0, tls="none", large_size=2000)
     server.start()
