@@ -115,15 +115,16 @@ def main() -> int:
         real_on_received(data)
 
     session._on_received = on_received  # type: ignore[method-assign]
-    real_feed = session._feed
+    painter = session.painter  # the screen thread
+    real_feed = painter._feed
 
     def feed(data: bytes, interval: float) -> None:
         has_mark = MARK.encode() in data
         real_feed(data, interval)
         if has_mark and state["target"] is None and state["key_at"]:
-            state["target"] = session._fed
+            state["target"] = painter._fed
 
-    session._feed = feed  # type: ignore[method-assign]
+    painter._feed = feed  # type: ignore[method-assign]
     end_text = f"-- {lines} lines --"
 
     def on_frame(frame) -> None:  # noqa: ANN001

@@ -8,8 +8,10 @@ the session that makes them (subclass :class:`Event` there), the shared ones liv
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+
+from core.states import ConnState
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,7 +42,7 @@ class DataSent(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StateChanged(Event):
-    state: str
+    state: ConnState
     detail: str = ""
 
 
@@ -66,17 +68,12 @@ class Progress(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TaskDone(Event):
-    """A background task finished; ``result`` is whatever it returned."""
+class Callback(Event):
+    """A call to make on the GUI thread (a worker's ``on_done``/``on_error`` with its
+    argument bound). ``gui/bridge.py`` runs it in order with the outbox's other events
+    instead of handing it to the tab; :func:`core.worker.deliver` does so without Tk."""
 
-    task: str
-    result: Any = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LookupResult(Event):
-    query: str
-    result: Any = None
+    call: Callable[[], None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

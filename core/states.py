@@ -11,9 +11,27 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from enum import StrEnum
 from typing import ClassVar
 
 from core.errors import UserError
+
+
+class ConnState(StrEnum):
+    """Every state a ``StateChanged`` event can carry, shared by all protocols.
+
+    Sockets and the echo servers use all of them (through :class:`ConnectionStateMachine`);
+    telnet, FTP and SMTP use ``CONNECTING``, ``ESTABLISHED`` and ``CLOSED``. The values
+    are what the Socket tab shows.
+    """
+
+    CLOSED = "Closed"
+    CONNECTING = "Connecting"
+    LISTENING = "Listening"
+    BOUND = "Bound"
+    ESTABLISHED = "Established"
+    READ_SHUT = "ReadShut"  # half-closed: our read side is shut
+    WRITE_SHUT = "WriteShut"  # half-closed: our write side is shut (FIN sent)
 
 
 class StateError(UserError):
@@ -30,7 +48,7 @@ class StateError(UserError):
 class ConnectionState:
     """Abstract state (the document's ``TCPState``)."""
 
-    name: ClassVar[str] = "abstract"
+    name: ClassVar[ConnState]
     label: ClassVar[str] = "in an unknown state"
     #: operation -> state it leads to (None: stays in this state)
     transitions: ClassVar[dict[str, type[ConnectionState] | None]] = {}
@@ -50,43 +68,43 @@ class ConnectionState:
 
 
 class Closed(ConnectionState):
-    name, label = "Closed", "closed"
+    name, label = ConnState.CLOSED, "closed"
     default_hint = "connect or listen first."
 
 
 class Connecting(ConnectionState):
-    name, label = "Connecting", "connecting"
+    name, label = ConnState.CONNECTING, "connecting"
     default_hint = "wait until the connection is established, or close it."
 
 
 class Listening(ConnectionState):
-    name, label = "Listening", "listening"
+    name, label = ConnState.LISTENING, "listening"
     default_hint = "wait for a client to connect, or close the listener."
 
 
 class Bound(ConnectionState):
     """A datagram socket: no connection, sendto/recvfrom at will."""
 
-    name, label = "Bound", "bound (datagram)"
+    name, label = ConnState.BOUND, "bound (datagram)"
     default_hint = "datagram sockets have no connection to shut down; close instead."
 
 
 class Established(ConnectionState):
-    name, label = "Established", "established"
+    name, label = ConnState.ESTABLISHED, "established"
     default_hint = "the connection is already open; close it first."
 
 
 class ReadShut(ConnectionState):
     """Half-closed: our read side is shut (SHUT_RD); sending still works."""
 
-    name, label = "ReadShut", "half-closed (read side shut)"
+    name, label = ConnState.READ_SHUT, "half-closed (read side shut)"
     default_hint = "the read side is shut; you can still send, or close."
 
 
 class WriteShut(ConnectionState):
     """Half-closed: our write side is shut (SHUT_WR, FIN sent); receiving still works."""
 
-    name, label = "WriteShut", "half-closed (write side shut)"
+    name, label = ConnState.WRITE_SHUT, "half-closed (write side shut)"
     default_hint = "the write side is shut (FIN sent); you can still receive, or close."
 
 
@@ -116,7 +134,7 @@ Established.hints = {"connect": "already connected; close first.",
 ReadShut.hints = {"recv": "the read side was shut down (SHUT_RD)."}
 WriteShut.hints = {"send": "the write side was shut down (SHUT_WR): the peer got FIN."}
 
-STATES: dict[str, type[ConnectionState]] = {
+STATES: dict[ConnState, type[ConnectionState]] = {
     cls.name: cls for cls in (Closed, Connecting, Listening, Bound, Established, ReadShut,
                               WriteShut)
 }
@@ -139,7 +157,7 @@ class ConnectionStateMachine:
         return self._state
 
     @property
-    def name(self) -> str:
+    def name(self) -> ConnState:
         return self._state.name
 
     def is_(self, *states: type[ConnectionState]) -> bool:

@@ -1,26 +1,47 @@
-"""Blocking work on threads; results and errors become events in an outbox queue.
+"""Blocking work on threads; what it returns comes back as a call on the GUI thread.
 
-The Tk thread never waits here: it calls :meth:`Worker.submit`, which returns at once,
-and later drains :attr:`Worker.outbox` (see ``gui/bridge.py``).
+The Tk thread never waits here: it calls :meth:`Worker.submit`, which returns at once.
+The result reaches ``on_done`` (an error's sentence reaches ``on_error``) as a
+:class:`~core.events.Callback` in :attr:`Worker.outbox`, which ``gui/bridge.py`` runs on
+the Tk thread in order with the outbox's other events (Porcupine's ``run_in_thread``).
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from core.errors import describe_error
-from core.events import Event, Failed, TaskDone
+from core.events import Callback, Event, Failed
 
 log = logging.getLogger(__name__)
 
-Outbox = queue.SimpleQueue  # SimpleQueue: put() is reentrant and never blocks
+T = TypeVar("T")
+Notify = Callable[[], None]
 
 _ids = itertools.count(1)
+
+
+class Outbox(queue.SimpleQueue):  # type: ignore[type-arg]
+    """A session's event queue: ``put()`` never blocks, and then calls :attr:`notify`.
+
+    ``notify`` is the GUI's wake-up (``gui/bridge.py`` sets it when it attaches the
+    outbox); it must be cheap and thread-safe, the bridge coalesces repeated calls.
+    Without it (tests, the headless CLI) events simply wait to be drained.
+    """
+
+    notify: Notify | None = None
+
+    def put(self, item: Event, block: bool = True, timeout: float | None = None) -> None:
+        super().put(item, block, timeout)
+        notify = self.notify
+        if notify is not None:
+            notify()
 
 
 def new_source(prefix: str) -> str:
@@ -31,13 +52,14 @@ def new_source(prefix: str) -> str:
 class Worker:
     """Runs callables on daemon threads and posts what they produce to ``outbox``.
 
-    A callable that raises posts :class:`Failed` with a user-facing sentence; one that
-    returns posts :class:`TaskDone` carrying the result (unless ``quiet``).
+    A callable that returns has its result passed to ``on_done``; one that raises has a
+    user-facing sentence passed to ``on_error`` or, without one, posted as
+    :class:`Failed` (with the exception's field name, so the tab can mark the field).
     """
 
-    def __init__(self, source: str, outbox: queue.SimpleQueue[Event] | None = None) -> None:
+    def __init__(self, source: str, outbox: Outbox | None = None) -> None:
         self.source = source
-        self.outbox: queue.SimpleQueue[Event] = outbox if outbox is not None else Outbox()
+        self.outbox: Outbox = outbox if outbox is not None else Outbox()
         self._threads: set[threading.Thread] = set()
         self._lock = threading.Lock()
 
@@ -46,26 +68,36 @@ class Worker:
 
     def submit(
         self,
-        fn: Callable[..., Any],
+        fn: Callable[..., T],
         *args: Any,
-        task: str = "",
-        quiet: bool = False,
-        on_error: Callable[[BaseException], str] | None = None,
+        on_done: Callable[[T], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
+        describe: Callable[[BaseException], str] = describe_error,
+        name: str = "",
     ) -> threading.Thread:
-        """Run ``fn(*args)`` on a new thread; return the thread (already started)."""
-        name = task or getattr(fn, "__name__", "task")
+        """Run ``fn(*args)`` on a new thread; return the thread (already started).
+
+        ``on_done(result)`` and ``on_error(sentence)`` run later on the GUI thread;
+        ``describe`` turns an exception into that sentence; ``name`` names the thread.
+        """
+        name = name or getattr(fn, "__name__", "task")
 
         def run() -> None:
             try:
                 result = fn(*args)
             except Exception as exc:  # every failure must reach the tab, not stderr
                 log.debug("task %s failed", name, exc_info=True)
-                message = on_error(exc) if on_error else describe_error(exc)
-                self.post(Failed(source=self.source, message=message,
-                                 field_name=getattr(exc, "field_name", "")))
+                message = describe(exc)
+                if on_error is not None:
+                    self.post(Callback(source=self.source,
+                                       call=functools.partial(on_error, message)))
+                else:
+                    self.post(Failed(source=self.source, message=message,
+                                     field_name=getattr(exc, "field_name", "")))
             else:
-                if not quiet:
-                    self.post(TaskDone(source=self.source, task=name, result=result))
+                if on_done is not None:
+                    self.post(Callback(source=self.source,
+                                       call=functools.partial(on_done, result)))
             finally:
                 with self._lock:
                     self._threads.discard(threading.current_thread())
@@ -101,3 +133,17 @@ def drain(outbox: queue.SimpleQueue[Event], limit: int = 1_000_000) -> list[Even
         except queue.Empty:
             break
     return out
+
+
+def deliver(events: list[Event]) -> list[Event]:
+    """Make the :class:`Callback` calls among ``events`` (in order); return the others.
+
+    What the bridge does on the Tk thread, for tests and the headless CLI.
+    """
+    rest: list[Event] = []
+    for event in events:
+        if isinstance(event, Callback):
+            event.call()
+        else:
+            rest.append(event)
+    return rest

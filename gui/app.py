@@ -281,14 +281,19 @@ class WirebenchApp:
     def start_lab(self, done: Callable[[dict[str, str]], None] | None = None) -> None:
         self.set_status("Starting lab peers…")
 
-        def work() -> dict[str, str]:
-            return self.lab.start_all()
+        def started(errors: dict[str, str]) -> None:
+            if errors:
+                self.set_status("Lab: " + "; ".join(f"{k}: {v}" for k, v in errors.items()),
+                                error=True)
+            else:
+                self.set_status(f"Lab running: {len(self.lab.running())} peers on 127.0.0.1")
+            if done:
+                done(errors)
 
-        self._lab_done = done
-        self.worker.submit(work, task="lab-start")
+        self.worker.submit(self.lab.start_all, on_done=started)
 
     def stop_lab(self) -> None:
-        self.worker.submit(self.lab.stop_all, task="lab-stop")
+        self.worker.submit(self.lab.stop_all)
 
     def _on_app_events(self, events: list[Event]) -> None:
         from core.events import Failed, LogLine, ServerStarted, ServerStopped
@@ -299,16 +304,6 @@ class WirebenchApp:
                 self.set_status(event.message, error=True)
             elif isinstance(event, ServerStarted | ServerStopped):
                 server_change = True
-            elif getattr(event, "task", None) == "lab-start":
-                errors = event.result or {}
-                if errors:
-                    self.set_status("Lab: " + "; ".join(f"{k}: {v}" for k, v in errors.items()),
-                                    error=True)
-                else:
-                    self.set_status(f"Lab running: {len(self.lab.running())} peers on 127.0.0.1")
-                done, self._lab_done = getattr(self, "_lab_done", None), None
-                if done:
-                    done(errors)
             elif isinstance(event, LogLine) and event.level == "error":
                 self.set_status(f"{event.source}: {event.text}", error=True)
         if server_change:
@@ -411,7 +406,7 @@ def run_self_test(app: WirebenchApp) -> int:
         failures.extend(f"lab peer {k}: {v}" for k, v in result["errors"].items())
     running = len(app.lab.running())
     stopped = threading.Event()
-    app.worker.submit(lambda: (app.lab.stop_all(), stopped.set()), quiet=True)
+    app.worker.submit(lambda: (app.lab.stop_all(), stopped.set()))
     pump(10, stopped.is_set)
     if app.lab.running():
         failures.append("lab peers still running after stop: "

@@ -24,6 +24,7 @@ from core.ftp.guards import check_argument
 from core.ftp.listing import RemoteEntry
 from core.ftp.options import FtpOptions
 from core.recording import Recording
+from core.states import ConnState
 from core.worker import Outbox, new_source
 
 
@@ -161,7 +162,7 @@ class FtpSession:
         if self.conn is not None:
             self.conn.close()
             self.conn = None
-        self.post(StateChanged(source=self.source, state="disconnected", detail=reason))
+        self.post(StateChanged(source=self.source, state=ConnState.CLOSED, detail=reason))
         self.post(Closed(source=self.source, reason=reason))
 
     # -- public API (returns at once) ------------------------------------------------
@@ -175,12 +176,13 @@ class FtpSession:
         if self.conn is not None:
             self.conn.quit()
             self.conn = None
-        self.post(StateChanged(source=self.source, state="connecting", detail=options.display))
+        self.post(StateChanged(source=self.source, state=ConnState.CONNECTING,
+                               detail=options.display))
         conn = FtpConnection(options, self.log)
         try:
             info = conn.connect()
         except Exception as exc:
-            self.post(StateChanged(source=self.source, state="disconnected"))
+            self.post(StateChanged(source=self.source, state=ConnState.CLOSED))
             if isinstance(exc, CleartextRefused):
                 self.post(FtpCleartextQuestion(source=self.source, message=str(exc),
                                                options=options))
@@ -196,7 +198,7 @@ class FtpSession:
         peer = f"{options.host}:{options.port}"
         self.post(Connected(source=self.source, peer=peer))
         secure = f" ({info.tls})" if info.tls else ""
-        self.post(StateChanged(source=self.source, state="connected",
+        self.post(StateChanged(source=self.source, state=ConnState.ESTABLISHED,
                                detail=f"{options.display}{secure}"))
         self.post(FtpLoggedIn(source=self.source, info=info))
         self._list(self.cwd)
@@ -294,7 +296,7 @@ class FtpSession:
                 self.conn.quit()
                 self.conn = None
                 self.recording.add("quit")
-                self.post(StateChanged(source=self.source, state="disconnected",
+                self.post(StateChanged(source=self.source, state=ConnState.CLOSED,
                                        detail="you disconnected"))
                 self.post(Closed(source=self.source, reason="you disconnected"))
 

@@ -11,13 +11,16 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from core.events import Event, Progress
 from core.lookup import byteorder, dns_batch, dns_query, dns_trace, resolver, services
 from core.lookup.dns_trace import TraceStepEvent
 from core.lookup.dnsnames import is_address
 from core.worker import Worker, new_source
+
+T = TypeVar("T")
+Done = Callable[[T], None]
 
 __all__ = ["LookupSession", "RecentQueries", "byteorder", "dns_batch", "dns_query",
            "dns_trace", "resolver", "services"]
@@ -51,10 +54,11 @@ class RecentQueries:
 
 
 class LookupSession:
-    """Runs lookups on worker threads; results arrive as TaskDone/Failed in ``outbox``.
+    """Runs lookups on worker threads; ``on_done(result)`` runs on the GUI thread.
 
-    Long jobs (trace, batch) also post their steps and progress as they go, and can be
-    cancelled; one of each runs at a time.
+    A failure arrives as :class:`~core.events.Failed` (naming the field at fault) in
+    ``outbox``. Long jobs (trace, batch) also post their steps and progress as they go,
+    and can be cancelled; one of each runs at a time.
     """
 
     def __init__(self, outbox: queue.SimpleQueue[Event] | None = None,
@@ -66,27 +70,29 @@ class LookupSession:
         #: where "Show as Python" steps go (a ``core.recording.Recording("dns")``)
         self.recording = recording
 
-    def run(self, task: str, fn: Callable[..., Any], *args: Any,
+    def run(self, fn: Callable[..., T], *args: Any, on_done: Done[T] | None = None,
             record: tuple[str, dict[str, Any]] | None = None) -> threading.Thread:
         """Run ``fn(*args)`` on a worker; on success add ``record`` (op, args) as a step."""
         if record is None:
-            return self.worker.submit(fn, *args, task=task)
+            return self.worker.submit(fn, *args, on_done=on_done)
 
-        def work() -> Any:
+        def work() -> T:
             result = fn(*args)
             if self.recording is not None:
                 self.recording.add(record[0], **record[1])
             return result
 
-        return self.worker.submit(work, task=task)
+        return self.worker.submit(work, on_done=on_done, name=getattr(fn, "__name__", ""))
 
-    def resolver(self, task: str, fn: Callable[..., Any], *args: Any) -> threading.Thread:
+    def resolver(self, fn: Callable[..., T], *args: Any,
+                 on_done: Done[T] | None = None) -> threading.Thread:
         """A socket-module function (gethostbyname, getservbyname, …), recorded as such."""
-        name = getattr(fn, "__name__", task)
-        return self.run(task, fn, *args, record=("resolver", {"function": name,
-                                                             "args": list(args)}))
+        name = getattr(fn, "__name__", "resolver")
+        return self.run(fn, *args, on_done=on_done,
+                        record=("resolver", {"function": name, "args": list(args)}))
 
-    def dns(self, request: dns_query.DnsRequest) -> threading.Thread:
+    def dns(self, request: dns_query.DnsRequest,
+            on_done: Done[dns_query.DnsReply] | None = None) -> threading.Thread:
         port = int(request.port) if str(request.port or "").strip().isdigit() else 53
         server = request.server or next(iter(dns_query.system_nameservers()), "127.0.0.1")
         if request.reverse or (request.rdtype.upper() == "PTR"
@@ -100,17 +106,19 @@ class LookupSession:
                               "timeout": request.timeout})
         # DoT/DoH have no line in the generated script: record only what it can replay
         record = step if request.transport in ("udp", "tcp") else None
-        return self.run("dns", dns_query.query, request, record=record)
+        return self.run(dns_query.query, request, on_done=on_done, record=record)
 
     def trace(self, name: str, rdtype: str, roots: str, port: int | str,
-              timeout: float = 2.0, deadline: float = 30.0) -> threading.Thread:
+              timeout: float = 2.0, deadline: float = 30.0,
+              on_done: Done[dns_trace.TraceResult] | None = None) -> threading.Thread:
         def on_step(step: dns_trace.TraceStep) -> None:
             self.worker.post(TraceStepEvent(source=self.source, step=step))
 
-        return self.run("trace", dns_trace.trace, name, rdtype, roots, port, timeout,
-                        deadline, on_step)
+        return self.run(dns_trace.trace, name, rdtype, roots, port, timeout, deadline,
+                        on_step, on_done=on_done)
 
-    def batch(self, names: list[str], **options: Any) -> threading.Thread:
+    def batch(self, names: list[str], on_done: Done[dns_batch.BatchResult] | None = None,
+              **options: Any) -> threading.Thread:
         self._cancel = threading.Event()
         cancel = self._cancel
 
@@ -122,7 +130,7 @@ class LookupSession:
             return dns_batch.run_batch(names, on_progress=on_progress, cancel=cancel,
                                        **options)
 
-        return self.run("batch", work)
+        return self.run(work, on_done=on_done)
 
     def cancel(self) -> None:
         self._cancel.set()

@@ -35,6 +35,7 @@ from core.smtp.settings import (
     VerbResult,
 )
 from core.smtp.transcript import SmtpLine, TranscriptSMTP
+from core.states import ConnState
 from core.tlscerts import client_context, describe_tls
 from core.worker import Outbox, Worker, new_source
 
@@ -70,7 +71,7 @@ class SmtpSession:
     def _progress(self, done: int, total: int) -> None:
         self.outbox.put(Progress(source=self.source, done=done, total=total, label="DATA"))
 
-    def _state(self, state: str, detail: str = "") -> None:
+    def _state(self, state: ConnState, detail: str = "") -> None:
         self.outbox.put(StateChanged(source=self.source, state=state, detail=detail))
 
     @property
@@ -97,7 +98,7 @@ class SmtpSession:
         smtp.connect(settings.host, settings.port)
         peer = smtp.sock.getpeername() if smtp.sock else ("?", 0)
         self.emit("===", f"Connected to {peer[0]}:{peer[1]}")
-        self._state("connected", f"{settings.host}:{settings.port}")
+        self._state(ConnState.ESTABLISHED, f"{settings.host}:{settings.port}")
         self.recording.add("connect", host=settings.host, port=settings.port,
                            security=settings.security.value, verify=settings.verify,
                            ca_file=settings.ca_file or None)
@@ -276,7 +277,7 @@ class SmtpSession:
                     code, reply = self.smtp.docmd("QUIT")
                     self.smtp.close()
                     self.smtp = None
-                    self._state("closed", "QUIT")
+                    self._state(ConnState.CLOSED, "QUIT")
                 else:
                     code, reply = self.smtp.docmd(verb, argument.strip())
                 return VerbResult(verb, argument.strip(), code,
@@ -348,7 +349,7 @@ class SmtpSession:
             pass
         finally:
             smtp.close()
-            self._state("closed", "QUIT")
+            self._state(ConnState.CLOSED, "QUIT")
 
     def close(self) -> None:
         """Drop the connection without QUIT."""
@@ -357,7 +358,7 @@ class SmtpSession:
             was_open = smtp.sock is not None
             smtp.close()
             if was_open:
-                self._state("closed", "")
+                self._state(ConnState.CLOSED, "")
 
     def abort(self) -> None:
         """Stop a running transfer from any thread: the blocked send or read ends at once."""

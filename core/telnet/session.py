@@ -1,19 +1,16 @@
 """A telnet (or raw TCP) connection with a terminal screen, on two threads.
 
-* The I/O thread owns the socket: connect, TLS, ``select`` on the socket and a wake-up
-  pair, protocol parsing, negotiation replies, keepalive NOPs, the typescript. Every
-  socket call happens here, so a TLS socket is never used from two threads at once.
-* The screen thread decodes what arrived, feeds the :class:`TerminalScreen` in batches
-  (so floods coalesce and can take the screen's shortcut), answers terminal queries,
-  feeds text listeners (automation) and posts :class:`TerminalFrame` events — only the
-  lines that changed, at most ``FPS`` per second.
+* The I/O thread (here) owns the socket: connect, TLS, ``select`` on the socket and a
+  wake-up pair, protocol parsing, negotiation replies, keepalive NOPs, the typescript.
+  Every socket call happens here, so a TLS socket is never used from two threads at once.
+* The screen thread (:mod:`core.telnet.screen_thread`) turns what arrived into
+  :class:`TerminalFrame` events on the outbox.
 
 The Tk thread only calls the methods below; they queue work and return at once.
 """
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import re
 import select
@@ -21,7 +18,6 @@ import socket
 import ssl
 import threading
 import time
-import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +28,7 @@ from pyte import modes as pyte_modes
 from core.errors import UserError, describe_error
 from core.events import Closed, Connected, Event, Failed, LogLine, StateChanged
 from core.recording import Recording
+from core.states import ConnState
 from core.telnet.protocol import (
     ECHO,
     NAWS,
@@ -41,33 +38,14 @@ from core.telnet.protocol import (
     TelnetConfig,
     TelnetProtocol,
 )
-from core.telnet.screen import Run, TerminalScreen, strip_ansi
+from core.telnet.received import ReceivedBytes
+from core.telnet.screen import TerminalScreen
+from core.telnet.screen_thread import MAX_PENDING, ScreenThread, TerminalFrame, TextListener
 from core.telnet.settings import TelnetSettings
 from core.tlscerts import client_context, describe_tls
 from core.worker import Outbox
 
-FPS = 30
-#: stop reading the socket while this much received data waits for the screen
-_MAX_PENDING = 8 << 20
-#: the screen is fed in slices so a frame is never late by more than one slice
-_FEED_SLICE = 8192
-#: what "save received" keeps in raw mode
-MAX_RECEIVED = 32 << 20
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TerminalFrame(Event):
-    """Lines of the viewport that changed since the last frame, ready to paint."""
-
-    lines: tuple[tuple[int, tuple[Run, ...]], ...]
-    cursor: tuple[int, int]
-    cursor_visible: bool
-    columns: int
-    rows: int
-    offset: int  # lines scrolled back into history (0 = live)
-    history: int  # lines available in the scrollback
-    fed: int  # characters fed so far (lets a bench match an echo to its frame)
-    title: str = ""
+__all__ = ["InputModeChanged", "TelnetSession", "TerminalFrame", "TextListener"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,9 +55,6 @@ class InputModeChanged(Event):
     local_echo: bool
     character_mode: bool
     enter: str  # "CR LF" | "CR NUL"
-
-
-TextListener = Callable[[str], None]
 
 
 class TelnetSession:
@@ -92,7 +67,9 @@ class TelnetSession:
         self._typed = ""  # the line being typed, recorded at Enter
         self._typed_cr = False
         self.protocol: TelnetProtocol | None = None
-        self.screen = TerminalScreen()
+        #: the screen thread: frames out, scroll/resize requests and listeners in
+        self.painter = ScreenThread(source, self._post,
+                                    lambda text: self.send_bytes(self._encode(text)))
         self.tls_info: dict[str, str] = {}
         self.peer = ""
         self.bytes_in = 0
@@ -104,33 +81,13 @@ class TelnetSession:
         self._out_lock = threading.Lock()
         self._stop = threading.Event()
         self._io_thread: threading.Thread | None = None
-        self._screen_thread: threading.Thread | None = None
-        # screen-thread inbox: received bytes and requests, under one condition
-        self._cond = threading.Condition()
-        # held by the screen thread while it changes the screen; readers on other
-        # threads (transcript) take it so they never see a half-updated scrollback
-        self._screen_lock = threading.Lock()
-        self._pending: list[bytes] = []
-        self._pending_size = 0
-        self._requests: list[Callable[[], None]] = []
-        self._eof = False
-        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        self._offset = 0
-        self._fed = 0
-        self._listeners: list[TextListener] = []
-        self._recent = ""  # tail of the plain received text (automation starts from it)
         self._line = ""  # local line-mode buffer
         self._typescript: IO[bytes] | None = None
-        self._textlog: IO[str] | None = None
-        self._received = bytearray()
+        #: raw mode's copy of what arrived ("Received" menu: save, open in the browser)
+        self.received = ReceivedBytes()
         self._last_sent = 0.0
         self._echo_state: tuple[bool, bool] | None = None
         self._proto_calls: list[Callable[[TelnetProtocol], None]] = []
-        self._last_frame = 0.0
-        self._posted_key: tuple | None = None
-        #: where frames go; None = the outbox. A view may take them directly (e.g. a
-        #: deque it polls) so painting does not wait for the bridge's next tick.
-        self.frame_sink: Callable[[TerminalFrame], None] | None = None
         self.connected = False
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -141,8 +98,11 @@ class TelnetSession:
     @property
     def drawing(self) -> bool:
         """The screen thread still runs (it may post a last frame after a close)."""
-        t = self._screen_thread
-        return t is not None and t.is_alive()
+        return self.painter.running
+
+    @property
+    def screen(self) -> TerminalScreen:
+        return self.painter.screen
 
     def connect(self, settings: TelnetSettings) -> None:
         """Start connecting; returns at once. Errors arrive as :class:`Failed` events."""
@@ -158,23 +118,15 @@ class TelnetSession:
                            rows=settings.rows)
         self._typed = ""
         self._stop.clear()
-        self._eof = False
         self._out.clear()
-        self._pending.clear()
-        self._pending_size = 0
-        self._requests.clear()
         self._proto_calls.clear()
-        self._received.clear()
+        self.received.clear()
         self._line = ""
-        self._recent = ""
-        self._fed = 0
-        self._offset = 0
         self._echo_state = None
         self.bytes_in = self.bytes_out = 0
-        self._decoder = codecs.getincrementaldecoder(settings.encoding)("replace")
-        self.screen = TerminalScreen(settings.columns, settings.rows, settings.scrollback)
+        screen = TerminalScreen(settings.columns, settings.rows, settings.scrollback)
         if settings.mode == "raw":
-            self.screen.set_mode(pyte_modes.LNM)  # a bare LF starts a new line
+            screen.set_mode(pyte_modes.LNM)  # a bare LF starts a new line
             self.protocol = None
         else:
             env = dict(settings.environ)
@@ -190,32 +142,22 @@ class TelnetSession:
         self._wake_r.setblocking(False)
         self._io_thread = threading.Thread(target=self._io_main, name=f"{self.source}:io",
                                            daemon=True)
-        self._screen_thread = threading.Thread(target=self._screen_main,
-                                               name=f"{self.source}:screen", daemon=True)
-        self._screen_thread.start()
+        self.painter.start(screen, settings.encoding)
         self._io_thread.start()
 
     def close(self, timeout: float = 1.0) -> None:
         """Disconnect and join both threads."""
         self._stop.set()
         self._wake()
-        with self._cond:
-            self._cond.notify_all()
-        for thread in (self._io_thread, self._screen_thread):
-            if thread is not None and thread is not threading.current_thread():
-                thread.join(timeout)
-        self._io_thread = self._screen_thread = None
+        thread, self._io_thread = self._io_thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        self.painter.stop(timeout)
         for s in (self._wake_r, self._wake_w):
             if s is not None:
                 s.close()
         self._wake_r = self._wake_w = None
         self._close_logs()
-
-    def wait_closed(self, timeout: float = 5.0) -> bool:
-        for thread in (self._io_thread, self._screen_thread):
-            if thread is not None:
-                thread.join(timeout)
-        return not self.running
 
     # -- input from the user --------------------------------------------------------------
     @property
@@ -322,78 +264,35 @@ class TelnetSession:
         def apply() -> None:
             if (columns, rows) != (self.screen.columns, self.screen.lines):
                 self.screen.resize(rows, columns)
-        self._request(apply)
+        self.painter.request(apply)
         self.settings.columns, self.settings.rows = columns, rows
         if self.protocol is not None:
             self._with_protocol(lambda p: p.resize(columns, rows))
 
     def scroll(self, delta: int) -> None:
         """Scroll the view ``delta`` lines back (positive) or forward (negative)."""
-        def apply() -> None:
-            limit = len(self.screen.scrollback)
-            new = max(0, min(limit, self._offset + delta))
-            if new != self._offset:
-                self._offset = new
-                self.screen.dirty.update(range(self.screen.lines))
-        self._request(apply)
+        self.painter.scroll(delta)
 
     def scroll_to_bottom(self) -> None:
         self.scroll(-(1 << 30))
 
     def add_listener(self, listener: TextListener) -> None:
         """Call ``listener(text)`` (on the screen thread) with every decoded, ANSI-free text."""
-        self._listeners.append(listener)
+        self.painter.add_listener(listener)
 
     def recent_text(self) -> str:
         """The last few KiB of received text, escape codes removed."""
-        return self._recent
+        return self.painter.recent_text()
 
     def remove_listener(self, listener: TextListener) -> None:
-        with contextlib.suppress(ValueError):
-            self._listeners.remove(listener)
-
-    # -- raw mode: what was received ------------------------------------------------------
-    def received_bytes(self) -> bytes:
-        return bytes(self._received)
-
-    def save_received(self, path: str | Path) -> Path:
-        path = Path(path).expanduser()
-        if not self._received:
-            raise UserError("Nothing received yet: connect and send a request first.",
-                            "Save")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(self.body_for_browser())
-        except OSError as exc:
-            raise UserError(f"Could not save to {path}: {exc.strerror}. Choose another "
-                            "folder.", "Save") from exc
-        return path
-
-    def body_for_browser(self) -> bytes:
-        """The received bytes, minus HTTP headers when the reply is an HTTP response."""
-        data = bytes(self._received)
-        if data.startswith(b"HTTP/"):
-            head, sep, body = data.partition(b"\r\n\r\n")
-            if not sep:
-                head, sep, body = data.partition(b"\n\n")
-            if sep:
-                return body
-        return data
-
-    @staticmethod
-    def open_in_browser(path: str | Path) -> bool:
-        """The document's webbrowser example: show the saved page."""
-        return webbrowser.open(Path(path).resolve().as_uri())
+        self.painter.remove_listener(listener)
 
     # -- internals: Tk-side helpers ---------------------------------------------------------
     def _encode(self, text: str) -> bytes:
         return text.encode(self.settings.encoding, "replace")
 
     def _local_echo(self, text: str) -> None:
-        with self._cond:
-            self._pending.append(self._encode(text))
-            self._pending_size += len(text)
-            self._cond.notify()
+        self.painter.push(self._encode(text))
 
     def _queue_out(self, payload: bytes) -> None:
         # only the I/O thread touches the socket: callers (the Tk thread above all) queue
@@ -409,14 +308,6 @@ class TelnetSession:
         with self._out_lock:
             self._proto_calls.append(fn)
         self._wake()
-
-    def _request(self, fn: Callable[[], None]) -> None:
-        if not self.drawing:
-            fn()  # no screen thread: nobody else touches the screen
-            return
-        with self._cond:
-            self._requests.append(fn)
-            self._cond.notify()
 
     def _wake(self) -> None:
         w = self._wake_w
@@ -438,24 +329,24 @@ class TelnetSession:
             if s.log_path:
                 p = Path(s.log_path).expanduser()
                 p.parent.mkdir(parents=True, exist_ok=True)
-                self._textlog = p.open("a", encoding="utf-8")
+                self.painter.textlog = p.open("a", encoding="utf-8")
         except OSError as exc:
             self._close_logs()
             raise UserError(f"Cannot open the log file: {exc.strerror} ({exc.filename}). "
                             "Choose a folder you can write to.", "Log file") from exc
 
     def _close_logs(self) -> None:
-        for f in (self._typescript, self._textlog):
+        for f in (self._typescript, self.painter.textlog):
             if f is not None:
                 with contextlib.suppress(OSError):
                     f.close()
-        self._typescript = self._textlog = None
+        self._typescript = self.painter.textlog = None
 
     # -- the I/O thread -----------------------------------------------------------------------
     def _io_main(self) -> None:
         s = self.settings
         target = f"{s.host}:{s.port}"
-        self._post(StateChanged(source=self.source, state="connecting", detail=target))
+        self._post(StateChanged(source=self.source, state=ConnState.CONNECTING, detail=target))
         try:
             sock: socket.socket | ssl.SSLSocket = socket.create_connection(
                 (s.host.strip(), s.port), timeout=s.connect_timeout)
@@ -473,7 +364,7 @@ class TelnetSession:
             self._post(Failed(source=self.source, message=describe_error(exc, target),
                               field_name=field_name))
             self._post(Closed(source=self.source, reason="connect failed"))
-            self._finish_screen()
+            self.painter.finish()
             return
         self._sock = sock
         sock.setblocking(False)
@@ -506,12 +397,7 @@ class TelnetSession:
                 sock.close()
             self._sock = None
             self._post(Closed(source=self.source, reason=reason))
-            self._finish_screen()
-
-    def _finish_screen(self) -> None:
-        with self._cond:
-            self._eof = True
-            self._cond.notify_all()
+            self.painter.finish()
 
     def _io_loop(self, sock: socket.socket | ssl.SSLSocket) -> str:
         wake = self._wake_r
@@ -522,7 +408,7 @@ class TelnetSession:
             self._run_protocol_calls()
             with self._out_lock:
                 want_write = bool(self._out)
-            want_read = self._pending_size < _MAX_PENDING
+            want_read = self.painter.pending_size < MAX_PENDING
             timeout = 0.5
             if keepalive:
                 timeout = max(0.0, min(timeout, self._last_sent + keepalive - time.monotonic()))
@@ -579,18 +465,14 @@ class TelnetSession:
         if self._typescript is not None:
             self._typescript.write(data)
         if self.protocol is None:
-            if len(self._received) < MAX_RECEIVED:
-                self._received += data[:MAX_RECEIVED - len(self._received)]
+            self.received.add(data)
             payload = data
             events: list[Event] = []
         else:
             payload, events = self.protocol.receive(data)
         self._after_protocol(events)
         if payload:
-            with self._cond:
-                self._pending.append(payload)
-                self._pending_size += len(payload)
-                self._cond.notify()
+            self.painter.push(payload)
 
     def _after_protocol(self, events: list[Event]) -> None:
         p = self.protocol
@@ -610,102 +492,7 @@ class TelnetSession:
                                         character_mode=state[1],
                                         enter="CR NUL" if state[1] else "CR LF"))
 
-    # -- the screen thread ----------------------------------------------------------------
-    def _screen_main(self) -> None:
-        """One tick per frame: take what arrived, feed it in one batch, paint.
-
-        Ticks are at least 1/FPS apart, so the view gets at most FPS frames a second;
-        batching a tick's input lets a flood take the screen's shortcut. Scroll and
-        resize requests are applied at once but painted on the next tick.
-        """
-        interval = 1.0 / FPS
-        unshown = False  # the screen changed since the last frame
-        while True:
-            with self._cond:
-                while True:
-                    if self._stop.is_set() or self._eof:
-                        break
-                    if self._requests:
-                        requests, self._requests = self._requests, []
-                        with self._screen_lock:
-                            for request in requests:
-                                request()
-                        unshown = True
-                    left = self._last_frame + interval - time.monotonic()
-                    if (self._pending or unshown) and left <= 0:
-                        break
-                    self._cond.wait(left if (self._pending or unshown) else 0.5)
-                pending, self._pending = self._pending, []
-                self._pending_size = 0
-                requests, self._requests = self._requests, []
-                stopped = self._stop.is_set()
-                finished = self._eof or stopped
-            if stopped:
-                return
-            with self._screen_lock:
-                self._last_frame = time.monotonic()  # the tick starts now
-                for request in requests:
-                    request()
-                if pending:
-                    self._feed(b"".join(pending), interval)
-                self._emit_frame()
-                unshown = False
-            if finished:
-                with self._cond:
-                    if not self._pending:
-                        return
-
-    def _feed(self, data: bytes, interval: float) -> None:
-        text = self._decoder.decode(data)
-        if not text:
-            return
-        if self._textlog is not None or self._listeners:
-            plain = strip_ansi(text)
-            if self._textlog is not None:
-                self._textlog.write(plain.replace("\r\n", "\n").replace("\r", ""))
-            for listener in list(self._listeners):
-                listener(plain)
-        else:
-            plain = strip_ansi(text[-8192:])  # only the tail is kept
-        self._recent = (self._recent + plain)[-4096:]
-        screen = self.screen
-        skipped = len(text)
-        text = screen.flood_shortcut(text) if len(text) >= 4096 else text
-        self._fed += skipped - len(text)
-        for start in range(0, len(text), _FEED_SLICE):
-            part = text[start:start + _FEED_SLICE]
-            screen.stream.feed(part)
-            self._fed += len(part)
-            if time.monotonic() >= self._last_frame + interval:
-                # a long batch (no shortcut) shows progress on the frame clock
-                self._last_frame = time.monotonic()
-                self._emit_frame()
-        replies = screen.take_replies()
-        if replies:
-            self.send_bytes(self._encode("".join(replies)))
-
-    def _emit_frame(self) -> None:
-        screen = self.screen
-        dirty = screen.take_dirty()
-        offset = self._offset = min(self._offset, len(screen.scrollback))
-        lines = tuple((y, tuple(screen.render_line(y, offset))) for y in sorted(dirty))
-        cursor_visible = offset == 0 and not screen.cursor.hidden
-        key = ((screen.cursor.x, screen.cursor.y), cursor_visible, screen.columns,
-               screen.lines, offset)
-        if not lines and key == self._posted_key:
-            return
-        self._posted_key = key
-        (self.frame_sink or self._post)(TerminalFrame(
-            source=self.source, lines=lines, cursor=key[0], cursor_visible=cursor_visible,
-            columns=screen.columns, rows=screen.lines, offset=offset,
-            history=len(screen.scrollback), fed=self._fed, title=screen.title_text))
-
     # -- text for the tab ------------------------------------------------------------------
     def transcript_text(self) -> str:
         """Scrollback plus screen as plain text (for File > Save transcript)."""
-        with self._screen_lock:
-            screen = self.screen
-            lines = screen.history_text() + [line.rstrip() for line in screen.display_text()]
-        while lines and not lines[-1]:
-            lines.pop()
-        return "\n".join(lines) + "\n"
+        return self.painter.transcript_text()

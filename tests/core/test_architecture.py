@@ -112,3 +112,26 @@ def test_protocol_packages_use_absolute_imports_the_walk_sees() -> None:
         if isinstance(node, ast.ImportFrom) and node.level > 0
     ]
     assert relative == []
+
+
+TK_CALLS = {"after", "after_idle", "event_generate", "createfilehandler", "tk"}
+
+
+def test_core_reaches_the_gui_only_through_the_outbox_hook() -> None:
+    """Core threads never call into Tk; the one wake-up is ``Outbox.notify``
+    (core/worker.py), which gui/bridge.py sets. No other notify hook or sink exists."""
+    offenders: list[str] = []
+    for path in CORE.rglob("*.py"):
+        where = path.relative_to(CORE.parent)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in TK_CALLS:
+                offenders.append(f"{where}:{node.lineno} calls {node.func.attr}")
+            stored = (node.attr if isinstance(node, ast.Attribute)
+                      and isinstance(node.ctx, ast.Store) else
+                      node.target.id if isinstance(node, ast.AnnAssign)
+                      and isinstance(node.target, ast.Name) else "")
+            if stored in ("notify", "frame_sink") and where != Path("core/worker.py"):
+                offenders.append(f"{where}:{node.lineno} sets {stored}")
+    assert offenders == []

@@ -40,6 +40,7 @@ from core.ftp.transfers import (
     TransferUpdated,
 )
 from core.sizes import human_size
+from core.states import ConnState
 from core.worker import Outbox
 from gui.tabs.base import Tab
 from gui.tabs.ftp.dialogs import OverwriteDialog, TextViewer
@@ -378,11 +379,11 @@ class FtpTab(Tab):
             self.show_info(f"Logged in; {'MLSD' if event.info.mlsd else 'LIST'} listings"
                            f"{', ' + event.info.tls if event.info.tls else ''}.")
         elif isinstance(event, StateChanged):
-            if event.state == "connected":
+            if event.state is ConnState.ESTABLISHED:
                 secure = event.detail.partition(" (")[2].rstrip(")")
                 self.state_var.set(f"● Connected{', ' + secure.split()[0] if secure else ''}")
                 self.remote.title_label.configure(text=f"Remote — {event.detail}")
-            elif event.state == "disconnected":
+            elif event.state is ConnState.CLOSED:
                 self.state_var.set("○ Not connected")
                 self.remote.title_label.configure(text="Remote")
                 if event.detail:

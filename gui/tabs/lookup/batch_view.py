@@ -124,7 +124,7 @@ class BatchView(LookupView):
         self.cancel_button.state(["!disabled"])
         self.show_info(f"Resolving {len(names)} names …")
         server = self.server.get().strip()
-        self.session.batch(names, rdtype=self.rdtype.get(),
+        self.session.batch(names, on_done=self._show_batch, rdtype=self.rdtype.get(),
                            server="" if server.lower() == SYSTEM else server,
                            port=self.port.get(), mode=self.mode.get(), timeout=timeout,
                            window=window)
@@ -144,9 +144,7 @@ class BatchView(LookupView):
         self.run_button.state(["!disabled"])
         self.cancel_button.state(["disabled"])
 
-    def on_done(self, task: str, result: Any) -> None:
-        if task != "batch":
-            return
+    def _show_batch(self, result: BatchResult) -> None:
         self._idle()
         self.result = result
         for row in result.rows[:MAX_SHOWN]:

@@ -6,13 +6,15 @@ from __future__ import annotations
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from core.events import Event, Failed, TaskDone
+from core.events import Event, Failed
 from core.lookup.session import LookupSession, RecentQueries
 
 if TYPE_CHECKING:
     from gui.tabs.lookup.tab import LookupTab
+
+T = TypeVar("T")
 
 #: (tab key, menu label, default port) for cross-tab actions
 SEND_TARGETS: tuple[tuple[str, str, int], ...] = (
@@ -48,10 +50,11 @@ class LookupView(ttk.Frame):
         return "", None
 
     # -- plumbing ---------------------------------------------------------------------
-    def run(self, task: str, fn: Callable[..., Any], *args: Any,
+    def run(self, fn: Callable[..., T], *args: Any, on_done: Callable[[T], None],
             record: tuple[str, dict[str, Any]] | None = None) -> None:
+        """Run ``fn(*args)`` off the Tk thread; ``on_done(result)`` runs back on it."""
         self.clear_error()
-        self.session.run(task, fn, *args, record=record)
+        self.session.run(fn, *args, on_done=on_done, record=record)
 
     def record(self, op: str, **args: Any) -> None:
         """Add a "Show as Python" step now (for work done on the Tk thread)."""
@@ -60,15 +63,10 @@ class LookupView(ttk.Frame):
 
     def on_events(self, events: list[Event]) -> None:
         for event in events:
-            if isinstance(event, TaskDone):
-                self.on_done(event.task, event.result)
-            elif isinstance(event, Failed):
+            if isinstance(event, Failed):
                 self.show_error(event.message, event.field_name)
             else:
                 self.on_other(event)
-
-    def on_done(self, task: str, result: Any) -> None:
-        """A task finished; subclasses show its result."""
 
     def on_other(self, event: Event) -> None:
         """Progress, trace steps …"""

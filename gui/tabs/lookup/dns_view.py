@@ -197,7 +197,7 @@ class DnsView(LookupView):
             self.recent("dns_servers").add(self.server_text())
         self.show_info(f"Asking {request.server or 'the system server'} for "
                        f"{request.name} {request.rdtype} over {request.transport.upper()} …")
-        self.session.dns(request)
+        self.session.dns(request, on_done=self.show_reply)
 
     def trace(self) -> None:
         self.clear_error()
@@ -214,15 +214,9 @@ class DnsView(LookupView):
         self.results.select(2)
         self.show_info(f"Tracing {self.name.get()} {self.rdtype.get()} from the roots …")
         self.session.trace(self.name.get(), self.rdtype.get(), self.roots.get(), port,
-                           min(timeout, 10.0), 30.0)
+                           min(timeout, 10.0), 30.0, on_done=self.show_trace)
 
     # -- results ----------------------------------------------------------------------
-    def on_done(self, task: str, result: Any) -> None:
-        if task == "dns":
-            self.show_reply(result)
-        elif task == "trace":
-            self.show_trace(result)
-
     def on_other(self, event: Event) -> None:
         if isinstance(event, TraceStepEvent):
             self._add_step(event.step)

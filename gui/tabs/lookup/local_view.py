@@ -66,7 +66,7 @@ class HostView(LookupView):
             ("call", "Call", 150), ("family", "Family", 80), ("type", "Type", 100),
             ("address", "Address", 220), ("port", "Port", 60), ("name", "Name / aliases", 300)))
         tree_frame.pack(fill="both", expand=True, **PAD)
-        self.run("machine", self._machine)
+        self.run(self._machine, on_done=self._show_machine)
 
     @staticmethod
     def _machine() -> tuple[str, str, str]:
@@ -86,10 +86,11 @@ class HostView(LookupView):
               "gethostbyaddr": resolver.gethostbyaddr, "getfqdn": resolver.getfqdn}[call]
         self.show_info(f"{call}({text!r}) …")
         self.clear_error()
-        if call == "getfqdn" and not text.strip():
-            self.session.resolver(call, fn)
+        args = () if call == "getfqdn" and not text.strip() else (text,)
+        if call in ("gethostbyname", "getfqdn"):
+            self.session.resolver(fn, *args, on_done=lambda name: self._show_name(call, name))
         else:
-            self.session.resolver(call, fn, text)
+            self.session.resolver(fn, *args, on_done=lambda host: self._show_host(call, host))
 
     def getaddrinfo(self) -> None:
         self.remember(self.host, "host_recent")
@@ -103,31 +104,41 @@ class HostView(LookupView):
             self.host.get().strip() or None, int(port) if port.isdigit() else (port or None),
             resolver.FAMILIES.get(self.family.get(), 0),
             resolver.SOCKTYPES.get(self.socktype.get(), 0), 0, bits]}
-        self.run("getaddrinfo", resolver.getaddrinfo, self.host.get(), self.port.get(),
-                 self.family.get(), self.socktype.get(), flags, record=("resolver", step))
+        self.run(resolver.getaddrinfo, self.host.get(), self.port.get(), self.family.get(),
+                 self.socktype.get(), flags, on_done=self._show_addrinfo,
+                 record=("resolver", step))
 
-    def on_done(self, task: str, result: Any) -> None:
-        if task == "machine":
-            name, fqdn, bind = result
-            self.machine_var.set(f"This machine: gethostname() = {name}    getfqdn() = {fqdn}"
-                                 f"    a web server here binds {bind}")
-            return
+    def _show_machine(self, machine: tuple[str, str, str]) -> None:
+        name, fqdn, bind = machine
+        self.machine_var.set(f"This machine: gethostname() = {name}    getfqdn() = {fqdn}"
+                             f"    a web server here binds {bind}")
+
+    def _show_name(self, call: str, name: str) -> None:
+        """gethostbyname's address or getfqdn's name, in its column."""
         self.tree.delete(*self.tree.get_children())
-        if task == "gethostbyname" or task == "getfqdn":
-            self.tree.insert("", "end", values=(task, "", "", result if task ==
-                             "gethostbyname" else "", "", result if task == "getfqdn" else ""))
-        elif task in ("gethostbyname_ex", "gethostbyaddr"):
-            aliases = ", ".join(result.aliases) or "(no aliases)"
-            for address in result.addresses or [""]:
-                self.tree.insert("", "end", values=(task, "", "", address, "",
-                                                    f"{result.name}  [{aliases}]"))
-        elif task == "getaddrinfo":
-            for row in result:
-                self.tree.insert("", "end", values=(
-                    "getaddrinfo", row.family, f"{row.socktype} {row.proto}", row.address,
-                    row.port, row.canonname))
+        address, fqdn = (name, "") if call == "gethostbyname" else ("", name)
+        self.tree.insert("", "end", values=(call, "", "", address, "", fqdn))
+        self._show_count(call)
+
+    def _show_host(self, call: str, host: resolver.HostEntry) -> None:
+        self.tree.delete(*self.tree.get_children())
+        aliases = ", ".join(host.aliases) or "(no aliases)"
+        for address in host.addresses or [""]:
+            self.tree.insert("", "end", values=(call, "", "", address, "",
+                                                f"{host.name}  [{aliases}]"))
+        self._show_count(call)
+
+    def _show_addrinfo(self, rows: list[resolver.AddrInfo]) -> None:
+        self.tree.delete(*self.tree.get_children())
+        for row in rows:
+            self.tree.insert("", "end", values=(
+                "getaddrinfo", row.family, f"{row.socktype} {row.proto}", row.address,
+                row.port, row.canonname))
+        self._show_count("getaddrinfo")
+
+    def _show_count(self, call: str) -> None:
         count = len(self.tree.get_children())
-        self.show_info(f"{task}: {count} result{'s' if count != 1 else ''}")
+        self.show_info(f"{call}: {count} result{'s' if count != 1 else ''}")
         first = self.tree.get_children()
         if first:
             self.tree.selection_set(first[0])
@@ -202,39 +213,42 @@ class ServicesView(LookupView):
         self.table.bind("<<TreeviewSelect>>", self._picked)
         self._services: list[services.ServiceEntry] = []
         self._protocols: list[services.ProtocolEntry] = []
-        self.run("tables", lambda: (services.service_table(), services.protocol_table()))
+        self.run(lambda: (services.service_table(), services.protocol_table()),
+                 on_done=self._show_tables)
 
     def by_name(self) -> None:
         self.clear_error()
-        self.session.resolver("getservbyname", services.getservbyname,
-                              self.service.get().strip(), self.proto.get())
+        shown = f"getservbyname({self.service.get()!r}, {self.proto.get()!r})"
+        self.session.resolver(services.getservbyname, self.service.get().strip(),
+                              self.proto.get(), on_done=lambda port: self._show(shown, port))
 
     def by_port(self) -> None:
         port = self.port.get().strip()
-        self.run("getservbyport", services.getservbyport, port, self.proto.get(),
+        shown = f"getservbyport({port}, {self.proto.get()!r})"
+        self.run(services.getservbyport, port, self.proto.get(),
+                 on_done=lambda name: self._show(shown, name),
                  record=("resolver", {"function": "getservbyport",
                                       "args": [int(port) if port.isdigit() else port,
                                                self.proto.get()]}))
 
     def proto_by_name(self) -> None:
         self.clear_error()
-        self.session.resolver("getprotobyname", services.getprotobyname,
-                              self.protocol.get().strip())
+        shown = f"getprotobyname({self.protocol.get()!r})"
+        self.session.resolver(services.getprotobyname, self.protocol.get().strip(),
+                              on_done=lambda number: self._show(shown, number))
 
     def proto_by_number(self) -> None:
-        self.run("getprotobynumber", services.getprotobynumber, self.number.get())
+        shown = f"protocol number {self.number.get()}"
+        self.run(services.getprotobynumber, self.number.get(),
+                 on_done=lambda name: self._show(shown, name))
 
-    def on_done(self, task: str, result: Any) -> None:
-        if task == "tables":
-            self._services, self._protocols = result
-            self.refilter()
-            return
-        shown = {
-            "getservbyname": f"getservbyname({self.service.get()!r}, {self.proto.get()!r})",
-            "getservbyport": f"getservbyport({self.port.get()}, {self.proto.get()!r})",
-            "getprotobyname": f"getprotobyname({self.protocol.get()!r})",
-            "getprotobynumber": f"protocol number {self.number.get()}",
-        }[task]
+    def _show_tables(self, tables: tuple[list[services.ServiceEntry],
+                                         list[services.ProtocolEntry]]) -> None:
+        self._services, self._protocols = tables
+        self.refilter()
+
+    def _show(self, shown: str, result: object) -> None:
+        """One lookup's answer: ``shown`` is the call as the user made it."""
         self.result_var.set(f"{shown} = {result}")
         self.show_info(f"{shown} = {result}")
 

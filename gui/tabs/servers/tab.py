@@ -18,13 +18,11 @@ from typing import TYPE_CHECKING, Any
 from core.errors import UserError, describe_error
 from core.events import (
     Event,
-    Failed,
     LogLine,
     ServerStarted,
     ServerStats,
     ServerStopped,
     StateChanged,
-    TaskDone,
 )
 from core.recording import Recording
 from core.servers.echo.common import FORK_STYLES, MODES
@@ -349,7 +347,7 @@ class ServersTab(Tab):
         self._submit("stop", entry, entry.controller.stop)
 
     def _submit(self, action: str, entry: ServerEntry, fn: Any) -> None:
-        """Run ``fn`` on a worker; its TaskDone carries None or (message, field name)."""
+        """Run ``fn`` on a worker; then show None (it worked) or (message, field name)."""
 
         def attempt() -> tuple[str, str] | None:
             try:
@@ -358,7 +356,8 @@ class ServersTab(Tab):
                 return describe_error(exc), getattr(exc, "field_name", "")
             return None
 
-        self.worker.submit(attempt, task=f"{action}:{entry.key}")
+        self.worker.submit(attempt, on_done=lambda failure: self._task_finished(
+            action, entry, failure))
 
     def show_python(self) -> None:
         """The origin document's server for the chosen echo design, as a script."""
@@ -388,7 +387,7 @@ class ServersTab(Tab):
         host = "127.0.0.1" if host in ("", "0.0.0.0") else host
         host = f"[{host}]" if ":" in host else host
         url = f"http://{host}:{entry.controller.port}/"
-        self.worker.submit(webbrowser.open, url, task="browser", quiet=True)
+        self.worker.submit(webbrowser.open, url, on_error=self.show_error)
         self.show_info(f"Opening {url} in your web browser")
 
     def _field_error(self, message: str, field_name: str) -> None:
@@ -403,24 +402,19 @@ class ServersTab(Tab):
 
     # -- events -------------------------------------------------------------------------
     def _on_tab_events(self, events: list[Event]) -> None:
-        self._dispatch(events, [e for e in self.entries if not e.lab], tab_channel=True)
+        self._dispatch(events, [e for e in self.entries if not e.lab])
 
     def _on_lab_events(self, events: list[Event]) -> None:
-        self._dispatch(events, [e for e in self.entries if e.lab], tab_channel=False)
+        self._dispatch(events, [e for e in self.entries if e.lab])
         if any(isinstance(e, ServerStarted | ServerStopped) for e in events):
             # the app just counted its lab peers; add the servers this tab runs
             self.app.refresh_servers_status(extra=self.running_count())
 
-    def _dispatch(self, events: list[Event], entries: list[ServerEntry],
-                  tab_channel: bool) -> None:
+    def _dispatch(self, events: list[Event], entries: list[ServerEntry]) -> None:
         by_kind = {e.kind: e for e in entries if e.controller is not None}
         lines: list[tuple[str, str]] = []
         touched: set[str] = set()
         for event in events:
-            if tab_channel and isinstance(event, TaskDone | Failed) and \
-                    event.source == self.worker.source:
-                self._task_finished(event)
-                continue
             entry = by_kind.get(event.source)
             if entry is None:
                 continue
@@ -440,18 +434,12 @@ class ServersTab(Tab):
         for key in touched:
             self._refresh(self.entry(key))
 
-    def _task_finished(self, event: TaskDone | Failed) -> None:
-        if isinstance(event, Failed):  # only from a task outside _submit (the browser)
-            self.show_error(event.message)
-            return
-        action, _, key = event.task.partition(":")
-        if not key:
-            return
-        entry = self.entry(key)
+    def _task_finished(self, action: str, entry: ServerEntry,
+                       failure: tuple[str, str] | None) -> None:
         entry.busy = False
         self._refresh(entry)
-        if event.result:
-            message, field_name = event.result
+        if failure:
+            message, field_name = failure
             self.log.append(f"{time.strftime('%H:%M:%S')} {entry.kind}: could not {action}: "
                             f"{message}", "error")
             if entry is self.current:

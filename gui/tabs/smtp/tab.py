@@ -21,7 +21,6 @@ from core.events import (
     ServerStarted,
     ServerStopped,
     StateChanged,
-    TaskDone,
 )
 from core.servers.smtp.inbox import MailReceived
 from core.sizes import human_size
@@ -39,6 +38,7 @@ from core.smtp.settings import (
     VerbResult,
 )
 from core.smtp.transcript import SmtpLine
+from core.states import ConnState
 from core.tlscerts import self_signed
 from gui.tabs.base import Tab
 from gui.tabs.smtp.composer import ComposerForm
@@ -303,7 +303,7 @@ class SmtpTab(Tab):
         if sink is None:
             return
         action = sink.stop if sink.running else sink.start
-        self.app.worker.submit(action, task="smtp-sink", quiet=True)
+        self.app.worker.submit(action)
 
     def use_lab_sink(self) -> None:
         """Point the server bar at the lab sink, trusting its own certificate."""
@@ -331,7 +331,7 @@ class SmtpTab(Tab):
             self._refresh_sink_status()
 
     # -- actions -------------------------------------------------------------------------
-    def _start(self, fn, *args, task: str) -> bool:  # noqa: ANN001
+    def _start(self, fn, *args, on_done) -> bool:  # noqa: ANN001
         if self.session.worker.busy():
             self.show_error("A command is still running: wait for it or press Stop.")
             return False
@@ -344,7 +344,11 @@ class SmtpTab(Tab):
             except ssl.SSLCertVerificationError as exc:  # the fix is in the CA file field
                 raise UserError(describe_smtp_error(exc), "CA file") from exc
 
-        self.session.worker.submit(run, *args, task=task, on_error=describe_smtp_error)
+        def done(result: object) -> None:
+            self._idle()
+            on_done(result)
+
+        self.session.worker.submit(run, *args, on_done=done, describe=describe_smtp_error)
         return True
 
     def _checked_settings(self) -> SmtpSettings | None:
@@ -372,7 +376,7 @@ class SmtpTab(Tab):
             mail = build_message(draft)  # reads attachments: off the Tk thread too
             return self.session.send(settings, mail, stop_after)
 
-        if self._start(job, task="send"):
+        if self._start(job, on_done=self._sent):
             self.show_info(f"Sending to {settings.host}:{settings.port}…")
 
     def verify_recipients(self) -> None:
@@ -390,14 +394,14 @@ class SmtpTab(Tab):
         if not addresses:
             self._fail("No recipient to verify: enter addresses in To, Cc or Bcc.", "To")
             return
-        self._start(self.session.verify, settings, addresses, task="verify")
+        self._start(self.session.verify, settings, addresses, on_done=self._verified)
 
     def run_verb(self) -> None:
         settings = self._checked_settings()
         if settings is None:
             return
         self._start(self.session.command, settings, self.verb_var.get(),
-                    self.argument_var.get(), task="verb")
+                    self.argument_var.get(), on_done=self._verb_done)
 
     def stop(self) -> None:
         self.session.abort()
@@ -458,10 +462,8 @@ class SmtpTab(Tab):
             elif isinstance(event, SmtpCapabilitiesSeen):
                 self._show_capabilities(event)
             elif isinstance(event, StateChanged):
-                self.connection_var.set(f"Connected to {event.detail}"
-                                        if event.state == "connected" else "Not connected")
-            elif isinstance(event, TaskDone):
-                self._task_done(event)
+                self.connection_var.set(f"Connected to {event.detail}" if event.state
+                                        is ConnState.ESTABLISHED else "Not connected")
             elif isinstance(event, Failed):
                 self._task_failed(event)
         if lines:
@@ -490,15 +492,11 @@ class SmtpTab(Tab):
         self.stop_button.configure(state="disabled")
         self._progress_started = 0.0
 
-    def _task_done(self, event: TaskDone) -> None:
-        self._idle()
-        result = event.result
-        if isinstance(result, SendResult):
-            self._sent(result)
-        elif isinstance(result, VerbResult):
-            self.show_info(f"{result.verb}: {result.code} {result.reply}")
-        elif isinstance(result, list):
-            self.show_info("; ".join(f"{r.argument}: {r.code} {r.reply}" for r in result))
+    def _verb_done(self, result: VerbResult) -> None:
+        self.show_info(f"{result.verb}: {result.code} {result.reply}")
+
+    def _verified(self, results: list[VerbResult]) -> None:
+        self.show_info("; ".join(f"{r.argument}: {r.code} {r.reply}" for r in results))
 
     def _sent(self, result: SendResult) -> None:
         draft = self._pending_mail or self.composer.get_draft()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from core.errors import UserError
 from core.sockets import MACROS, AutoReply, options_for
+from core.states import ConnState
 
 if TYPE_CHECKING:
     from gui.tabs.socket.tab import SocketTab
@@ -146,7 +147,7 @@ class OptionsDialog(_Dialog):
 
     def read_back(self) -> None:
         values = self.tab.session.get_options()
-        if self.tab.session.state.name == "Closed":
+        if self.tab.session.state.name is ConnState.CLOSED:
             self.readback.set("No socket open: choices apply at the next Connect/Listen/Open.")
         else:
             self.readback.set("Kernel values now: " + "  ".join(

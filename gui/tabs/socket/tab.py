@@ -35,6 +35,7 @@ from core.sockets import (
     SocketSession,
     TlsEstablished,
 )
+from core.states import ConnState
 from core.transcript import IN, NOTE, OUT, Record, Transcript
 from gui.tabs.base import Tab
 from gui.tabs.socket.chunk_view import MODES, ChunkView
@@ -50,13 +51,16 @@ MODES_UI: dict[str, tuple[str, str]] = {
     "UNIX datagram": ("unix-dgram", "datagram"),
 }
 PRIMARY = {"client": "Connect", "listener": "Listen", "datagram": "Open"}
-STATE_COLOURS = {"Closed": "#8a8a8a", "Connecting": "#b26b00", "Listening": "#1f5fbf",
-                 "Bound": "#1f5fbf", "Established": "#1e7f3c", "ReadShut": "#b26b00",
-                 "WriteShut": "#b26b00"}
-STATE_TEXT = {"Closed": "Closed", "Connecting": "Connecting…", "Listening": "Listening",
-              "Bound": "Open (datagram)", "Established": "Established",
-              "ReadShut": "Half-closed: read side shut", "WriteShut":
-              "Half-closed: write side shut"}
+STATE_COLOURS = {
+    ConnState.CLOSED: "#8a8a8a", ConnState.CONNECTING: "#b26b00",
+    ConnState.LISTENING: "#1f5fbf", ConnState.BOUND: "#1f5fbf",
+    ConnState.ESTABLISHED: "#1e7f3c", ConnState.READ_SHUT: "#b26b00",
+    ConnState.WRITE_SHUT: "#b26b00"}
+STATE_TEXT = {
+    ConnState.CLOSED: "Closed", ConnState.CONNECTING: "Connecting…",
+    ConnState.LISTENING: "Listening", ConnState.BOUND: "Open (datagram)",
+    ConnState.ESTABLISHED: "Established", ConnState.READ_SHUT: "Half-closed: read side shut",
+    ConnState.WRITE_SHUT: "Half-closed: write side shut"}
 ALL_PEERS = "(all peers)"
 HISTORY_MAX = 100
 
@@ -116,7 +120,7 @@ class SocketTab(Tab):
         self._build_body()
         self._build_input()
         self._on_mode_changed()
-        self._show_state("Closed", "")
+        self._show_state(ConnState.CLOSED, "")
         self.on_shown()  # theme colours for the widgets sv-ttk does not style
         self.app.bridge.attach(self.session.outbox, self.on_events)
         self.after(500, self._refresh_counters)
@@ -604,10 +608,10 @@ class SocketTab(Tab):
             return ""
         return ""
 
-    def _show_state(self, state: str, detail: str) -> None:
-        self.state_var.set("● " + STATE_TEXT.get(state, state))
-        self.state_label.configure(foreground=STATE_COLOURS.get(state, ""))
-        closed = state == "Closed"
+    def _show_state(self, state: ConnState, detail: str) -> None:
+        self.state_var.set("● " + STATE_TEXT[state])
+        self.state_label.configure(foreground=STATE_COLOURS[state])
+        closed = state is ConnState.CLOSED
         self.primary_button.state(["!disabled"] if closed else ["disabled"])
         self.close_button.state(["disabled"] if closed else ["!disabled"])
         self.mode_box.state(["!disabled"] if closed else ["disabled"])
@@ -660,7 +664,7 @@ class SocketTab(Tab):
         return self.transcript.as_text(self.encoding_var.get())
 
     def open_target(self, host: str, port: int | None = None) -> None:
-        if self.session.state.name != "Closed":
+        if self.session.state.name is not ConnState.CLOSED:
             self.show_error("Close the current connection before opening another target.")
             return
         self.mode_var.set("TCP client")

@@ -1,17 +1,15 @@
 """Telnet tab: a terminal with option negotiation, raw mode, automation and logs.
 
 The tab holds a :class:`TelnetSession` handle and widgets, never a socket. Frames of
-changed lines arrive through the bridge and are painted by :class:`TerminalView`;
+changed lines arrive through the bridge like every other event (the session's outbox
+wakes it at once) and are painted by :class:`TerminalView`;
 negotiation events fill the inspector; the automation panel runs expect/send scripts.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import time
 import tkinter as tk
-from collections import deque
 from pathlib import Path
 from tkinter import filedialog, ttk
 from typing import TYPE_CHECKING
@@ -22,6 +20,7 @@ from core.paths import data_dir
 from core.servers.telnet_lab import LAB_PASSWORD, LAB_USER
 from core.telnet.automation import AutomationDone, AutomationProgress, AutomationRun, parse_script
 from core.telnet.protocol import SPECIAL_COMMANDS, Negotiation, OptionsChanged
+from core.telnet.received import open_in_browser
 from core.telnet.session import InputModeChanged, TelnetSession, TerminalFrame
 from core.telnet.settings import ENCODINGS, LOCAL_ECHO, MODES, TERMINAL_TYPES, TelnetSettings
 from core.worker import Outbox, new_source
@@ -42,7 +41,6 @@ send colors
 """
 
 
-POLL_MS = 8
 #: application cursor keys (DEC private mode 1); pyte keeps private modes shifted by 5
 DECCKM = 1 << 5
 
@@ -55,22 +53,6 @@ class TelnetTab(Tab):
         super().__init__(master, app)
         self.outbox: Outbox = Outbox()
         self.session = TelnetSession(self.outbox, new_source("telnet"))
-        # frames skip the bridge's 20 ms tick: the screen thread appends to a deque
-        # (thread-safe append/popleft) and writes a byte to a pipe Tk watches, so a
-        # frame is painted as soon as it exists; where Tk cannot watch a pipe
-        # (Windows) the deque is polled every few ms while connected
-        self._frames: deque[TerminalFrame] = deque()
-        self.session.frame_sink = self._frame_from_thread
-        self._poll_id: str | None = None
-        self._signal: tuple[int, int] | None = None
-        try:
-            r, w = os.pipe()
-            os.set_blocking(r, False)
-            os.set_blocking(w, False)
-            self.tk.createfilehandler(r, tk.READABLE, self._on_signal)
-            self._signal = (r, w)
-        except (AttributeError, OSError, tk.TclError):
-            self._signal = None
         self.automation: AutomationRun | None = None
         self._inspector_visible = False
         f = self.fields
@@ -296,7 +278,6 @@ class TelnetTab(Tab):
             self._mark_field(exc.field_name)
             return
         self.save_fields()
-        self._start_polling()
         self.inspector.clear()
         self.connect_button.configure(text="Disconnect")
         self.status_var.set(f"Connecting to {settings.host}:{settings.port}…")
@@ -304,40 +285,10 @@ class TelnetTab(Tab):
             self.show_info(f"Logging to {settings.typescript_path} and {settings.log_path}")
         self.terminal.text.focus_set()
 
-    def _frame_from_thread(self, frame: TerminalFrame) -> None:
-        """Called on the screen thread: queue the frame and wake Tk."""
-        self._frames.append(frame)
-        if self._signal is not None:
-            with contextlib.suppress(OSError):  # a full pipe is awake already
-                os.write(self._signal[1], b"\0")
-
-    def _on_signal(self, fd: int, mask: int) -> None:
-        with contextlib.suppress(OSError):
-            os.read(fd, 65536)
-        self._paint_frames()
-
-    def _paint_frames(self) -> None:
-        frames = self._frames
-        if frames:
-            batch = []
-            while frames:
-                batch.append(frames.popleft())
-            self.terminal.apply_frames(batch)
-
-    def _start_polling(self) -> None:
-        if self._signal is None and self._poll_id is None:
-            self._poll_id = self.after(POLL_MS, self._poll_frames)
-
-    def _poll_frames(self) -> None:
-        self._poll_id = None
-        self._paint_frames()
-        if self.session.running or self.session.drawing or self._frames:
-            self._poll_id = self.after(POLL_MS, self._poll_frames)
-
     def disconnect(self) -> None:
         if self.automation is not None:
             self.automation.cancel()
-        self.app.worker.submit(self.session.close, task="telnet-close", quiet=True)
+        self.app.worker.submit(self.session.close)
         self.connect_button.configure(text="Connect")
 
     def _mark_field(self, name: str) -> None:
@@ -401,7 +352,7 @@ class TelnetTab(Tab):
                                            enter="CR NUL" if s.character_mode else "CR LF"))
 
     def save_received(self) -> None:
-        if not self.session.received_bytes():
+        if not self.session.received.data():
             self.show_error("Nothing received in raw mode yet: connect in raw mode, send a "
                             "request (e.g. GET / HTTP/1.0), then save.")
             return
@@ -413,7 +364,7 @@ class TelnetTab(Tab):
 
     def _save_to(self, path: Path) -> Path | None:
         try:
-            saved = self.session.save_received(path)
+            saved = self.session.received.save(path)
         except UserError as exc:
             self.show_error(str(exc))
             return None
@@ -423,8 +374,7 @@ class TelnetTab(Tab):
     def open_received(self) -> None:
         path = self._save_to(data_dir() / "telnet" / "received.html")
         if path is not None:
-            self.app.worker.submit(TelnetSession.open_in_browser, path, task="browser",
-                                   quiet=True)
+            self.app.worker.submit(open_in_browser, path)
 
     def run_automation(self) -> None:
         if self.automation is not None and self.automation.running:
@@ -472,11 +422,10 @@ class TelnetTab(Tab):
             self.resize(*self.terminal._size)
         elif isinstance(event, Closed):
             self.status_var.set(f"Disconnected ({event.reason})")
-            self._start_polling()  # the last frame may still come
             self.connect_button.configure(text="Connect")
             self.mode_info_var.set("")
         elif isinstance(event, StateChanged):
-            self.status_var.set(f"{event.state.capitalize()} {event.detail}…")
+            self.status_var.set(f"{event.state} {event.detail}…")
         elif isinstance(event, Failed):
             self.status_var.set(event.message)
             self.show_error(event.message)
@@ -543,15 +492,5 @@ class TelnetTab(Tab):
         if self.automation is not None:
             self.automation.cancel()
             self.automation.join(1)
-        if self._poll_id is not None:
-            self.after_cancel(self._poll_id)
-            self._poll_id = None
         self.session.close()
-        signal, self._signal = self._signal, None
-        if signal is not None:
-            with contextlib.suppress(tk.TclError):
-                self.tk.deletefilehandler(signal[0])
-            if not self.session.drawing:  # never close an fd a thread may still write
-                for fd in signal:
-                    os.close(fd)
         self.app.bridge.detach(self.outbox)

@@ -7,12 +7,11 @@ import sys
 from pathlib import Path
 
 from core.codegen import render
-from core.events import TaskDone
 from core.lookup.dns_query import DnsRequest
 from core.lookup.session import LookupSession
 from core.recording import Recording
 from core.servers.dns.lab import DnsLabServer
-from core.worker import drain
+from core.worker import deliver, drain
 
 
 def test_recorded_queries_replay_with_the_same_answers(tmp_path: Path) -> None:
@@ -21,12 +20,13 @@ def test_recorded_queries_replay_with_the_same_answers(tmp_path: Path) -> None:
     try:
         recording = Recording("dns")
         session = LookupSession(recording=recording)
+        replies: list = []
         for rdtype in ("MX", "TXT", "A"):
             session.dns(DnsRequest(name="wirebench.test", rdtype=rdtype, server="127.0.0.1",
-                                   port=server.port)).join(10)
+                                   port=server.port), on_done=replies.append).join(10)
         session.dns(DnsRequest(name="127.0.0.1", rdtype="PTR", server="127.0.0.1",
-                               port=server.port, reverse=True)).join(10)
-        replies = [e.result for e in drain(session.outbox) if isinstance(e, TaskDone)]
+                               port=server.port, reverse=True), on_done=replies.append).join(10)
+        deliver(drain(session.outbox))
         assert len(replies) == 4 and [s.op for s in recording] == ["query"] * 3 + ["reverse"]
         script = render(recording)
         (tmp_path / "q.py").write_text(script)

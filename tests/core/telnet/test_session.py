@@ -13,6 +13,7 @@ from core.errors import UserError
 from core.events import Closed, Connected, Event, Failed
 from core.servers.telnet_lab import TelnetLabServer
 from core.telnet.protocol import DO, DONT, ECHO, IAC, SGA, WILL, WONT, Negotiation
+from core.telnet.received import open_in_browser
 from core.telnet.session import TelnetSession, TerminalFrame
 from core.telnet.settings import TelnetSettings
 from core.tlscerts import self_signed
@@ -212,15 +213,15 @@ def test_raw_mode_fetches_a_page(session: TelnetSession, http_site: tuple[int, P
     assert session.protocol is None and session.local_echo
     session.send_text("GET / HTTP/1.0\r\r")
     c.wait(lambda: any(isinstance(e, Closed) for e in c.events))
-    received = session.received_bytes()
+    received = session.received.data()
     assert received.startswith(b"HTTP/1.0 200")
     assert b"<h1>Hello from the lab</h1>" in received
     c.wait(lambda: "Hello from the lab" in session.transcript_text())
-    saved = session.save_received(tmp_path / "out" / "page.html")
+    saved = session.received.save(tmp_path / "out" / "page.html")
     assert saved.read_bytes().startswith(b"<html>")  # headers removed for the browser
     opened: list[str] = []
     monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
-    assert TelnetSession.open_in_browser(saved)
+    assert open_in_browser(saved)
     assert opened == [saved.resolve().as_uri()]
     session.close()
     assert typescript.read_bytes() == received
