@@ -45,6 +45,11 @@ class StateChanged(Event):
     state: ConnState
     detail: str = ""
 
+    def __post_init__(self) -> None:
+        # tabs compare members (``is ConnState.CLOSED``): a loose string would never match
+        if not isinstance(self.state, ConnState):
+            raise TypeError(f"StateChanged.state must be a ConnState, got {self.state!r}")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Closed(Event):

@@ -29,3 +29,12 @@ def test_failed_names_the_field() -> None:
     event = events.Failed(source="s", message="Port must be 1–65535, got 70000.",
                           field_name="Port")
     assert event.field_name == "Port"
+
+
+def test_state_changes_carry_a_state_member_never_a_loose_string() -> None:
+    from core.states import ConnState
+
+    event = events.StateChanged(source="s", state=ConnState.ESTABLISHED, detail="h:1")
+    assert event.state is ConnState.ESTABLISHED and event.state == "Established"
+    with pytest.raises(TypeError, match="ConnState"):
+        events.StateChanged(source="s", state="connected")  # type: ignore[arg-type]

@@ -18,28 +18,18 @@ from core.errors import UserError, check_port
 from core.events import Closed, Connected, Event, Failed, LogLine, StateChanged
 from core.paths import data_dir
 from core.servers.telnet_lab import LAB_PASSWORD, LAB_USER
-from core.telnet.automation import AutomationDone, AutomationProgress, AutomationRun, parse_script
+from core.telnet.automation import AutomationDone, AutomationProgress
 from core.telnet.protocol import SPECIAL_COMMANDS, Negotiation, OptionsChanged
 from core.telnet.received import open_in_browser
 from core.telnet.session import InputModeChanged, TelnetSession, TerminalFrame
 from core.telnet.settings import ENCODINGS, LOCAL_ECHO, MODES, TERMINAL_TYPES, TelnetSettings
 from core.worker import Outbox, new_source
 from gui.tabs.base import Tab
+from gui.tabs.telnet.side_panel import DEFAULT_SCRIPT, SidePanel
 from gui.tabs.telnet.terminal import TerminalView
-from gui.widgets.logview import LogView
 
 if TYPE_CHECKING:
     from gui.app import WirebenchApp
-
-DEFAULT_SCRIPT = f"""timeout 10
-expect login:
-send {LAB_USER}
-expect Password:
-send {{secret}}
-expect-re \\$ $
-send colors
-"""
-
 
 #: application cursor keys (DEC private mode 1); pyte keeps private modes shifted by 5
 DECCKM = 1 << 5
@@ -53,7 +43,6 @@ class TelnetTab(Tab):
         super().__init__(master, app)
         self.outbox: Outbox = Outbox()
         self.session = TelnetSession(self.outbox, new_source("telnet"))
-        self.automation: AutomationRun | None = None
         self._inspector_visible = False
         f = self.fields
         self.host_var = tk.StringVar(self, value=f.get("host", "127.0.0.1"))
@@ -71,8 +60,6 @@ class TelnetTab(Tab):
         self.ca_file = str(f.get("ca_file", ""))
         self.status_var = tk.StringVar(self, value="Not connected")
         self.mode_info_var = tk.StringVar(self, value="")
-        self.auto_var = tk.StringVar(self, value="Idle")
-        self.secret_var = tk.StringVar(self)  # never saved
         self._build()
         self.app.bridge.attach(self.outbox, self.on_events)
 
@@ -178,35 +165,8 @@ class TelnetTab(Tab):
             "Keys go to the server; Shift+PgUp/PgDn or the wheel scroll back; selecting copies.",
         ])
 
-        side = ttk.Frame(self.paned, padding=(6, 0, 0, 0))
-        self.side = side
-        ttk.Label(side, text="Negotiation", font=("TkHeadingFont", 10, "bold")).pack(
-            anchor="w")
-        self.options_var = tk.StringVar(self, value="")
-        ttk.Label(side, textvariable=self.options_var, wraplength=300,
-                  justify="left").pack(anchor="w", fill="x")
-        self.inspector = LogView(side, max_lines=5000, height=12, tags={
-            "recv": {"foreground": "#1565c0"}, "sent": {"foreground": "#2e7d32"},
-            "warn": {"foreground": "#c62828"}})
-        self.inspector.text.configure(width=44)  # the terminal gets the rest
-        self.inspector.pack(fill="both", expand=True, pady=(4, 8))
-        auto_head = ttk.Frame(side)
-        auto_head.pack(fill="x")
-        ttk.Label(auto_head, text="Automation", font=("TkHeadingFont", 10, "bold")).pack(
-            side="left")
-        self.run_button = ttk.Button(auto_head, text="Run", command=self.run_automation)
-        self.run_button.pack(side="right")
-        self.script_text = tk.Text(side, height=9, width=30, font=("TkFixedFont", 10),
-                                   undo=True, wrap="none")
-        self.script_text.insert("1.0", self.fields.get("script", DEFAULT_SCRIPT))
-        self.script_text.pack(fill="both", pady=(4, 4))
-        secret_row = ttk.Frame(side)
-        secret_row.pack(fill="x")
-        ttk.Label(secret_row, text="Secret").pack(side="left")
-        self.secret_entry = ttk.Entry(secret_row, textvariable=self.secret_var, show="•")
-        self.secret_entry.pack(side="left", fill="x", expand=True, padx=(4, 0))
-        ttk.Label(side, textvariable=self.auto_var, wraplength=300, justify="left").pack(
-            anchor="w", fill="x", pady=(4, 0))
+        self.side = SidePanel(self.paned, self.session, self.outbox,
+                              self.fields.get("script", DEFAULT_SCRIPT), self.show_error)
 
         self._update_lab_label()
 
@@ -278,7 +238,7 @@ class TelnetTab(Tab):
             self._mark_field(exc.field_name)
             return
         self.save_fields()
-        self.inspector.clear()
+        self.side.inspector.clear()
         self.connect_button.configure(text="Disconnect")
         self.status_var.set(f"Connecting to {settings.host}:{settings.port}…")
         if settings.typescript_path:
@@ -286,8 +246,7 @@ class TelnetTab(Tab):
         self.terminal.text.focus_set()
 
     def disconnect(self) -> None:
-        if self.automation is not None:
-            self.automation.cancel()
+        self.side.stop()
         self.app.worker.submit(self.session.close)
         self.connect_button.configure(text="Connect")
 
@@ -376,24 +335,6 @@ class TelnetTab(Tab):
         if path is not None:
             self.app.worker.submit(open_in_browser, path)
 
-    def run_automation(self) -> None:
-        if self.automation is not None and self.automation.running:
-            self.automation.cancel()
-            return
-        if not self.session.connected:
-            self.show_error("Automation needs a live session: connect first.")
-            return
-        try:
-            steps = parse_script(self.script_text.get("1.0", "end-1c"))
-            self.automation = AutomationRun(self.session, steps, self.secret_var.get(),
-                                            outbox=self.outbox)
-        except UserError as exc:
-            self.auto_var.set(str(exc))
-            self.show_error(str(exc))
-            return
-        self.automation.start()
-        self.run_button.configure(text="Stop")
-
     # -- events ---------------------------------------------------------------------------
     def on_events(self, events: list[Event]) -> None:
         frames: list[TerminalFrame] = []
@@ -412,7 +353,7 @@ class TelnetTab(Tab):
         if frames:
             self.terminal.apply_frames(frames)
         if lines:
-            self.inspector.append_many(lines)
+            self.side.inspector.append_many(lines)
 
     def on_event(self, event: Event) -> None:
         if isinstance(event, Connected):
@@ -431,7 +372,7 @@ class TelnetTab(Tab):
             self.show_error(event.message)
             self._mark_field(event.field_name)
         elif isinstance(event, LogLine):
-            self.inspector.append(event.text, "")
+            self.side.inspector.append(event.text, "")
         elif isinstance(event, InputModeChanged):
             mode = "character mode" if event.character_mode else "line mode"
             if self.session.protocol is None:
@@ -439,16 +380,11 @@ class TelnetTab(Tab):
             echo = "local echo" if event.local_echo else "remote echo"
             self.mode_info_var.set(f"{mode}, {echo}, Enter = {event.enter}")
         elif isinstance(event, OptionsChanged):
-            self.options_var.set(
-                f"We do: {', '.join(sorted(event.local)) or '-'}\n"
-                f"Server does: {', '.join(sorted(event.remote)) or '-'}")
+            self.side.show_options(event)
         elif isinstance(event, AutomationProgress):
-            self.auto_var.set(f"Step {event.index}/{event.total}: {event.description}")
+            self.side.show_progress(event)
         elif isinstance(event, AutomationDone):
-            self.auto_var.set(event.message)
-            self.run_button.configure(text="Run")
-            if not event.ok:
-                self.show_error(event.message)
+            self.side.show_done(event)
 
     # -- app hooks ------------------------------------------------------------------------
     def show_python(self) -> None:
@@ -486,11 +422,9 @@ class TelnetTab(Tab):
                  local_echo=self.echo_var.get(), keepalive=self.keepalive_var.get(),
                  typescript=self.typescript_var.get(), active=self.active_var.get(),
                  new_environ=self.environ_var.get(), ca_file=self.ca_file,
-                 script=self.script_text.get("1.0", "end-1c"))
+                 script=self.side.script())
 
     def close(self) -> None:
-        if self.automation is not None:
-            self.automation.cancel()
-            self.automation.join(1)
+        self.side.stop(timeout=1)
         self.session.close()
         self.app.bridge.detach(self.outbox)

@@ -65,7 +65,7 @@ def test_typing_reaches_the_server_and_colours_render(
                      max(i for i, line in enumerate(lines) if "lab@wirebench" in line),
                      0)["foreground"] == "#00ff00"
     # the inspector saw the negotiation by name
-    wait_until(lambda: "recv WILL ECHO" in tab.inspector.get_text())
+    wait_until(lambda: "recv WILL ECHO" in tab.side.inspector.get_text())
 
 
 def test_resize_sends_naws(tab: TelnetTab, telnet_lab: TelnetLabServer,
@@ -74,7 +74,7 @@ def test_resize_sends_naws(tab: TelnetTab, telnet_lab: TelnetLabServer,
     tab.terminal.text.event_generate("<Configure>", width=cw * 72 + 10, height=ch * 19 + 6)
     wait_until(lambda: telnet_lab.naws_seen[-1:] == [(72, 19)],
                message=f"NAWS seen: {telnet_lab.naws_seen[-3:]}")
-    wait_until(lambda: "sent SB NAWS 72 19" in tab.inspector.get_text())
+    wait_until(lambda: "sent SB NAWS 72 19" in tab.side.inspector.get_text())
     wait_until(lambda: tab.terminal.columns == 72 and tab.terminal.rows == 19)
 
 
@@ -132,16 +132,16 @@ def test_wheel_scrolls_back_and_typing_returns(
 
 def test_automation_panel_logs_in_and_never_saves_the_secret(
         tab: TelnetTab, wait_until: Callable[..., None]) -> None:
-    from gui.tabs.telnet.tab import DEFAULT_SCRIPT
+    from gui.tabs.telnet.side_panel import DEFAULT_SCRIPT
 
     if not tab._inspector_visible:
         tab.toggle_inspector()
-    tab.script_text.delete("1.0", "end")
-    tab.script_text.insert("1.0", DEFAULT_SCRIPT)
-    tab.secret_var.set("wirebench")
-    tab.run_button.invoke()
-    wait_until(lambda: tab.auto_var.get().startswith("All"), timeout=20,
-               message=f"automation: {tab.auto_var.get()}")
+    tab.side.script_text.delete("1.0", "end")
+    tab.side.script_text.insert("1.0", DEFAULT_SCRIPT)
+    tab.side.secret_var.set("wirebench")
+    tab.side.run_button.invoke()
+    wait_until(lambda: tab.side.auto_var.get().startswith("All"), timeout=20,
+               message=f"automation: {tab.side.auto_var.get()}")
     wait_until(lambda: "true colour" in tab.terminal.all_text())
     tab.save_fields()
     assert "wirebench" not in repr({k: v for k, v in tab.fields.items() if k != "script"})

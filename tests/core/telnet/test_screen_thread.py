@@ -1,0 +1,75 @@
+"""The screen thread alone: bytes in, frames of changed lines out, requests in order."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from core.events import Event
+from core.telnet.screen import TerminalScreen
+from core.telnet.screen_thread import ScreenThread, TerminalFrame
+
+
+class Frames:
+    def __init__(self) -> None:
+        self.frames: list[TerminalFrame] = []
+        self.threads: set[str] = set()
+        self.replies: list[str] = []
+
+    def post(self, event: Event) -> None:
+        assert isinstance(event, TerminalFrame)
+        self.threads.add(threading.current_thread().name)
+        self.frames.append(event)
+
+    def text(self) -> str:
+        """The last painted text of each row."""
+        rows: dict[int, str] = {}
+        for frame in self.frames:
+            for y, runs in frame.lines:
+                rows[y] = "".join(text for text, _ in runs)
+        return "\n".join(rows[y].rstrip() for y in sorted(rows))
+
+
+def wait(cond: Callable[[], object], timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < end, "condition not met"
+        time.sleep(0.005)
+
+
+def test_received_text_becomes_frames_posted_from_the_screen_thread() -> None:
+    out = Frames()
+    painter = ScreenThread("t", out.post, out.replies.append)
+    painter.start(TerminalScreen(20, 4, 100), "utf-8")
+    seen: list[str] = []
+    painter.add_listener(seen.append)
+    try:
+        painter.push("héllo\r\n\x1b[31mred\x1b[0m".encode())
+        wait(lambda: "red" in out.text())
+        assert out.text().splitlines()[:2] == ["héllo", "red"]
+        assert out.threads == {"t:screen"}
+        assert out.frames[-1].fed >= len("héllo\r\nred")
+        assert "".join(seen) == "héllo\r\nred" and painter.recent_text().endswith("red")
+        painter.push(b"\x1b[6n")  # a cursor position query is answered to the peer
+        wait(lambda: out.replies)
+        assert out.replies == ["\x1b[2;4R"]
+    finally:
+        painter.stop(1.0)
+    assert not painter.running
+
+
+def test_scrolling_back_repaints_from_history_and_finish_paints_the_rest() -> None:
+    out = Frames()
+    painter = ScreenThread("t", out.post, out.replies.append)
+    painter.start(TerminalScreen(20, 3, 100), "utf-8")
+    painter.push(b"".join(b"line %d\r\n" % i for i in range(10)))
+    wait(lambda: "line 9" in out.text())
+    painter.scroll(3)
+    wait(lambda: out.frames[-1].offset == 3)
+    assert out.frames[-1].history >= 3 and not out.frames[-1].cursor_visible
+    painter.push(b"last")
+    painter.finish()  # the connection ended: what is pending is still painted
+    wait(lambda: not painter.running)
+    painter.scroll(-(1 << 30))  # no thread: applied at once
+    assert "last" in painter.transcript_text()
