@@ -115,7 +115,7 @@ def main() -> int:
         real_on_received(data)
 
     session._on_received = on_received  # type: ignore[method-assign]
-    painter = session.painter  # the screen thread
+    painter = session.screen_thread
     real_feed = painter._feed
 
     def feed(data: bytes, interval: float) -> None:

@@ -67,8 +67,8 @@ class TelnetSession:
         self._typed = ""  # the line being typed, recorded at Enter
         self._typed_cr = False
         self.protocol: TelnetProtocol | None = None
-        #: the screen thread: frames out, scroll/resize requests and listeners in
-        self.painter = ScreenThread(source, self._post,
+        #: frames out, scroll/resize requests and listeners in
+        self.screen_thread = ScreenThread(source, self._post,
                                     lambda text: self.send_bytes(self._encode(text)))
         self.tls_info: dict[str, str] = {}
         self.peer = ""
@@ -96,13 +96,8 @@ class TelnetSession:
         return self._io_thread is not None and self._io_thread.is_alive()
 
     @property
-    def drawing(self) -> bool:
-        """The screen thread still runs (it may post a last frame after a close)."""
-        return self.painter.running
-
-    @property
     def screen(self) -> TerminalScreen:
-        return self.painter.screen
+        return self.screen_thread.screen
 
     def connect(self, settings: TelnetSettings) -> None:
         """Start connecting; returns at once. Errors arrive as :class:`Failed` events."""
@@ -142,7 +137,7 @@ class TelnetSession:
         self._wake_r.setblocking(False)
         self._io_thread = threading.Thread(target=self._io_main, name=f"{self.source}:io",
                                            daemon=True)
-        self.painter.start(screen, settings.encoding)
+        self.screen_thread.start(screen, settings.encoding)
         self._io_thread.start()
 
     def close(self, timeout: float = 1.0) -> None:
@@ -152,7 +147,7 @@ class TelnetSession:
         thread, self._io_thread = self._io_thread, None
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
-        self.painter.stop(timeout)
+        self.screen_thread.stop(timeout)
         for s in (self._wake_r, self._wake_w):
             if s is not None:
                 s.close()
@@ -264,35 +259,35 @@ class TelnetSession:
         def apply() -> None:
             if (columns, rows) != (self.screen.columns, self.screen.lines):
                 self.screen.resize(rows, columns)
-        self.painter.request(apply)
+        self.screen_thread.request(apply)
         self.settings.columns, self.settings.rows = columns, rows
         if self.protocol is not None:
             self._with_protocol(lambda p: p.resize(columns, rows))
 
     def scroll(self, delta: int) -> None:
         """Scroll the view ``delta`` lines back (positive) or forward (negative)."""
-        self.painter.scroll(delta)
+        self.screen_thread.scroll(delta)
 
     def scroll_to_bottom(self) -> None:
         self.scroll(-(1 << 30))
 
     def add_listener(self, listener: TextListener) -> None:
         """Call ``listener(text)`` (on the screen thread) with every decoded, ANSI-free text."""
-        self.painter.add_listener(listener)
+        self.screen_thread.add_listener(listener)
 
     def recent_text(self) -> str:
         """The last few KiB of received text, escape codes removed."""
-        return self.painter.recent_text()
+        return self.screen_thread.recent_text()
 
     def remove_listener(self, listener: TextListener) -> None:
-        self.painter.remove_listener(listener)
+        self.screen_thread.remove_listener(listener)
 
     # -- internals: Tk-side helpers ---------------------------------------------------------
     def _encode(self, text: str) -> bytes:
         return text.encode(self.settings.encoding, "replace")
 
     def _local_echo(self, text: str) -> None:
-        self.painter.push(self._encode(text))
+        self.screen_thread.push(self._encode(text))
 
     def _queue_out(self, payload: bytes) -> None:
         # only the I/O thread touches the socket: callers (the Tk thread above all) queue
@@ -329,18 +324,18 @@ class TelnetSession:
             if s.log_path:
                 p = Path(s.log_path).expanduser()
                 p.parent.mkdir(parents=True, exist_ok=True)
-                self.painter.textlog = p.open("a", encoding="utf-8")
+                self.screen_thread.textlog = p.open("a", encoding="utf-8")
         except OSError as exc:
             self._close_logs()
             raise UserError(f"Cannot open the log file: {exc.strerror} ({exc.filename}). "
                             "Choose a folder you can write to.", "Log file") from exc
 
     def _close_logs(self) -> None:
-        for f in (self._typescript, self.painter.textlog):
+        for f in (self._typescript, self.screen_thread.textlog):
             if f is not None:
                 with contextlib.suppress(OSError):
                     f.close()
-        self._typescript = self.painter.textlog = None
+        self._typescript = self.screen_thread.textlog = None
 
     # -- the I/O thread -----------------------------------------------------------------------
     def _io_main(self) -> None:
@@ -364,7 +359,7 @@ class TelnetSession:
             self._post(Failed(source=self.source, message=describe_error(exc, target),
                               field_name=field_name))
             self._post(Closed(source=self.source, reason="connect failed"))
-            self.painter.finish()
+            self.screen_thread.finish()
             return
         self._sock = sock
         sock.setblocking(False)
@@ -397,7 +392,7 @@ class TelnetSession:
                 sock.close()
             self._sock = None
             self._post(Closed(source=self.source, reason=reason))
-            self.painter.finish()
+            self.screen_thread.finish()
 
     def _io_loop(self, sock: socket.socket | ssl.SSLSocket) -> str:
         wake = self._wake_r
@@ -408,7 +403,7 @@ class TelnetSession:
             self._run_protocol_calls()
             with self._out_lock:
                 want_write = bool(self._out)
-            want_read = self.painter.pending_size < MAX_PENDING
+            want_read = self.screen_thread.pending_size < MAX_PENDING
             timeout = 0.5
             if keepalive:
                 timeout = max(0.0, min(timeout, self._last_sent + keepalive - time.monotonic()))
@@ -472,7 +467,7 @@ class TelnetSession:
             payload, events = self.protocol.receive(data)
         self._after_protocol(events)
         if payload:
-            self.painter.push(payload)
+            self.screen_thread.push(payload)
 
     def _after_protocol(self, events: list[Event]) -> None:
         p = self.protocol
@@ -495,4 +490,4 @@ class TelnetSession:
     # -- text for the tab ------------------------------------------------------------------
     def transcript_text(self) -> str:
         """Scrollback plus screen as plain text (for File > Save transcript)."""
-        return self.painter.transcript_text()
+        return self.screen_thread.transcript_text()

@@ -211,3 +211,15 @@ def test_only_the_bridge_hooks_outboxes() -> None:
                       if isinstance(node, ast.Attribute) and node.attr == "notify"
                       and isinstance(node.ctx, ast.Store)]
     assert offenders == []
+
+
+def test_every_outbox_the_app_drains_can_wake_it(app) -> None:  # noqa: ANN001
+    """A session whose outbox cannot notify would wait for the 20 ms poll: none does."""
+    from gui.app import TABS
+
+    for *_, key in TABS:
+        app.tab(key)
+    subs = list(app.bridge._subs)
+    assert len(subs) >= len(TABS)
+    assert [type(o).__name__ for o, _ in subs if not isinstance(o, Outbox)] == []
+    assert all(o.notify == app.bridge.wakeup.notify for o, _ in subs)  # type: ignore[attr-defined]
