@@ -18,6 +18,7 @@ from core.ftp.session import (
     FtpTextViewed,
 )
 from core.servers.ftp_lab import LAB_PASSWORD, LAB_USER
+from core.states import ConnState
 from core.worker import drain
 from tests.fixtures.ftp_peers import SMALL_LARGE, Script
 
@@ -128,4 +129,4 @@ def test_keepalive_sends_noop_and_server_drop_is_reported(ftp_lab, session):
     c.wait(LogLine, where=lambda e: e.text == "> NOOP")
     ftp_lab.stop()
     c.wait(Closed, timeout=10)
-    assert c.wait(StateChanged, where=lambda e: e.state == "disconnected")
+    assert c.wait(StateChanged, where=lambda e: e.state is ConnState.CLOSED)

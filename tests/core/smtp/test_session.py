@@ -17,6 +17,7 @@ from core.smtp.message import MailDraft, build_message
 from core.smtp.session import SmtpSession
 from core.smtp.settings import STEPS, Capabilities, SmtpCapabilitiesSeen, SmtpSettings
 from core.smtp.transcript import MASK, SmtpLine
+from core.states import ConnState
 from core.worker import drain
 from tests.fixtures.smtp_peers import GrumpySink, HeloOnlySink
 
@@ -60,7 +61,8 @@ def test_plain_send_arrives_with_envelope_and_transcript(smtp_sink, session):
     assert not session.connected
     events = drain(session.outbox)
     assert any(isinstance(e, SmtpCapabilitiesSeen) for e in events)
-    assert [e.state for e in events if isinstance(e, StateChanged)] == ["connected", "closed"]
+    assert [e.state for e in events if isinstance(e, StateChanged)] == [
+        ConnState.ESTABLISHED, ConnState.CLOSED]
     text = session.transcript_text()
     assert "<- 220" in text and "-> mail FROM:<ann@example.com>" in text
 
