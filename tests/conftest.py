@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.fixtures.waiting import EventCollector, wait_for
+
 # settings and data of the tests never touch the user's own
 _TMP_HOME = tempfile.mkdtemp(prefix="wirebench-tests-")
 os.environ.setdefault("WIREBENCH_CONFIG_DIR", os.path.join(_TMP_HOME, "config"))
@@ -109,18 +111,17 @@ def fail_on_tk_errors(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture
 def wait_until(request: pytest.FixtureRequest) -> Callable[..., None]:
     """``wait_until(cond, timeout=10)``: pump Tk (if an app exists) until cond() is true."""
+    pump = None
+    if "app" in request.fixturenames:
+        pump = request.getfixturevalue("app").root.update
 
     def wait(cond: Callable[[], object], timeout: float = 10.0, message: str = "") -> None:
-        root = None
-        if "app" in request.fixturenames:
-            root = request.getfixturevalue("app").root
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if root is not None:
-                root.update()
-            if cond():
-                return
-            time.sleep(0.005)
-        raise AssertionError(message or f"condition not met within {timeout} s")
+        wait_for(cond, timeout, message, pump=pump, interval=0.005)
 
     return wait
+
+
+@pytest.fixture
+def collect_events() -> Callable[..., EventCollector]:
+    """``collect_events(outbox)``: an :class:`EventCollector` with ``wait(kind)``."""
+    return EventCollector

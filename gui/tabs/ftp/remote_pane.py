@@ -26,7 +26,7 @@ class RemotePaneActions:
             self.session.refresh()
         into_here = [i for i in items if i.direction != UPLOAD
                      and i.local_path.parent == self.local_path]
-        stale = time.monotonic() - self._local_listed > 2.0  # growing .part files
+        stale = time.monotonic() - self._local_listed_at > 2.0  # growing .part files
         if any(i in finished for i in into_here) or any(
                 i.folder and i.state == DONE for i in items) or (into_here and stale):
             self.refresh_local()

@@ -15,6 +15,7 @@ from tkinter import messagebox, ttk
 from typing import TYPE_CHECKING
 
 from core.events import Closed, Event, Failed, LogLine, StateChanged
+from core.ftp.local import LocalFolder, LocalListed
 from core.ftp.options import FtpOptions
 from core.ftp.session import (
     FtpCleartextQuestion,
@@ -57,16 +58,16 @@ class FtpTab(SiteBar, RemotePaneActions, LocalPaneActions, Tab):
         self.sites = SiteStore()
         self.options: FtpOptions | None = None
         self.remote_path = ""
-        self.local_path = Path(self.fields.get("local", str(Path.home()))).expanduser()
-        if not self.local_path.is_dir():
-            self.local_path = Path.home()
+        saved = Path(self.fields.get("local", str(Path.home()))).expanduser()
+        self.local_folder = LocalFolder(self.outbox, saved)
+        self._local_listed_at = 0.0
         self._dialogs: dict[int, OverwriteDialog] = {}
         self._poll_after: str | None = None
         self.viewers: list[TextViewer] = []
         self._build_site_bar()
         self._build_body()
         self.app.bridge.attach(self.outbox, self.on_events)
-        self.refresh_local()
+        self.local_folder.change_dir(saved, fallback=Path.home())  # checked off the Tk thread
         self._set_connected(False)
 
     # -- layout -------------------------------------------------------------------------
@@ -166,7 +167,9 @@ class FtpTab(SiteBar, RemotePaneActions, LocalPaneActions, Tab):
             self._transfers_changed(list(transfers.values()))
 
     def on_event(self, event: Event) -> None:
-        if isinstance(event, FtpListed):
+        if isinstance(event, LocalListed):
+            self._local_listed(event)
+        elif isinstance(event, FtpListed):
             self.remote_path = event.path
             self.remote.set_rows(event.path, [self._remote_row(e) for e in event.entries])
         elif isinstance(event, FtpLoggedIn):
@@ -258,4 +261,5 @@ class FtpTab(SiteBar, RemotePaneActions, LocalPaneActions, Tab):
             self.queue.close(timeout=1.0)
             self.queue = None
         self.session.close(timeout=1.0)
+        self.local_folder.close(timeout=1.0)
         self.app.bridge.detach(self.outbox)

@@ -8,6 +8,7 @@ import pytest
 
 from core.ftp.transfers import DONE, RUNNING
 from core.servers.ftp_lab import LAB_PASSWORD, LAB_USER
+from tests.fixtures.disk_audit import disk_calls
 
 
 @pytest.fixture
@@ -68,6 +69,7 @@ def test_connect_navigate_download_upload_with_progress(app, tab, ftp_lab, tmp_p
 
     # download with progress into the chosen local folder
     tab.go_local(tmp_path)
+    wait_until(lambda: tab.local.path_var.get() == str(tmp_path))
     seen: list[str] = []
     original_show = tab.transfers.show
 
@@ -82,12 +84,13 @@ def test_connect_navigate_download_upload_with_progress(app, tab, ftp_lab, tmp_p
     wait_until(lambda: DONE in seen)
     assert RUNNING in seen
     assert sha(tmp_path / "big.bin") == sha(big)
-    assert "big.bin" in tab.local.names()
+    wait_until(lambda: "big.bin" in tab.local.names())
     assert "done" in tab.transfers.current_var.get()
 
     # upload from the local pane into /upload
     (tmp_path / "mine.txt").write_text("uploaded from the tab\n")
     tab.refresh_local()
+    wait_until(lambda: "mine.txt" in tab.local.names())
     tab.go_remote("/upload")
     wait_until(lambda: tab.remote.path_var.get() == "/upload")
     tab.local.select_key("mine.txt")
@@ -149,6 +152,7 @@ def test_existing_file_asks_and_overwrite_replaces_it(app, tab, ftp_lab, tmp_pat
     fill(tab, ftp_lab.port)
     tab.policy_var.set("Ask")
     tab.go_local(tmp_path)
+    wait_until(lambda: tab.local.path_var.get() == str(tmp_path))
     tab.connect_button.invoke()
     wait_until(lambda: "readme.txt" in tab.remote.names())
     tab.remote.select_key("readme.txt")
@@ -231,3 +235,39 @@ def test_implicit_mode_moves_the_usual_port(app, tab):
     tab.tls_var.set("explicit")
     tab.tls_box.event_generate("<<ComboboxSelected>>")
     assert tab.port_var.get() == "21"
+
+
+def test_local_pane_creates_renames_and_deletes_off_the_tk_thread(app, tab, tmp_path,
+                                                                  wait_until):
+    (tmp_path / "old.txt").write_text("x")
+    (tmp_path / "full" / "deep").mkdir(parents=True)
+    (tmp_path / "full" / "deep" / "f.bin").write_bytes(b"1")
+    tab.go_local(tmp_path)
+    wait_until(lambda: tab.local.path_var.get() == str(tmp_path))
+    assert sorted(tab.local.names()) == ["full", "old.txt"]
+
+    with disk_calls() as calls:  # the Tk thread asks; a worker touches the disk
+        tab.mkdir_local("fresh")
+        wait_until(lambda: "fresh" in tab.local.names())
+        tab.local.select_key("old.txt")
+        tab.rename_local("new.txt")
+        wait_until(lambda: "new.txt" in tab.local.names())
+        tab.local.select_key("full")
+        tab.delete_local(confirm=False)
+        wait_until(lambda: "full" not in tab.local.names())
+    assert {c for c, _ in calls} >= {"os.scandir", "os.mkdir", "os.rename", "shutil.rmtree"}
+    assert not [c for c in calls if c[1] == "MainThread"], calls
+    assert (tmp_path / "fresh").is_dir()
+    assert (tmp_path / "new.txt").read_text() == "x"
+    assert not (tmp_path / "full").exists()
+
+    tab.mkdir_local("a/b")
+    assert "single name" in app.status_var.get()
+    tab.go_local(tmp_path / "missing")
+    wait_until(lambda: "does not exist" in app.status_var.get())
+    assert tab.local_path == tmp_path
+    tab.local.select_key("fresh")
+    tab.local.open_selected()  # a folder opens
+    wait_until(lambda: tab.local.path_var.get() == str(tmp_path / "fresh"))
+    tab.local_up()
+    wait_until(lambda: tab.local.path_var.get() == str(tmp_path))
