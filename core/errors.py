@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import socket
 import ssl
+from typing import Any
 
 
 class UserError(Exception):
@@ -30,6 +31,29 @@ def check_port(value: str | int, field_name: str = "Port", allow_zero: bool = Fa
     if not low <= port <= 65535:
         raise UserError(f"{field_name} must be {low}–65535, got {port}.", field_name)
     return port
+
+
+def check_host(value: str, field_name: str = "Host") -> str:
+    """A host or address to bind, or :class:`UserError` naming the field and the fix."""
+    host = str(value).strip()
+    if not host:
+        raise UserError(f"{field_name} is empty: use 127.0.0.1 (this machine only) or "
+                        "0.0.0.0.", field_name)
+    if any(c.isspace() for c in host):
+        raise UserError(f"{field_name} must not contain spaces, got {host!r}.", field_name)
+    return host
+
+
+def check_number(value: object, field_name: str, low: float, cast: type = int) -> Any:
+    """``cast(value)`` no smaller than ``low``, or :class:`UserError` naming the field."""
+    try:
+        number = cast(str(value).strip())
+    except ValueError:
+        raise UserError(f"{field_name} must be a number, got {str(value)!r}.",
+                        field_name) from None
+    if number < low:
+        raise UserError(f"{field_name} must be at least {low:g}, got {number:g}.", field_name)
+    return number
 
 
 def _ssl_reason(exc: BaseException) -> str:

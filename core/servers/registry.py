@@ -5,7 +5,8 @@ Each server module named in :data:`SERVER_MODULES` may define
 * ``lab_peers(host: str = "127.0.0.1", ephemeral: bool = False) -> list[ServerController]``
   — the peers it contributes to the lab, configured but not started (``ephemeral`` asks
   for port 0 instead of the well-known lab port, for tests and ``--self-test``);
-* ``SERVE_KINDS: dict[str, ServeKind]`` — subcommands of ``wirebench serve``.
+* ``SERVE_KINDS: dict[str, ServeKind]`` — subcommands of ``wirebench serve``;
+* ``TAB_SERVERS: list[TabServer]`` — servers the Servers tab configures and starts.
 
 Every module listed exists: a missing one is an import error, never skipped in silence.
 """
@@ -46,6 +47,22 @@ class ServeKind:
     preempt: Callable[[argparse.Namespace], bool] | None = None
 
 
+@dataclass(frozen=True)
+class TabServer:
+    """A server the Servers tab lists: its form, and how to build it from that form."""
+
+    key: str
+    label: str
+    #: the form fields it shows (keys of the tab's field table), in order
+    fields: tuple[str, ...]
+    #: the form's starting values, as text
+    defaults: dict[str, str]
+    #: a configured, not started controller; raises UserError naming the bad field
+    build: Callable[[dict[str, str]], ServerController]
+    #: a few sentences on what this server is
+    about: str = ""
+
+
 def server_modules() -> list:
     """The modules of :data:`SERVER_MODULES`, imported on first use (start-up stays fast)."""
     return [importlib.import_module(name) for name in SERVER_MODULES]
@@ -56,6 +73,12 @@ def serve_kinds() -> dict[str, ServeKind]:
     for module in server_modules():
         kinds.update(getattr(module, "SERVE_KINDS", {}))
     return kinds
+
+
+def tab_servers() -> list[TabServer]:
+    """Every server the Servers tab offers, in the order of :data:`SERVER_MODULES`."""
+    return [server for module in server_modules()
+            for server in getattr(module, "TAB_SERVERS", ())]
 
 
 def lab_factories() -> list[Callable[..., list[ServerController]]]:

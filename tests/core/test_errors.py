@@ -55,3 +55,20 @@ def test_name_not_found_and_tls_and_timeout() -> None:
     assert "Timed out" in describe_error(TimeoutError())
     assert "TLS" in describe_error(ssl.SSLError(1, "wrong version"))
     assert "Permission denied" in describe_error(PermissionError(13, "denied"))
+
+
+def test_check_host_and_check_number_name_the_field() -> None:
+    from core.errors import check_host, check_number
+
+    assert check_host(" 127.0.0.1 ") == "127.0.0.1"
+    for bad, needle in (("", "is empty"), ("a b", "must not contain spaces")):
+        with pytest.raises(UserError, match=needle) as info:
+            check_host(bad, "Bind host")
+        assert info.value.field_name == "Bind host"
+    assert check_number(" 3 ", "Max clients", 1) == 3
+    assert check_number("2.5", "Idle timeout", 0.001, float) == 2.5
+    with pytest.raises(UserError, match="Max clients must be a number, got 'many'"):
+        check_number("many", "Max clients", 1)
+    with pytest.raises(UserError, match="Buffer cap must be at least 1, got 0") as info:
+        check_number("0", "Buffer cap", 1)
+    assert info.value.field_name == "Buffer cap"

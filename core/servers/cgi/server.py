@@ -28,16 +28,17 @@ import time
 import webbrowser
 from pathlib import Path
 
-from core.errors import UserError
+from core.errors import UserError, check_host, check_port
 from core.events import Event
 from core.paths import asset, data_dir
 from core.servers.base import ServerController, ServerStartError
 from core.servers.cgi.filecache import SmallFileCache
 from core.servers.cgi.handler import CgiLimits, CgiRequestHandler, LiveConnection
-from core.servers.registry import ServeKind
+from core.servers.registry import ServeKind, TabServer
 from core.servers.serve import add_common_arguments
 
-__all__ = ["CgiLimits", "CgiServer", "LAB_PORT", "SERVE_KINDS", "lab_peers", "open_in_browser"]
+__all__ = ["CgiLimits", "CgiServer", "LAB_PORT", "SERVE_KINDS", "TAB_SERVERS", "lab_peers",
+           "open_in_browser"]
 
 LAB_PORT = 8000
 
@@ -294,3 +295,26 @@ SERVE_KINDS: dict[str, ServeKind] = {
     "cgi": ServeKind(help="CGI/1.1 web server: static files and /cgi-bin/ scripts",
                      add_arguments=_add_arguments, build=_build),
 }
+
+
+def _build_from_form(form: dict[str, str]) -> ServerController:
+    folders: dict[str, str | None] = {}
+    for key, label in (("root", "Document root"), ("cgi_dir", "cgi-bin folder")):
+        text = str(form.get(key, "")).strip()
+        if text and not Path(text).expanduser().is_dir():
+            raise UserError(f"{label} {text!r} is not a folder: pick an existing folder, or "
+                            "leave it empty for the sample site.", label)
+        folders[key] = str(Path(text).expanduser()) if text else None
+    return CgiServer(host=check_host(form.get("host", "127.0.0.1")),
+                     port=check_port(form.get("port", 0), "Port", allow_zero=True),
+                     **folders)
+
+
+TAB_SERVERS: list[TabServer] = [
+    TabServer("cgi", "CGI web server", ("host", "port", "root", "cgi_dir"),
+              {"host": "127.0.0.1", "port": "8080", "root": "", "cgi_dir": ""},
+              _build_from_form,
+              about="A CGI/1.1 web server (section 5): static files from the document "
+                    "root, scripts from cgi-bin run as processes. Leave the folders empty "
+                    "for the sample site from the document."),
+]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from core.errors import UserError, check_port
+from core.errors import UserError, check_host, check_number, check_port
 from core.paths import data_dir
 from core.servers.base import ServerController
 from core.servers.echo.common import FORK_STYLES, MODES, EchoLimits, StreamEchoServer
@@ -16,11 +16,12 @@ from core.servers.echo.fork import ForkEchoServer
 from core.servers.echo.select_server import SelectEchoServer
 from core.servers.echo.threaded import ThreadedEchoServer
 from core.servers.echo.udp import UdpEchoServer
-from core.servers.registry import ServeKind
+from core.servers.registry import ServeKind, TabServer
 
 __all__ = ["EchoLimits", "ForkEchoServer", "SelectEchoServer", "ThreadedEchoServer",
            "UdpEchoServer", "make_echo_server", "lab_peers", "SERVE_KINDS", "PROTOS",
-           "MODES", "FORK_STYLES", "LAB_PORT", "default_unix_path", "server_script"]
+           "MODES", "FORK_STYLES", "LAB_PORT", "default_unix_path", "server_script",
+           "TAB_SERVERS", "build_from_form"]
 
 PROTOS: tuple[str, ...] = ("tcp", "udp", "unix")
 LAB_PORT = 7000
@@ -122,3 +123,46 @@ SERVE_KINDS: dict[str, ServeKind] = {
     "echo": ServeKind(help="echo server: TCP (threaded, select or fork), UDP or UNIX stream",
                       add_arguments=_add_arguments, build=_build, preempt=_print_code),
 }
+
+
+# -- the Servers tab's form --------------------------------------------------------------
+def build_from_form(proto: str, form: dict[str, str]) -> ServerController:
+    """An echo server from the Servers tab's text fields; UserError names a bad field."""
+    limits = EchoLimits(
+        max_clients=check_number(form.get("max_clients", 512), "Max clients", 1),
+        idle_timeout=check_number(form.get("idle_timeout", 300), "Idle timeout", 0.001,
+                                  float),
+        buffer_cap=check_number(form.get("buffer_kib", 256), "Buffer cap", 1) * 1024,
+    )
+    unix = proto == "unix"
+    host = "127.0.0.1" if unix else check_host(form.get("host", "127.0.0.1"))
+    port = 0 if unix else check_port(form.get("port", 0), "Port", allow_zero=True)
+    return make_echo_server(proto, form.get("mode", "threaded"), host, port,
+                            path=str(form.get("path", "")).strip() or None,
+                            fork_style=form.get("fork_style", "simple"), limits=limits)
+
+
+_LIMITS = ("max_clients", "idle_timeout", "buffer_kib")
+_FORM = {"host": "127.0.0.1", "mode": "threaded", "fork_style": "simple",
+         "max_clients": "512", "idle_timeout": "300", "buffer_kib": "256", "port": "7001"}
+TAB_SERVERS: list[TabServer] = [
+    TabServer("echo-tcp", "Echo · TCP", ("host", "port", "mode", "fork_style", *_LIMITS),
+              _FORM, lambda form: build_from_form("tcp", form),
+              about="TCP echo in the origin document's three designs (section 4.2): "
+                    "threaded — a thread per client; select — one thread multiplexing "
+                    "non-blocking sockets, each client's buffer capped so one that never "
+                    "reads stalls nobody; fork — a process per client from a clean helper "
+                    "process, simple or double (separate) fork, with a fireman reaping "
+                    "every child. Try: telnet 127.0.0.1 PORT"),
+    TabServer("echo-udp", "Echo · UDP", ("host", "port", "idle_timeout"), _FORM,
+              lambda form: build_from_form("udp", form),
+              about="UDP echo (section 3.3): bind, then recvfrom/sendto — no listen, no "
+                    "accept. Datagrams up to 65,507 bytes come back whole; a peer counts as "
+                    "connected until it is quiet for the idle timeout."),
+    TabServer("echo-unix", "Echo · UNIX stream", ("path", "mode", "fork_style", *_LIMITS),
+              {**_FORM, "path": default_unix_path()},
+              lambda form: build_from_form("unix", form),
+              about="The same echo designs on a UNIX-domain stream socket (a file). A stale "
+                    "socket file left by a crash is replaced; one a running server owns is "
+                    "refused. Try: socat - UNIX-CONNECT:PATH"),
+]

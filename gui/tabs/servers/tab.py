@@ -28,7 +28,7 @@ from core.recording import Recording
 from core.worker import Outbox, Worker
 from gui.tabs.base import Tab
 from gui.tabs.servers.layout import LAB_NODE, LOG_TAGS, ServersLayout
-from gui.tabs.servers.model import FIELDS, ServerEntry, cgi_entry, echo_entries, lab_entry
+from gui.tabs.servers.model import FIELDS, ServerEntry, lab_entry, tab_entries
 
 if TYPE_CHECKING:
     from gui.app import WirebenchApp
@@ -42,7 +42,7 @@ class ServersTab(ServersLayout, Tab):
         super().__init__(master, app)
         self.outbox = Outbox()
         self.worker = Worker("servers", self.outbox)
-        self.entries: list[ServerEntry] = [*echo_entries(), cgi_entry()]
+        self.entries: list[ServerEntry] = tab_entries()
         for entry in self.entries:
             entry.config.update(self.fields.get(entry.key, {}))
         try:
@@ -114,7 +114,7 @@ class ServersTab(ServersLayout, Tab):
             return
         running = entry.running
         self.start_button.configure(
-            state="disabled" if running or entry.busy or entry.unavailable else "normal")
+            state="disabled" if running or entry.busy else "normal")
         self.stop_button.configure(state="normal" if running and not entry.busy else "disabled")
         web = entry.key == "cgi" or entry.key == "lab:cgi"
         self.browser_button.configure(state="normal" if web and running else "disabled")
@@ -126,9 +126,7 @@ class ServersTab(ServersLayout, Tab):
             elif isinstance(widget, ttk.Entry):
                 widget.configure(state="normal" if editable else "disabled")
         self._sync_fork_style()
-        if entry.unavailable:
-            self._set_status(entry.unavailable, error=True)
-        elif entry.busy:
+        if entry.busy:
             self._set_status("Working…")
         elif running and entry.controller is not None:
             self._set_status(f"Running on {entry.controller.address}")
@@ -170,8 +168,6 @@ class ServersTab(ServersLayout, Tab):
 
     @staticmethod
     def _state(entry: ServerEntry) -> str:
-        if entry.unavailable:
-            return "absent"
         if entry.busy:
             return "…"
         return "running" if entry.running else "stopped"

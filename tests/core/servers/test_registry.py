@@ -124,3 +124,27 @@ def test_registry_lists_only_modules_that_exist() -> None:
     assert all(name.startswith("core.servers.") for name in SERVER_MODULES)
     for name, kind in serve_kinds().items():
         assert name and kind.help and callable(kind.build)
+
+
+def test_tab_servers_build_real_servers_from_their_forms(tmp_path) -> None:
+    from core.errors import UserError
+    from core.servers.registry import tab_servers
+
+    kinds = {kind.key: kind for kind in tab_servers()}
+    assert list(kinds) == ["echo-tcp", "echo-udp", "echo-unix", "cgi"]
+    for kind in kinds.values():
+        assert set(kind.defaults) >= set(kind.fields) and kind.about
+    tcp = kinds["echo-tcp"].build({**kinds["echo-tcp"].defaults, "port": "0"})
+    tcp.start()
+    try:
+        with socket.create_connection(("127.0.0.1", tcp.port), timeout=5) as client:
+            client.sendall(b"ping")
+            assert client.recv(4) == b"ping"
+    finally:
+        tcp.stop()
+    with pytest.raises(UserError) as info:
+        kinds["echo-udp"].build({**kinds["echo-udp"].defaults, "port": "70000"})
+    assert info.value.field_name == "Port"
+    with pytest.raises(UserError, match="is not a folder") as info:
+        kinds["cgi"].build({**kinds["cgi"].defaults, "root": str(tmp_path / "none")})
+    assert info.value.field_name == "Document root"

@@ -7,11 +7,22 @@ import pytest
 from core.errors import UserError
 from core.events import ServerStats
 from core.servers.echo.server import LAB_PORT, ForkEchoServer, lab_peers
-from gui.tabs.servers.model import cgi_entry, echo_entries, lab_entry
+from gui.tabs.servers.model import lab_entry, tab_entries
+
+
+def entry(key: str):
+    return next(e for e in tab_entries() if e.key == key)
 
 
 def tcp_entry():
-    return next(e for e in echo_entries() if e.key == "echo-tcp")
+    return entry("echo-tcp")
+
+
+def test_entries_come_from_the_registry_in_order() -> None:
+    assert [e.key for e in tab_entries()] == ["echo-tcp", "echo-udp", "echo-unix", "cgi"]
+    first, second = tab_entries(), tab_entries()
+    first[0].config["port"] = "1"
+    assert second[0].config["port"] == "7001"  # each entry has its own form
 
 
 def test_builds_an_echo_server_from_the_form() -> None:
@@ -59,8 +70,8 @@ def test_lab_entry_reconfigures_its_peer_only_when_stopped() -> None:
 
 
 def test_cgi_folders_must_exist(tmp_path) -> None:
-    entry = cgi_entry()
-    entry.config["root"] = str(tmp_path / "nowhere")
+    cgi = entry("cgi")
+    cgi.config["root"] = str(tmp_path / "nowhere")
     with pytest.raises(UserError) as info:
-        entry.build()
-    assert info.value.field_name in ("Document root", "")
+        cgi.build()
+    assert info.value.field_name == "Document root"

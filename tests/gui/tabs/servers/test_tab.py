@@ -129,20 +129,12 @@ def test_lab_peer_started_and_stopped_from_the_tab(app, tab, wait_until) -> None
     wait_until(lambda: not entry.running and not entry.busy, timeout=10)
 
 
-def test_cgi_row_is_honest_or_serves(app, tab, wait_until, monkeypatch) -> None:
+def test_cgi_row_serves_and_opens_the_browser(app, tab, wait_until, monkeypatch) -> None:
     import urllib.request
     import webbrowser
 
     tab.select("cgi")
     entry = tab.current
-    try:
-        import core.servers.cgi.server  # noqa: F401
-    except ImportError:
-        assert "not part of this build" in tab.status.cget("text")
-        assert str(tab.start_button.cget("state")) == "disabled"
-        assert tab.tree.set("cgi", "state") == "absent"
-        return
-    assert entry.unavailable == ""
     assert str(tab.browser_button.cget("state")) == "disabled"  # not running yet
     opened: list[str] = []
     monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url))
