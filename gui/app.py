@@ -373,6 +373,8 @@ class WirebenchApp:
 
 def run_self_test(app: WirebenchApp) -> int:
     """Visit every tab, start and stop every lab peer; 0 when all went well."""
+    from gui.tabs.base import BrokenTab
+
     failures: list[str] = []
     root = app.root
 
@@ -395,7 +397,7 @@ def run_self_test(app: WirebenchApp) -> int:
             problem = f"{type(exc).__name__}: {exc}"
         if problem:
             failures.append(f"tab {tab.title}: {problem}")
-        if tab.__class__.__name__ == "BrokenTab":
+        if isinstance(tab, BrokenTab):
             failures.append(f"tab {tab.title} failed to load")
     result: dict[str, dict[str, str]] = {}
     app.start_lab(done=lambda errors: result.setdefault("errors", errors))

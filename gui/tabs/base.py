@@ -71,20 +71,6 @@ class Tab(ttk.Frame):
         """Stop sessions and threads; called once when the window closes."""
 
 
-class ComingTab(Tab):
-    """Placeholder for a tab whose issue is still open: says so, fakes nothing."""
-
-    summary = ""
-
-    def __init__(self, master: tk.Misc, app: WirebenchApp) -> None:
-        super().__init__(master, app)
-        box = ttk.Frame(self, padding=24)
-        box.place(relx=0.5, rely=0.4, anchor="center")
-        ttk.Label(box, text=self.title, font=("TkHeadingFont", 18, "bold")).pack(pady=(0, 8))
-        ttk.Label(box, text=self.summary, wraplength=520, justify="center").pack()
-        ttk.Label(box, text="Coming in a later release.", foreground="#888").pack(pady=(12, 0))
-
-
 class BrokenTab(Tab):
     """Shown when a tab's module fails to import: the rest of the app keeps working."""
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gui.app import TABS, WirebenchApp
+from gui.tabs.base import BrokenTab
 
 
 def test_six_tabs_in_order(app: WirebenchApp) -> None:
@@ -15,7 +16,7 @@ def test_six_tabs_in_order(app: WirebenchApp) -> None:
     assert titles == ["Socket", "Lookup", "Telnet", "FTP", "SMTP", "Servers"]
     assert len(app.tabs) == len(TABS)
     assert {t.key for t in app.tabs} == {"socket", "lookup", "telnet", "ftp", "smtp", "servers"}
-    assert not any(type(t).__name__ == "BrokenTab" for t in app.tabs)
+    assert not any(isinstance(t, BrokenTab) for t in app.tabs)
 
 
 def test_ctrl_number_switches_tabs(app: WirebenchApp, wait_until) -> None:

@@ -289,11 +289,6 @@ class SmtpTab(SmtpLayout, Tab):
             return
         self.draft_var.set(f"Saved {time.strftime('%H:%M:%S')}")
 
-    def reload_draft(self) -> None:
-        draft = self.drafts.load()
-        if draft is not None:
-            self.composer.set_draft(draft)
-
     # -- events --------------------------------------------------------------------------
     def on_events(self, events: list[Event]) -> None:
         lines: list[tuple[str, str]] = []

@@ -61,7 +61,6 @@ class SocketLayout:
         self.primary_button = ttk.Button(bar, text="Connect", style="Accent.TButton",
                                          command=self.start_session, width=8)
         self.primary_button.pack(side="right")
-        self._fields_frame = bar
         for entry in (self.host_entry, self.port_entry, self.path_entry):
             entry.bind("<Return>", lambda e: self.start_session())
 
