@@ -26,6 +26,8 @@ class Tab(ttk.Frame):
     def __init__(self, master: tk.Misc, app: WirebenchApp) -> None:
         super().__init__(master, padding=8)
         self.app = app
+        #: settings key -> the Tk variable persisted under it (see :meth:`persisted`)
+        self._persisted: dict[str, tk.Variable] = {}
 
     # -- events ---------------------------------------------------------------------
     def on_events(self, events: list[Event]) -> None:
@@ -42,6 +44,24 @@ class Tab(ttk.Frame):
     def fields(self) -> dict[str, Any]:
         """This tab's persisted last-used fields."""
         return self.app.settings.section(self.key)
+
+    def persisted(self, key: str, default: str | bool | int) -> Any:
+        """A Tk variable holding the last-used value of field ``key`` (or ``default``),
+        saved back under ``key`` by :meth:`save_fields`. The default's type picks the
+        variable: str -> StringVar, bool -> BooleanVar, int -> IntVar; a stored value
+        of another type (a hand-edited settings file) falls back to the default."""
+        stored = self.fields.get(key, default)
+        var: tk.Variable
+        if isinstance(default, bool):
+            var = tk.BooleanVar(self, value=stored if isinstance(stored, bool) else default)
+        elif isinstance(default, int):
+            ok = isinstance(stored, int) and not isinstance(stored, bool)
+            var = tk.IntVar(self, value=stored if ok else default)
+        else:  # text fields; numbers typed as text (a port) were stored as text or int
+            ok = isinstance(stored, str | int) and not isinstance(stored, bool)
+            var = tk.StringVar(self, value=str(stored) if ok else default)
+        self._persisted[key] = var
+        return var
 
     def show_error(self, message: str) -> None:
         self.app.set_status(message, error=True)
@@ -65,7 +85,10 @@ class Tab(ttk.Frame):
         return None
 
     def save_fields(self) -> None:
-        """Copy widget values into :attr:`fields` before settings are written."""
+        """Copy widget values into :attr:`fields` before settings are written.
+
+        Saves every :meth:`persisted` variable; a tab with more to save extends this."""
+        self.fields.update({key: var.get() for key, var in self._persisted.items()})
 
     def close(self) -> None:
         """Stop sessions and threads; called once when the window closes."""

@@ -113,12 +113,12 @@ class FtpTab(SiteBar, RemotePaneActions, LocalPaneActions, Tab):
         ttk.Button(head, text="Resume", command=self.resume_selected).pack(side="left")
         ttk.Button(head, text="Clear finished", command=self.clear_finished).pack(
             side="left", padx=(4, 0))
-        self.binary_var = tk.BooleanVar(self, value=self.fields.get("binary", True))
+        self.binary_var = self.persisted("binary", True)
         ttk.Radiobutton(head, text="Binary", value=True, variable=self.binary_var).pack(
             side="right")
         ttk.Radiobutton(head, text="ASCII", value=False, variable=self.binary_var).pack(
             side="right", padx=(0, 8))
-        self.policy_var = tk.StringVar(self, value=self.fields.get("if_exists", "Ask"))
+        self.policy_var = self.persisted("if_exists", "Ask")
         ttk.Combobox(head, textvariable=self.policy_var, values=tuple(POLICIES), width=9,
                      state="readonly").pack(side="right", padx=(4, 16))
         ttk.Label(head, text="If the file exists").pack(side="right")
@@ -238,12 +238,8 @@ class FtpTab(SiteBar, RemotePaneActions, LocalPaneActions, Tab):
             self.port_var.set(str(port))
 
     def save_fields(self) -> None:
-        f = self.fields
-        f.update(host=self.host_var.get(), port=self.port_var.get(), user=self.user_var.get(),
-                 anonymous=self.anonymous_var.get(), tls=self.tls_var.get(),
-                 verify=self.verify_var.get(), passive=self.passive_var.get(),
-                 local=str(self.local_path), binary=self.binary_var.get(),
-                 if_exists=self.policy_var.get(), ca_file=self.ca_file)
+        super().save_fields()
+        self.fields.update(local=str(self.local_path), ca_file=self.ca_file)
 
     def self_test(self) -> str | None:
         from core.ftp.listing import parse_list_line

@@ -29,14 +29,14 @@ class SmtpLayout:
     def _build_server_bar(self) -> None:
         bar = ttk.LabelFrame(self, text="Server", padding=(8, 4))
         bar.pack(fill="x")
-        self.host_var = tk.StringVar(self, value="127.0.0.1")
-        self.port_var = tk.StringVar(self, value="2525")
-        self.security_var = tk.StringVar(self, value="starttls")
-        self.verify_var = tk.BooleanVar(self, value=True)
-        self.ca_var = tk.StringVar(self)
-        self.user_var = tk.StringVar(self)
-        self.password_var = tk.StringVar(self)
-        self.mechanism_var = tk.StringVar(self, value="auto")
+        self.host_var = self.persisted("host", "127.0.0.1")
+        self.port_var = self.persisted("port", "2525")
+        self.security_var = self.persisted("security", "starttls")
+        self.verify_var = self.persisted("verify", True)
+        self.ca_var = self.persisted("ca_file", "")
+        self.user_var = self.persisted("user", "")
+        self.password_var = tk.StringVar(self)  # never written to the settings file
+        self.mechanism_var = self.persisted("mechanism", "auto")
         self.cleartext_var = tk.BooleanVar(self, value=False)
         self.widgets: dict[str, tk.Widget] = {}
         rows = [ttk.Frame(bar), ttk.Frame(bar)]
@@ -93,7 +93,7 @@ class SmtpLayout:
                                         command=self.verify_recipients)
         self.verify_button.pack(side="left", padx=6)
         ttk.Label(actions, text="Stop after").pack(side="left", padx=(6, 4))
-        self.stop_after_var = tk.StringVar(self, value=STOP_CHOICES[0])
+        self.stop_after_var = self.persisted("stop_after", STOP_CHOICES[0])
         ttk.Combobox(actions, textvariable=self.stop_after_var, values=STOP_CHOICES,
                      state="readonly", width=8).pack(side="left")
         ttk.Button(actions, text="New", command=self.new_message).pack(side="right")
@@ -120,7 +120,7 @@ class SmtpLayout:
         self.stop_button = ttk.Button(tools, text="Stop", command=self.stop,
                                       state="disabled")
         self.stop_button.pack(side="left", padx=4)
-        self.show_body_var = tk.BooleanVar(self, value=False)
+        self.show_body_var = self.persisted("show_body", False)
         ttk.Checkbutton(tools, text="Show body", variable=self.show_body_var).pack(
             side="left", padx=4)
         ttk.Button(tools, text="Clear", command=lambda: self.log.clear()).pack(side="right")

@@ -65,7 +65,6 @@ class SmtpTab(SmtpLayout, Tab):
         self.sent_log = SentLogView(self.views)
         self.views.add(self.sent_log, text="  Sent log  ")
         self.sent_log.show(self.drafts.sent())
-        self._load_fields()
         draft = self.drafts.load()
         if draft is not None:
             self.composer.set_draft(draft)
@@ -75,26 +74,8 @@ class SmtpTab(SmtpLayout, Tab):
         self._attach_sink()
 
     # -- fields --------------------------------------------------------------------------
-    def _load_fields(self) -> None:
-        f = self.fields
-        for key, var in (("host", self.host_var), ("port", self.port_var),
-                         ("security", self.security_var), ("ca_file", self.ca_var),
-                         ("user", self.user_var), ("mechanism", self.mechanism_var),
-                         ("stop_after", self.stop_after_var)):
-            if isinstance(f.get(key), str):
-                var.set(f[key])
-        for key, var in (("verify", self.verify_var), ("show_body", self.show_body_var)):
-            if isinstance(f.get(key), bool):
-                var.set(f[key])
-
     def save_fields(self) -> None:
-        # the password is never written to the settings file
-        self.fields.update(
-            host=self.host_var.get(), port=self.port_var.get(),
-            security=self.security_var.get(), verify=bool(self.verify_var.get()),
-            ca_file=self.ca_var.get(), user=self.user_var.get(),
-            mechanism=self.mechanism_var.get(), stop_after=self.stop_after_var.get(),
-            show_body=bool(self.show_body_var.get()))
+        super().save_fields()  # the password is not a persisted field: never written
         self.save_draft()
 
     def settings(self) -> SmtpSettings:

@@ -58,17 +58,17 @@ class SocketTab(SocketLayout, SocketActions, Tab):
         self._rate_mark = (time.monotonic(), 0, 0)
         self.rates = (0.0, 0.0)
 
-        self.mode_var = tk.StringVar(self, value=f.get("mode", "TCP client"))
-        self.host_var = tk.StringVar(self, value=f.get("host", "127.0.0.1"))
-        self.port_var = tk.StringVar(self, value=str(f.get("port", "7000")))
-        self.path_var = tk.StringVar(self, value=f.get("path", "/tmp/wirebench.sock"))
-        self.family_var = tk.StringVar(self, value=f.get("family", "auto"))
-        self.tls_var = tk.BooleanVar(self, value=bool(f.get("tls", False)))
-        self.format_var = tk.StringVar(self, value=f.get("format", "text"))
-        self.ending_var = tk.StringVar(self, value=f.get("line_ending", "CRLF"))
-        self.encoding_var = tk.StringVar(self, value=f.get("encoding", "utf-8"))
-        self.view_var = tk.StringVar(self, value=f.get("view", "both"))
-        self.time_var = tk.BooleanVar(self, value=bool(f.get("timestamps", True)))
+        self.mode_var = self.persisted("mode", "TCP client")
+        self.host_var = self.persisted("host", "127.0.0.1")
+        self.port_var = self.persisted("port", "7000")
+        self.path_var = self.persisted("path", "/tmp/wirebench.sock")
+        self.family_var = self.persisted("family", "auto")
+        self.tls_var = self.persisted("tls", False)
+        self.format_var = self.persisted("format", "text")
+        self.ending_var = self.persisted("line_ending", "CRLF")
+        self.encoding_var = self.persisted("encoding", "utf-8")
+        self.view_var = self.persisted("view", "both")
+        self.time_var = self.persisted("timestamps", True)
         self.peer_col_var = tk.BooleanVar(self, value=True)
         self.pause_var = tk.BooleanVar(self, value=False)
         self.to_var = tk.StringVar(self, value=ALL_PEERS)
@@ -80,15 +80,15 @@ class SocketTab(SocketLayout, SocketActions, Tab):
         self.repeat_var = tk.StringVar(self)
         # Options dialog fields (kept here so they persist when the dialog is closed)
         self.option_vars: dict[str, tk.StringVar] = {}
-        self.timeout_var = tk.StringVar(self, value=str(f.get("timeout", "10")))
+        self.timeout_var = self.persisted("timeout", "10")
         self.verify_var = tk.BooleanVar(self, value=True)  # never persisted off: safe default
-        self.ca_var = tk.StringVar(self, value=f.get("ca_file", ""))
-        self.sni_var = tk.StringVar(self, value=f.get("server_name", ""))
-        self.cert_var = tk.StringVar(self, value=f.get("cert_file", ""))
-        self.key_var = tk.StringVar(self, value=f.get("key_file", ""))
-        self.local_host_var = tk.StringVar(self, value=f.get("local_host", ""))
-        self.local_port_var = tk.StringVar(self, value=str(f.get("local_port", "0")))
-        self.local_path_var = tk.StringVar(self, value=f.get("local_path", ""))
+        self.ca_var = self.persisted("ca_file", "")
+        self.sni_var = self.persisted("server_name", "")
+        self.cert_var = self.persisted("cert_file", "")
+        self.key_var = self.persisted("key_file", "")
+        self.local_host_var = self.persisted("local_host", "")
+        self.local_port_var = self.persisted("local_port", "0")
+        self.local_path_var = self.persisted("local_path", "")
 
         self.columnconfigure(0, weight=1)
         self.rowconfigure(2, weight=1)
@@ -246,18 +246,9 @@ class SocketTab(SocketLayout, SocketActions, Tab):
         return None
 
     def save_fields(self) -> None:
-        f = self.fields
-        f.update(mode=self.mode_var.get(), host=self.host_var.get(), port=self.port_var.get(),
-                 path=self.path_var.get(), family=self.family_var.get(),
-                 tls=self.tls_var.get(), format=self.format_var.get(),
-                 line_ending=self.ending_var.get(), encoding=self.encoding_var.get(),
-                 view=self.view_var.get(), timestamps=self.time_var.get(),
-                 history=self.history[-HISTORY_MAX:], timeout=self.timeout_var.get(),
-                 ca_file=self.ca_var.get(), server_name=self.sni_var.get(),
-                 cert_file=self.cert_var.get(), key_file=self.key_var.get(),
-                 local_host=self.local_host_var.get(), local_port=self.local_port_var.get(),
-                 local_path=self.local_path_var.get(),
-                 scrollback=self.transcript.max_records)
+        super().save_fields()
+        self.fields.update(history=self.history[-HISTORY_MAX:],
+                           scrollback=self.transcript.max_records)
 
     def close(self) -> None:
         self.session.close(timeout=1.0)
