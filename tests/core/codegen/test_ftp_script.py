@@ -14,8 +14,8 @@ from core.ftp.options import FtpOptions
 from core.ftp.session import FtpListed, FtpSession
 from core.ftp.transfers import DONE, FAILED, TransferQueue
 from core.servers.ftp_lab import LAB_PASSWORD, LAB_USER
-from tests.core.ftp.test_session import Collector
-from tests.core.ftp.test_transfers import wait_for
+from tests.core.ftp.test_transfers import wait_state
+from tests.fixtures.waiting import EventCollector
 
 
 def test_recorded_session_replays_listing_download_and_upload(ftp_lab, tmp_path: Path) -> None:
@@ -25,7 +25,7 @@ def test_recorded_session_replays_listing_download_and_upload(ftp_lab, tmp_path:
     options = FtpOptions("127.0.0.1", ftp_lab.port, user=LAB_USER, password=LAB_PASSWORD,
                          tls="none", timeout=10)
     session = FtpSession()
-    collector = Collector(session)
+    collector = EventCollector(session.outbox)
     queue = TransferQueue(options, recording=session.recording)
     try:
         session.connect(options)
@@ -33,9 +33,9 @@ def test_recorded_session_replays_listing_download_and_upload(ftp_lab, tmp_path:
         session.change_dir("docs")
         listed = collector.wait(FtpListed, where=lambda e: e.path == "/docs")
         down = queue.add_download("/large.bin", local)
-        wait_for(queue, down, (DONE, FAILED), [])
+        wait_state(queue, down, (DONE, FAILED), [])
         up = queue.add_upload(local / "notes.bin", "/upload")
-        wait_for(queue, up, (DONE, FAILED), [])
+        wait_state(queue, up, (DONE, FAILED), [])
         assert queue.items[down].state == DONE and queue.items[up].state == DONE
         session.disconnect()
         session.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from core.codegen import render
@@ -14,6 +13,7 @@ from core.servers.telnet_lab import LAB_PASSWORD, TelnetLabServer
 from core.telnet.automation import AutomationRun, parse_script
 from core.telnet.session import TelnetSession
 from core.telnet.settings import TelnetSettings
+from tests.fixtures.waiting import wait_for
 
 LOGIN = """timeout 10
 expect login:
@@ -33,11 +33,9 @@ def test_automation_and_typing_replay_as_a_script(telnet_lab: TelnetLabServer,
         auto.start()
         assert auto.join(20) and auto.result is not None and auto.result.ok, auto.result
         session.send_text("echo typed-by-hand\r")
-        end = time.monotonic() + 10
         # the command line itself, then the shell's answer
-        while "\n".join(session.screen.display_text()).count("typed-by-hand") < 2:
-            assert time.monotonic() < end, "the lab shell did not answer"
-            time.sleep(0.02)
+        wait_for(lambda: "\n".join(session.screen.display_text()).count("typed-by-hand") >= 2,
+                 10, "the lab shell did not answer")
     finally:
         session.close()
     ops = [(s.op, s.args.get("secret", False)) for s in session.recording]

@@ -22,6 +22,7 @@ from core.ftp.options import FtpOptions
 from core.ftp.wire import FtpProtocolError, mask
 from core.servers.ftp_lab import LAB_PASSWORD, LAB_USER, FtpLabServer
 from tests.fixtures.ftp_peers import SMALL_LARGE, Script
+from tests.fixtures.waiting import wait_for
 
 
 def connect(port: int, logs: list[str] | None = None, **kw) -> FtpConnection:
@@ -273,7 +274,7 @@ def test_refused_auth_tls_does_not_send_the_password(scripted_ftp):
     server = scripted_ftp(Script())
     with pytest.raises(CleartextRefused):
         connect(server.port, anonymous=False, user="u", password="secret", tls="explicit")
-    time.sleep(0.1)
+    wait_for(server.idle, 5, "the client kept the refused session open")
     assert not any(c.startswith("PASS") for c in server.commands)
     conn = connect(server.port, anonymous=False, user="u", password="secret",
                    tls="explicit", allow_cleartext=True)

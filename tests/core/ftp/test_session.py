@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from core.errors import UserError
-from core.events import Closed, Event, Failed, LogLine, StateChanged
+from core.events import Closed, Failed, LogLine, StateChanged
 from core.ftp.options import FtpOptions
 from core.ftp.session import (
     FtpCleartextQuestion,
@@ -19,26 +17,8 @@ from core.ftp.session import (
 )
 from core.servers.ftp_lab import LAB_PASSWORD, LAB_USER
 from core.states import ConnState
-from core.worker import drain
 from tests.fixtures.ftp_peers import SMALL_LARGE, Script
-
-
-class Collector:
-    def __init__(self, session: FtpSession) -> None:
-        self.session = session
-        self.events: list[Event] = []
-
-    def wait(self, kind: type, timeout: float = 10, where=lambda e: True) -> Event:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            for e in drain(self.session.outbox):
-                self.events.append(e)
-            for e in self.events:
-                if isinstance(e, kind) and where(e):
-                    self.events.remove(e)
-                    return e
-            time.sleep(0.01)
-        raise AssertionError(f"no {kind.__name__} in {self.events}")
+from tests.fixtures.waiting import EventCollector
 
 
 @pytest.fixture
@@ -49,7 +29,7 @@ def session():
 
 
 def test_connect_lists_navigates_and_manages(ftp_lab, session):
-    c = Collector(session)
+    c = EventCollector(session.outbox)
     session.connect(FtpOptions("127.0.0.1", ftp_lab.port, user=LAB_USER, password=LAB_PASSWORD))
     info = c.wait(FtpLoggedIn).info
     assert info.mlsd and info.cwd == "/"
@@ -81,7 +61,7 @@ def test_connect_lists_navigates_and_manages(ftp_lab, session):
 
 
 def test_errors_arrive_as_sentences(ftp_lab, session):
-    c = Collector(session)
+    c = EventCollector(session.outbox)
     session.connect(FtpOptions("127.0.0.1", ftp_lab.port, anonymous=True))
     c.wait(FtpListed)
     session.change_dir("no-such-folder")
@@ -106,7 +86,7 @@ def test_refused_connection_reports_and_stays_disconnected(session):
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    c = Collector(session)
+    c = EventCollector(session.outbox)
     session.connect(FtpOptions("127.0.0.1", port, anonymous=True, timeout=3))
     assert "refused" in c.wait(Failed).message.lower()
     assert not session.connected
@@ -114,7 +94,7 @@ def test_refused_connection_reports_and_stays_disconnected(session):
 
 def test_cleartext_question_when_auth_tls_refused(scripted_ftp, session):
     server = scripted_ftp(Script())
-    c = Collector(session)
+    c = EventCollector(session.outbox)
     session.connect(FtpOptions("127.0.0.1", server.port, user="u", password="pw",
                                tls="explicit"))
     question = c.wait(FtpCleartextQuestion)
@@ -123,7 +103,7 @@ def test_cleartext_question_when_auth_tls_refused(scripted_ftp, session):
 
 
 def test_keepalive_sends_noop_and_server_drop_is_reported(ftp_lab, session):
-    c = Collector(session)
+    c = EventCollector(session.outbox)
     session.connect(FtpOptions("127.0.0.1", ftp_lab.port, anonymous=True, keepalive=0.3))
     c.wait(FtpListed)
     c.wait(LogLine, where=lambda e: e.text == "> NOOP")

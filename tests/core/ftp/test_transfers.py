@@ -25,6 +25,7 @@ from core.ftp.transfers import (
 from core.servers.ftp_lab import LAB_PASSWORD, LAB_USER
 from core.worker import drain
 from tests.fixtures.ftp_peers import SMALL_LARGE, Script
+from tests.fixtures.waiting import wait_for
 
 
 def make_queue(port: int, user: bool = False) -> TransferQueue:
@@ -35,31 +36,27 @@ def make_queue(port: int, user: bool = False) -> TransferQueue:
     return TransferQueue(options)
 
 
-def wait_for(q: TransferQueue, item_id: int, states: tuple[str, ...], events: list[Event],
-             timeout: float = 20) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
+def wait_state(q: TransferQueue, item_id: int, states: tuple[str, ...], events: list[Event],
+               timeout: float = 20) -> None:
+    """Until the item reaches one of ``states``; its events so far go into ``events``."""
+    def reached() -> bool:
         events.extend(drain(q.outbox))
-        if q.items[item_id].state in states:
-            events.extend(drain(q.outbox))
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"item {item_id} stuck in {q.items[item_id]}")
+        return q.items[item_id].state in states
+
+    wait_for(reached, timeout, f"item {item_id} stuck in {q.items[item_id]}")
+    events.extend(drain(q.outbox))
 
 
 def wait_idle(q: TransferQueue, timeout: float = 20) -> None:
-    end = time.monotonic() + timeout
-    while not q.idle():
-        assert time.monotonic() < end, q.snapshot()
-        time.sleep(0.01)
+    wait_for(q.idle, timeout, f"the queue never went idle: {q.snapshot()}")
 
 
 def cancel_after(q: TransferQueue, item_id: int, done: int, timeout: float = 20) -> None:
     """Cancel the item once ``done`` bytes moved (or it already finished)."""
-    end = time.monotonic() + timeout
-    while q.items[item_id].done < done and q.items[item_id].state in ("queued", RUNNING):
-        assert time.monotonic() < end
-        time.sleep(0.002)
+    item = q.items[item_id]
+    wait_for(lambda: q.items[item_id].done >= done
+             or q.items[item_id].state not in ("queued", RUNNING), timeout,
+             f"item stalled: {item}", interval=0.002)
     q.cancel(item_id)
 
 
@@ -72,7 +69,7 @@ def test_download_writes_part_then_renames_and_reports_progress(ftp_lab, tmp_pat
     events: list[Event] = []
     try:
         item_id = q.add_download("/large.bin", tmp_path)
-        wait_for(q, item_id, (DONE, FAILED), events)
+        wait_state(q, item_id, (DONE, FAILED), events)
         item = q.items[item_id]
         assert item.state == DONE, item.error
         assert digest(tmp_path / "large.bin") == digest(ftp_lab.root / "large.bin")
@@ -91,7 +88,7 @@ def test_upload_checksum_and_browsing_connection_is_separate(ftp_lab, tmp_path):
     events: list[Event] = []
     try:
         item_id = q.add_upload(src, "/upload")
-        wait_for(q, item_id, (DONE, FAILED), events)
+        wait_state(q, item_id, (DONE, FAILED), events)
         assert q.items[item_id].state == DONE, q.items[item_id].error
         assert digest(ftp_lab.root / "upload" / "up.bin") == digest(src)
     finally:
@@ -106,14 +103,14 @@ def test_cancel_keeps_the_part_and_resume_finishes_an_identical_file(ftp_lab, tm
     try:
         item_id = q.add_download("/big.bin", tmp_path)
         cancel_after(q, item_id, 1_000_000)
-        wait_for(q, item_id, (CANCELLED, DONE), events)
+        wait_state(q, item_id, (CANCELLED, DONE), events)
         item = q.items[item_id]
         if item.state == CANCELLED:  # on a fast machine the file may finish first
             part = part_path(tmp_path / "big.bin")
             assert part.exists() and 0 < part.stat().st_size < big.stat().st_size
             assert item.resumable
             q.resume(item_id)
-            wait_for(q, item_id, (DONE, FAILED), events)
+            wait_state(q, item_id, (DONE, FAILED), events)
             commands = [e.text for e in events
                         if getattr(e, "text", "").startswith("[transfer] > REST")]
             assert commands, "resume must use REST"
@@ -128,13 +125,13 @@ def test_recursive_download_and_upload_of_folders(ftp_lab, tmp_path):
     events: list[Event] = []
     try:
         item_id = q.add_download("/docs", tmp_path, folder=True)
-        wait_for(q, item_id, (DONE, FAILED), events)
+        wait_state(q, item_id, (DONE, FAILED), events)
         wait_idle(q)
         assert (tmp_path / "docs" / "notes" / "todo.txt").read_bytes() == \
             (ftp_lab.root / "docs" / "notes" / "todo.txt").read_bytes()
         assert (tmp_path / "docs" / "rfc959-summary.txt").exists()
         up_id = q.add_upload(tmp_path / "docs", "/upload")
-        wait_for(q, up_id, (DONE, FAILED), events)
+        wait_state(q, up_id, (DONE, FAILED), events)
         wait_idle(q)
         assert (ftp_lab.root / "upload" / "docs" / "notes" / "todo.txt").exists()
         assert all(i.state == DONE for i in q.snapshot()), q.snapshot()
@@ -148,15 +145,15 @@ def test_existing_target_asks_then_obeys(ftp_lab, tmp_path):
     events: list[Event] = []
     try:
         item_id = q.add_download("/readme.txt", tmp_path)
-        wait_for(q, item_id, (WAITING,), events)
+        wait_state(q, item_id, (WAITING,), events)
         assert any(isinstance(e, OverwriteQuestion) and e.existing_size == 4 for e in events)
         q.answer(item_id, SKIP)
         assert q.items[item_id].state == SKIPPED
         assert (tmp_path / "readme.txt").read_text() == "mine"
         again = q.add_download("/readme.txt", tmp_path)
-        wait_for(q, again, (WAITING,), events)
+        wait_state(q, again, (WAITING,), events)
         q.answer(again, OVERWRITE)
-        wait_for(q, again, (DONE, FAILED), events)
+        wait_state(q, again, (DONE, FAILED), events)
         assert (tmp_path / "readme.txt").read_bytes() == (ftp_lab.root / "readme.txt").read_bytes()
     finally:
         q.close()
@@ -176,7 +173,7 @@ def test_hostile_listing_names_never_write_outside(scripted_ftp, tmp_path):
     events: list[Event] = []
     try:
         item_id = q.add_download("/pub", target, folder=True)
-        wait_for(q, item_id, (DONE, FAILED), events)
+        wait_state(q, item_id, (DONE, FAILED), events)
         wait_idle(q)
         written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")
                          if p.is_file())
@@ -193,12 +190,12 @@ def test_dropped_data_connection_fails_resumably_then_resumes(scripted_ftp, tmp_
     events: list[Event] = []
     try:
         item_id = q.add_download("/f.bin", tmp_path)
-        wait_for(q, item_id, (DONE, FAILED), events)
+        wait_state(q, item_id, (DONE, FAILED), events)
         item = q.items[item_id]
         assert item.state == FAILED and item.resumable and "resume" in item.error.lower()
         assert part_path(tmp_path / "f.bin").stat().st_size == 100_000
         q.resume(item_id)
-        wait_for(q, item_id, (DONE, FAILED), events)
+        wait_state(q, item_id, (DONE, FAILED), events)
         assert q.items[item_id].state == DONE, q.items[item_id].error
         assert (tmp_path / "f.bin").read_bytes() == body
     finally:
@@ -211,7 +208,7 @@ def test_progress_events_are_throttled(ftp_lab, tmp_path):
     try:
         started = time.monotonic()
         item_id = q.add_download("/large.bin", tmp_path)
-        wait_for(q, item_id, (DONE, FAILED), events)
+        wait_state(q, item_id, (DONE, FAILED), events)
         elapsed = time.monotonic() - started
         running = [e for e in events if isinstance(e, TransferUpdated)
                    and e.item.state == RUNNING]
@@ -229,12 +226,12 @@ def test_cancelled_upload_resumes_to_an_identical_remote_file(ftp_lab, tmp_path)
     try:
         item_id = q.add_upload(src, "/upload")
         cancel_after(q, item_id, 1_000_000)
-        wait_for(q, item_id, (CANCELLED, DONE), events)
+        wait_state(q, item_id, (CANCELLED, DONE), events)
         if q.items[item_id].state == CANCELLED:
             remote = ftp_lab.root / "upload" / "big-up.bin"
             assert remote.stat().st_size < src.stat().st_size
             q.resume(item_id)
-            wait_for(q, item_id, (DONE, FAILED), events)
+            wait_state(q, item_id, (DONE, FAILED), events)
             sent = [e.text for e in events if getattr(e, "text", "").startswith(
                 ("[transfer] > REST", "[transfer] > APPE"))]
             assert sent, "an upload resumes with REST+STOR or APPE"

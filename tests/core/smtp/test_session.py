@@ -6,7 +6,6 @@ import os
 import smtplib
 import ssl
 import threading
-import time
 
 import pytest
 
@@ -20,6 +19,7 @@ from core.smtp.transcript import MASK, SmtpLine
 from core.states import ConnState
 from core.worker import drain
 from tests.fixtures.smtp_peers import GrumpySink, HeloOnlySink
+from tests.fixtures.waiting import wait_for
 
 
 def settings(sink, security="none", **kw) -> SmtpSettings:
@@ -306,10 +306,8 @@ def test_stop_during_a_big_transfer(smtp_sink, session, tmp_path):
 
     thread = threading.Thread(target=run)
     thread.start()
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not any(
-            isinstance(e, Progress) for e in drain(session.outbox)):
-        time.sleep(0.01)
+    wait_for(lambda: any(isinstance(e, Progress) for e in drain(session.outbox)), 20,
+             "no progress while sending")
     session.abort()
     thread.join(20)
     assert len(errors) == 1 and isinstance(errors[0], StoppedByUser)
@@ -389,10 +387,8 @@ def test_stop_interrupts_a_hanging_tls_handshake(raw_peer, session):
 
     thread = threading.Thread(target=run)
     thread.start()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not (session.smtp and session.smtp.connecting):
-        time.sleep(0.01)
-    time.sleep(0.2)  # let it block inside the handshake
+    # the ClientHello has arrived: the client now waits inside the handshake
+    wait_for(lambda: peer.received, 10, "the client never started the TLS handshake")
     session.abort()
     thread.join(10)  # without Stop it would wait for the 60 s client timeout
     assert not thread.is_alive()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
+import select
 import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -306,7 +306,8 @@ def test_errors_are_one_sentence(session, tcp_echo: EchoPeer) -> None:
             c.setblocking(False)
             c.connect_ex(full.getsockname())
             waiting.append(c)
-        time.sleep(0.2)
+        # backlog 0 keeps one: once the first is established the queue is full
+        assert select.select([], waiting[:1], [], 5)[1], "the first connect never completed"
         s.connect(SocketConfig(host="127.0.0.1", port=full.getsockname()[1],
                                connect_timeout=0.5))
         failure = w.failed(fresh=True)

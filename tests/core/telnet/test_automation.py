@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +12,7 @@ from core.telnet.automation import AutomationDone, AutomationProgress, Automatio
 from core.telnet.session import TelnetSession
 from core.telnet.settings import TelnetSettings
 from core.worker import drain
+from tests.fixtures.waiting import wait_for
 
 LOGIN = """timeout 10
 expect login:
@@ -50,10 +50,7 @@ def test_script_logs_in_and_runs_a_command(session: TelnetSession,
     assert progress[3].description == "send '******'"
     # the secret never appears in any event the GUI sees
     assert not any(LAB_PASSWORD in repr(e) for e in events if not hasattr(e, "lines"))
-    end = time.monotonic() + 5
-    while "automated-{secret-free}" not in "\n".join(session.screen.display_text()):
-        assert time.monotonic() < end
-        time.sleep(0.02)
+    wait_for(lambda: "automated-{secret-free}" in "\n".join(session.screen.display_text()), 5)
 
 
 def test_a_failing_step_says_which_and_why(session: TelnetSession,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.servers.cgi.process import ScriptLaunchError, ScriptTimeout, script_command, spawn
+from tests.fixtures.waiting import wait_for
 
 
 def write(path: Path, text: str, mode: int = 0o755) -> Path:
@@ -113,13 +114,12 @@ def test_deadline_kills_the_whole_process_group(tmp_path: Path, threaded: bool) 
     finally:
         process.close()
     child = int(pid_file.read_text())
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
+    def gone() -> bool:
         try:
             os.kill(child, 0)
         except ProcessLookupError:
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("the script's child survived the kill")
+            return True
+        return False
+
+    wait_for(gone, 5, "the script's child survived the kill")
     assert process.handle.poll() is not None

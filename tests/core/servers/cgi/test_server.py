@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import webbrowser
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from tests.core.servers.cgi.cgi_site import (  # noqa: F401 - fixtures
     site_fixture,
     status_of,
 )
+from tests.fixtures.waiting import wait_for
 
 
 @pytest.fixture
@@ -158,7 +158,9 @@ def test_no_file_descriptors_or_processes_leak(site: Site) -> None:
 
 
 def test_stop_is_quick_and_leaves_no_threads(site: Site, tmp_path: Path) -> None:
-    (site.cgi_dir / "forever.py").write_text("import time\ntime.sleep(60)\n")
+    started = tmp_path / "started"
+    (site.cgi_dir / "forever.py").write_text(
+        f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\ntime.sleep(60)\n")
     srv = CgiServer(root=site.root, cgi_dir=site.cgi_dir,
                     limits=CgiLimits(head_timeout=30, script_timeout=30))
     srv.start()
@@ -166,7 +168,7 @@ def test_stop_is_quick_and_leaves_no_threads(site: Site, tmp_path: Path) -> None
     idle.sendall(b"GET / HTTP/1.1\r\n")
     busy = socket.create_connection(("127.0.0.1", srv.port))
     busy.sendall(b"GET /cgi-bin/forever.py HTTP/1.1\r\nHost: x\r\n\r\n")
-    time.sleep(0.5)  # let the script start
+    wait_for(started.exists, 10, "the script never started")
     assert srv.connections == 2
     srv.stop(timeout=1.0)
     assert not srv.running
@@ -255,7 +257,5 @@ def test_open_in_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(webbrowser, "_tryorder", None)
     monkeypatch.setattr(webbrowser, "_browsers", {})
     assert open_in_browser("http://127.0.0.1:8000/") is True
-    deadline = time.monotonic() + 10
-    while not seen.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(seen.exists, 10, "the browser was not started")
     assert seen.read_text().strip() == "http://127.0.0.1:8000/"

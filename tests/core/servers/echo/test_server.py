@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -114,9 +113,7 @@ def test_wirebench_serve_echo_runs_until_sigterm(argv: list[str]) -> None:
             with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
                 sock.sendall(b"cli")
                 assert recv_all(sock, 3) == b"cli"
-        # serve.py installs its SIGTERM handler just after printing "listening";
-        # a signal in between kills it outright (patch proposed to the lead)
-        time.sleep(0.3)
+        # serve.py installs its SIGTERM handler before it prints "listening"
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=10)
         assert "stopped" in out
@@ -140,7 +137,6 @@ def test_wirebench_serve_echo_unix_path(tmp_path) -> None:
             sock.connect(str(path))
             sock.sendall(b"unix cli")
             assert recv_all(sock, 8) == b"unix cli"
-        time.sleep(0.3)  # as above: let serve.py install its SIGTERM handler
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=10)
     finally:

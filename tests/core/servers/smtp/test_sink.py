@@ -6,7 +6,6 @@ import argparse
 import mailbox
 import smtplib
 import socket
-import time
 
 import pytest
 
@@ -16,6 +15,7 @@ from core.servers.smtp.inbox import MailReceived
 from core.servers.smtp.sink import LAB_PORT, SERVE_KINDS, SmtpSink, lab_peers
 from core.worker import drain
 from tests.fixtures.smtp_peers import insecure_context
+from tests.fixtures.waiting import wait_for
 
 MESSAGE = (b"From: a@b.c\r\nTo: lab@localhost\r\nSubject: sink test\r\n\r\n"
            b"body line\r\n")
@@ -78,9 +78,7 @@ def test_connections_are_counted_once_even_with_starttls(smtp_sink):
         c.starttls(context=insecure_context())
         c.ehlo()
         assert smtp_sink.stats().connections == 1
-    deadline = time.monotonic() + 5
-    while smtp_sink.stats().connections and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(lambda: not smtp_sink.stats().connections, 5)
     stats = smtp_sink.stats()
     assert (stats.connections, stats.total_connections) == (0, 1)
 
