@@ -119,16 +119,21 @@ class TransferQueue:
                                       binary=binary, folder=folder, policy=policy))
 
     def add_upload(self, local_path: Path, remote_folder: str, *, binary: bool = True,
-                   policy: str = "") -> int:
+                   policy: str = "", folder: bool | None = None,
+                   size: int | None = None) -> int:
+        """Queue an upload. A caller that already listed the item (the local pane) passes
+        ``folder`` and ``size`` so no disk call happens here, on the caller's thread."""
         local_path = Path(local_path)
         name = local_path.name
         check_argument(name, "Local file name")
         check_argument(remote_folder, "Remote folder")
-        folder = local_path.is_dir()
-        size = None if folder else local_path.stat().st_size
+        if folder is None:
+            folder = local_path.is_dir()
+            size = None if folder else local_path.stat().st_size
         return self._add(TransferItem(id=next(_ids), direction=UPLOAD,
                                       remote_path=posixpath.join(remote_folder or "/", name),
-                                      local_path=local_path, size=size, binary=binary,
+                                      local_path=local_path,
+                                      size=None if folder else size, binary=binary,
                                       folder=folder, policy=policy))
 
     def cancel(self, item_id: int) -> None:

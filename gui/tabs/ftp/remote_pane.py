@@ -178,7 +178,8 @@ class RemotePaneActions:
         for row in rows:
             try:
                 q.add_upload(self.local_path / row.key, self.remote_path,
-                             binary=self.binary_var.get(), policy=policy)
+                             binary=self.binary_var.get(), policy=policy,
+                             folder=row.is_dir, size=row.size)  # as listed: no disk call
             except (UserError, OSError) as exc:
                 self.show_error(str(exc))
 

@@ -95,6 +95,21 @@ def test_upload_checksum_and_browsing_connection_is_separate(ftp_lab, tmp_path):
         q.close()
 
 
+def test_upload_as_listed_queues_without_touching_the_disk(ftp_lab, tmp_path):
+    """The local pane passes what it listed; a file gone since then fails in the queue
+    with a sentence, not on the caller's (the Tk) thread."""
+    q = make_queue(ftp_lab.port, user=True)
+    events: list[Event] = []
+    try:
+        item_id = q.add_upload(tmp_path / "gone.bin", "/upload", folder=False, size=5)
+        assert q.items[item_id].size == 5
+        wait_state(q, item_id, (DONE, FAILED), events)
+        item = q.items[item_id]
+        assert item.state == FAILED and "gone.bin" in item.error, item
+    finally:
+        q.close()
+
+
 def test_cancel_keeps_the_part_and_resume_finishes_an_identical_file(ftp_lab, tmp_path):
     big = ftp_lab.root / "big.bin"
     big.write_bytes(bytes(range(256)) * (40 * 4096))  # 40 MiB: long enough to cancel
