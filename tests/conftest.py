@@ -10,7 +10,6 @@ import gc
 import os
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -54,15 +53,14 @@ def no_thread_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "allow_thread_leaks" in request.keywords:
         return
-    deadline = time.monotonic() + 3.0
-    leaked: set[threading.Thread] = set()
-    while time.monotonic() < deadline:
-        leaked = {t for t in _live_threads() - before
-                  if not t.name.startswith(("asyncio_", "ThreadPoolExecutor", "wb-keep"))}
-        if not leaked:
-            return
-        time.sleep(0.05)
-    pytest.fail(f"threads left running: {sorted(t.name for t in leaked)}")
+    def leaked() -> list[str]:
+        return sorted(t.name for t in _live_threads() - before
+                      if not t.name.startswith(("asyncio_", "ThreadPoolExecutor", "wb-keep")))
+
+    try:
+        wait_for(lambda: not leaked(), 3.0, interval=0.05)
+    except AssertionError:
+        pytest.fail(f"threads left running: {leaked()}")
 
 
 def pytest_configure(config: pytest.Config) -> None:
