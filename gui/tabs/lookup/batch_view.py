@@ -124,7 +124,8 @@ class BatchView(LookupView):
         self.cancel_button.state(["!disabled"])
         self.show_info(f"Resolving {len(names)} names …")
         server = self.server.get().strip()
-        self.session.batch(names, on_done=self._show_batch, rdtype=self.rdtype.get(),
+        self.session.batch(names, on_done=self._show_batch, on_error=self.show_error,
+                           rdtype=self.rdtype.get(),
                            server="" if server.lower() == SYSTEM else server,
                            port=self.port.get(), mode=self.mode.get(), timeout=timeout,
                            window=window)

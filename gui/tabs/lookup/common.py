@@ -6,15 +6,14 @@ from __future__ import annotations
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from core.events import Event, Failed
+from core.events import Event
 from core.lookup.session import LookupSession, RecentQueries
 
 if TYPE_CHECKING:
     from gui.tabs.lookup.tab import LookupTab
 
-T = TypeVar("T")
 
 #: (tab key, menu label, default port) for cross-tab actions
 SEND_TARGETS: tuple[tuple[str, str, int], ...] = (
@@ -27,14 +26,14 @@ PAD = {"padx": 4, "pady": 3}
 
 
 class LookupView(ttk.Frame):
-    """A sub-view with its own :class:`LookupSession` attached to the app's bridge."""
+    """A sub-view; it asks the tab's one :class:`LookupSession` by verb and shows what
+    comes back (``on_done``), or the error with its field marked (``on_error``)."""
 
     def __init__(self, master: tk.Misc, tab: LookupTab) -> None:
         super().__init__(master, padding=6)
         self.tab = tab
         self.app = tab.app
-        self.session = LookupSession(recording=getattr(tab, "recording", None))
-        self.app.bridge.attach(self.session.outbox, self.on_events)
+        self.session: LookupSession = tab.session
         self.message_var = tk.StringVar(self, value="")
         self.fields_by_name: dict[str, tk.Widget] = {}
         self._marked: tk.Widget | None = None
@@ -50,26 +49,8 @@ class LookupView(ttk.Frame):
         return "", None
 
     # -- plumbing ---------------------------------------------------------------------
-    def run(self, fn: Callable[..., T], *args: Any, on_done: Callable[[T], None],
-            record: tuple[str, dict[str, Any]] | None = None) -> None:
-        """Run ``fn(*args)`` off the Tk thread; ``on_done(result)`` runs back on it."""
-        self.clear_error()
-        self.session.run(fn, *args, on_done=on_done, record=record)
-
-    def record(self, op: str, **args: Any) -> None:
-        """Add a "Show as Python" step now (for work done on the Tk thread)."""
-        if self.session.recording is not None:
-            self.session.recording.add(op, **args)
-
-    def on_events(self, events: list[Event]) -> None:
-        for event in events:
-            if isinstance(event, Failed):
-                self.show_error(event.message, event.field_name)
-            else:
-                self.on_other(event)
-
     def on_other(self, event: Event) -> None:
-        """Progress, trace steps …"""
+        """Progress, trace steps … (every view sees the tab session's events)."""
 
     def message_label(self, master: tk.Misc) -> ttk.Label:
         self._message = ttk.Label(master, textvariable=self.message_var, anchor="w",
@@ -107,10 +88,6 @@ class LookupView(ttk.Frame):
         except (tk.TclError, AttributeError):
             return
         self._marked = widget
-
-    def close(self) -> None:
-        self.session.close()
-        self.app.bridge.detach(self.session.outbox)
 
     def save_fields(self, fields: dict[str, Any]) -> None:
         """Copy this view's widget values into the tab's persisted fields."""

@@ -197,7 +197,7 @@ class DnsView(LookupView):
             self.recent("dns_servers").add(self.server_text())
         self.show_info(f"Asking {request.server or 'the system server'} for "
                        f"{request.name} {request.rdtype} over {request.transport.upper()} …")
-        self.session.dns(request, on_done=self.show_reply)
+        self.session.dns(request, on_done=self.show_reply, on_error=self.show_error)
 
     def trace(self) -> None:
         self.clear_error()
@@ -214,7 +214,8 @@ class DnsView(LookupView):
         self.results.select(2)
         self.show_info(f"Tracing {self.name.get()} {self.rdtype.get()} from the roots …")
         self.session.trace(self.name.get(), self.rdtype.get(), self.roots.get(), port,
-                           min(timeout, 10.0), 30.0, on_done=self.show_trace)
+                           min(timeout, 10.0), 30.0, on_done=self.show_trace,
+                           on_error=self.show_error)
 
     # -- results ----------------------------------------------------------------------
     def on_other(self, event: Event) -> None:

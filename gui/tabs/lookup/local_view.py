@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import tkinter as tk
 from tkinter import ttk
 from typing import Any
@@ -66,47 +65,34 @@ class HostView(LookupView):
             ("call", "Call", 150), ("family", "Family", 80), ("type", "Type", 100),
             ("address", "Address", 220), ("port", "Port", 60), ("name", "Name / aliases", 300)))
         tree_frame.pack(fill="both", expand=True, **PAD)
-        self.run(self._machine, on_done=self._show_machine)
-
-    @staticmethod
-    def _machine() -> tuple[str, str, str]:
-        # the origin document's 4.1: what a web server starting here would bind to
-        name = resolver.gethostname()
-        try:
-            bind = f"({name!r}, {services.getservbyname('http', 'tcp')})"
-        except UserError as exc:
-            bind = f"unknown: {exc}"
-        return name, resolver.getfqdn(), bind
+        self.session.machine(on_done=self._show_machine, on_error=self.show_error)
 
     def resolve(self, call: str) -> None:
         text = self.host.get()
         self.remember(self.host, "host_recent")
-        fn = {"gethostbyname": resolver.gethostbyname,
-              "gethostbyname_ex": resolver.gethostbyname_ex,
-              "gethostbyaddr": resolver.gethostbyaddr, "getfqdn": resolver.getfqdn}[call]
         self.show_info(f"{call}({text!r}) …")
         self.clear_error()
-        args = () if call == "getfqdn" and not text.strip() else (text,)
-        if call in ("gethostbyname", "getfqdn"):
-            self.session.resolver(fn, *args, on_done=lambda name: self._show_name(call, name))
+        if call == "gethostbyname":
+            self.session.gethostbyname(text, on_done=lambda a: self._show_name(call, a),
+                                       on_error=self.show_error)
+        elif call == "getfqdn":
+            self.session.getfqdn(text, on_done=lambda n: self._show_name(call, n),
+                                 on_error=self.show_error)
+        elif call == "gethostbyname_ex":
+            self.session.gethostbyname_ex(text, on_done=lambda h: self._show_host(call, h),
+                                          on_error=self.show_error)
         else:
-            self.session.resolver(fn, *args, on_done=lambda host: self._show_host(call, host))
+            self.session.gethostbyaddr(text, on_done=lambda h: self._show_host(call, h),
+                                       on_error=self.show_error)
 
     def getaddrinfo(self) -> None:
         self.remember(self.host, "host_recent")
-        flags = [name for name, var in self.flag_vars.items() if var.get()]
         self.show_info("getaddrinfo …")
-        port = self.port.get().strip()
-        bits = 0
-        for name in flags:
-            bits |= resolver.AI_FLAGS[name]
-        step = {"function": "getaddrinfo", "args": [
-            self.host.get().strip() or None, int(port) if port.isdigit() else (port or None),
-            resolver.FAMILIES.get(self.family.get(), 0),
-            resolver.SOCKTYPES.get(self.socktype.get(), 0), 0, bits]}
-        self.run(resolver.getaddrinfo, self.host.get(), self.port.get(), self.family.get(),
-                 self.socktype.get(), flags, on_done=self._show_addrinfo,
-                 record=("resolver", step))
+        self.clear_error()
+        self.session.getaddrinfo(
+            self.host.get(), self.port.get(), self.family.get(), self.socktype.get(),
+            [name for name, var in self.flag_vars.items() if var.get()],
+            on_done=self._show_addrinfo, on_error=self.show_error)
 
     def _show_machine(self, machine: tuple[str, str, str]) -> None:
         name, fqdn, bind = machine
@@ -213,34 +199,35 @@ class ServicesView(LookupView):
         self.table.bind("<<TreeviewSelect>>", self._picked)
         self._services: list[services.ServiceEntry] = []
         self._protocols: list[services.ProtocolEntry] = []
-        self.run(lambda: (services.service_table(), services.protocol_table()),
-                 on_done=self._show_tables)
+        self.session.service_tables(on_done=self._show_tables, on_error=self.show_error)
 
     def by_name(self) -> None:
         self.clear_error()
         shown = f"getservbyname({self.service.get()!r}, {self.proto.get()!r})"
-        self.session.resolver(services.getservbyname, self.service.get().strip(),
-                              self.proto.get(), on_done=lambda port: self._show(shown, port))
+        self.session.getservbyname(self.service.get(), self.proto.get(),
+                                   on_done=lambda port: self._show(shown, port),
+                                   on_error=self.show_error)
 
     def by_port(self) -> None:
-        port = self.port.get().strip()
-        shown = f"getservbyport({port}, {self.proto.get()!r})"
-        self.run(services.getservbyport, port, self.proto.get(),
-                 on_done=lambda name: self._show(shown, name),
-                 record=("resolver", {"function": "getservbyport",
-                                      "args": [int(port) if port.isdigit() else port,
-                                               self.proto.get()]}))
+        self.clear_error()
+        shown = f"getservbyport({self.port.get().strip()}, {self.proto.get()!r})"
+        self.session.getservbyport(self.port.get(), self.proto.get(),
+                                   on_done=lambda name: self._show(shown, name),
+                                   on_error=self.show_error)
 
     def proto_by_name(self) -> None:
         self.clear_error()
         shown = f"getprotobyname({self.protocol.get()!r})"
-        self.session.resolver(services.getprotobyname, self.protocol.get().strip(),
-                              on_done=lambda number: self._show(shown, number))
+        self.session.getprotobyname(self.protocol.get(),
+                                    on_done=lambda number: self._show(shown, number),
+                                    on_error=self.show_error)
 
     def proto_by_number(self) -> None:
+        self.clear_error()
         shown = f"protocol number {self.number.get()}"
-        self.run(services.getprotobynumber, self.number.get(),
-                 on_done=lambda name: self._show(shown, name))
+        self.session.getprotobynumber(self.number.get(),
+                                      on_done=lambda name: self._show(shown, name),
+                                      on_error=self.show_error)
 
     def _show_tables(self, tables: tuple[list[services.ServiceEntry],
                                          list[services.ProtocolEntry]]) -> None:
@@ -362,7 +349,7 @@ class ByteOrderView(LookupView):
     def convert(self, name: str) -> None:
         self.clear_error()
         try:
-            conv = byteorder.CONVERSIONS[name](self.value.get())
+            conv = self.session.convert(name, self.value.get())
         except UserError as exc:
             self.show_error(str(exc), exc.field_name)
             return
@@ -380,30 +367,16 @@ class ByteOrderView(LookupView):
         self.conv_text.insert("1.0", "\n".join(lines))
         self.conv_text.configure(state="disabled")
         self.show_info(conv.summary())
-        self.record("resolver", function=name, args=[conv.value])
 
     def address_call(self, name: str) -> None:
         self.clear_error()
-        text = self.address.get()
         try:
-            if name == "inet_aton":
-                packed = byteorder.inet_aton(text)
-            elif name == "inet_ntoa":
-                packed = byteorder.inet_ntoa(text)
-            elif name == "inet_pton":
-                packed = byteorder.inet_pton(self.family.get(), text)
-            else:
-                packed = byteorder.inet_ntop(self.family.get(), text)
+            packed = self.session.address(name, self.address.get(), self.family.get())
         except UserError as exc:
             self.show_error(str(exc), exc.field_name)
             return
         self.addr_var.set(f"{name}: {packed.text}  <->  {packed.packed_hex}  "
                           f"({packed.length} bytes, {packed.family})")
-        raw = bytes.fromhex(packed.packed_hex.replace(" ", ""))
-        family = socket.AF_INET6 if packed.family == "IPv6" else socket.AF_INET
-        self.record("resolver", function=name, args={
-            "inet_aton": [packed.text], "inet_ntoa": [raw],
-            "inet_pton": [family, packed.text], "inet_ntop": [family, raw]}[name])
         self.show_info(self.addr_var.get())
 
     def save_fields(self, fields: dict[str, Any]) -> None:

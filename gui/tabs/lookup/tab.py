@@ -7,7 +7,9 @@ import tkinter as tk
 from tkinter import ttk
 
 from core.errors import UserError
+from core.events import Event, Failed
 from core.lookup.dnsnames import check_name
+from core.lookup.session import LookupSession
 from core.recording import Recording
 from gui.tabs.base import Tab
 from gui.tabs.lookup.batch_view import BatchView
@@ -24,6 +26,9 @@ class LookupTab(Tab):
         super().__init__(master, app)
         #: what "Show as Python" renders (core.codegen.dns_script)
         self.recording = Recording("dns")
+        #: the one session every sub-view asks (it records into ``recording``)
+        self.session = LookupSession(recording=self.recording)
+        self.app.bridge.attach(self.session.outbox, self.on_events)
         self.views = ttk.Notebook(self)
         self.views.pack(fill="both", expand=True)
         self.host_view = HostView(self.views, self)
@@ -43,6 +48,22 @@ class LookupTab(Tab):
         last = self.fields.get("view", 0)
         if isinstance(last, int) and 0 <= last < len(self.all_views):
             self.views.select(last)
+
+    def on_events(self, events: list[Event]) -> None:
+        """Steps and progress go to every view (each takes its own kinds); a failure
+        without an ``on_error`` shows in the view on screen."""
+        for event in events:
+            if isinstance(event, Failed):
+                self.current_view().show_error(event.message, event.field_name)
+            else:
+                for view in self.all_views:
+                    view.on_other(event)
+
+    def current_view(self) -> LookupView:
+        try:
+            return self.all_views[self.views.index("current")]
+        except (tk.TclError, IndexError):
+            return self.host_view
 
     def show_python(self) -> None:
         """The lookups done so far as a standalone script (resolver calls, dnspython)."""
@@ -93,5 +114,5 @@ class LookupTab(Tab):
             pass
 
     def close(self) -> None:
-        for view in self.all_views:
-            view.close()
+        self.session.close()
+        self.app.bridge.detach(self.session.outbox)

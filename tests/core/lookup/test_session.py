@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 
 from core.events import Failed, Progress
@@ -21,13 +22,15 @@ class Done:
         self.results.append(result)
 
 
-def wait_for(session: LookupSession, done: Done, timeout: float = 10.0) -> list:
-    """Deliver the outbox until ``done`` was called or a Failed arrived; the other events."""
+def wait_for(session: LookupSession, done: Done, timeout: float = 10.0,
+             until=lambda: False) -> list:
+    """Deliver the outbox until ``done`` was called, ``until()`` holds or a Failed
+    arrived; the other events."""
     events: list = []
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         events += deliver(drain(session.outbox))
-        if done.results or any(isinstance(e, Failed) for e in events):
+        if done.results or until() or any(isinstance(e, Failed) for e in events):
             return events
         time.sleep(0.01)
     raise AssertionError(f"the lookup did not finish: {events}")
@@ -118,4 +121,63 @@ def test_successful_lookups_are_recorded_for_show_as_python(dns_lab) -> None:
                    "port": dns_lab.port, "tcp": True, "timeout": 3.0}),
         ("reverse", {"address": "127.0.0.1", "server": "127.0.0.1", "port": dns_lab.port,
                      "timeout": 3.0}),
+    ]
+
+
+class Errors:
+    """An ``on_error(sentence, field_name)`` that keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def __call__(self, message: str, field_name: str) -> None:
+        self.calls.append((message, field_name))
+
+
+def test_verbs_answer_record_and_name_the_field_on_error() -> None:
+    steps = StepList()
+    session = LookupSession(recording=steps)
+    try:
+        address = Done()
+        session.gethostbyname("localhost", on_done=address)
+        wait_for(session, address)
+        assert address.results == ["127.0.0.1"]
+
+        machine = Done()
+        session.machine(on_done=machine)
+        wait_for(session, machine)
+        name, fqdn, bind = machine.results[0]
+        assert name and fqdn and bind.startswith(f"({name!r}, ")
+
+        rows = Done()
+        session.getaddrinfo("127.0.0.1", "80", "IPv4", "stream (TCP)", ["AI_NUMERICHOST"],
+                            on_done=rows)
+        wait_for(session, rows)
+        assert [(r.address, r.port) for r in rows.results[0]] == [("127.0.0.1", 80)]
+
+        service = Done()
+        session.getservbyport(" 80 ", "tcp", on_done=service)
+        wait_for(session, service)
+        assert service.results == ["http"]
+
+        # an error goes to on_error with its field, not to the outbox as Failed
+        errors, never = Errors(), Done()
+        session.getaddrinfo("127.0.0.1", "99999", "any", "any", [], on_done=never,
+                            on_error=errors)
+        wait_for(session, never, until=lambda: errors.calls)
+        assert never.results == [] and errors.calls[0][1] == "Port"
+        assert "65535" in errors.calls[0][0]
+
+        # byte order: at once, on the caller's thread, recorded too
+        assert session.convert("htons", "0x1234").result == 0x3412
+        assert session.address("inet_aton", "192.0.2.1").packed_hex == "c0 00 02 01"
+    finally:
+        session.close()
+    assert steps.steps == [
+        ("resolver", {"function": "gethostbyname", "args": ["localhost"]}),
+        ("resolver", {"function": "getaddrinfo", "args": [
+            "127.0.0.1", 80, socket.AF_INET, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST]}),
+        ("resolver", {"function": "getservbyport", "args": [80, "tcp"]}),
+        ("resolver", {"function": "htons", "args": [0x1234]}),
+        ("resolver", {"function": "inet_aton", "args": ["192.0.2.1"]}),
     ]

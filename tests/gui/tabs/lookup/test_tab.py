@@ -238,3 +238,19 @@ def test_batch_cancel_and_host_errors(lookup, dns_lab, wait_until) -> None:
     wait_until(lambda: "empty label" in host.message_var.get())
     assert host.host.instate(["invalid"])
     host.host.set("localhost")
+
+
+def test_one_session_and_an_error_reaches_the_view_that_asked(lookup, wait_until) -> None:
+    assert all(view.session is lookup.session for view in lookup.all_views)
+    services = lookup.show_view("services")
+    services.service.delete(0, "end")
+    services.service.insert(0, "no-such-service")
+    services.by_name()
+    lookup.show_view("host")  # the user moves on before the answer comes
+    wait_until(lambda: "Unknown service" in services.message_var.get())
+    assert services.service.instate(["invalid"])
+    assert "Unknown service" not in lookup.host_view.message_var.get()
+    services.service.delete(0, "end")
+    services.service.insert(0, "http")
+    services.by_name()
+    wait_until(lambda: "= 80" in services.message_var.get())
