@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import queue
+import resource
 import threading
 from abc import ABC, abstractmethod
 
@@ -39,6 +40,25 @@ def bind_error(exc: OSError, host: str, port: int) -> ServerStartError:
             "Host",
         )
     return ServerStartError(describe_error(exc, f"binding {host}:{port}"), "Host")
+
+
+def raise_open_files_limit() -> int:
+    """Lift the soft open-files limit (RLIMIT_NOFILE) to the hard one; the new soft limit.
+
+    A distribution's soft limit is often 1024, so a server holding a thousand idle
+    clients would fail accept() with EMFILE and serve nobody; nginx's
+    worker_rlimit_nofile and systemd's own services raise it the same way.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard and (hard == resource.RLIM_INFINITY or soft < hard):
+        # an unlimited hard limit is not a valid soft one on Linux: cap it at 1M fds
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            return target
+        except (ValueError, OSError):
+            return soft
+    return soft
 
 
 class ServerController(ABC):
@@ -93,6 +113,7 @@ class ServerController(ABC):
     def start(self) -> str:
         if self.running:
             return self.address
+        raise_open_files_limit()
         try:
             self._start()
         except ServerStartError:

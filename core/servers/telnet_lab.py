@@ -21,6 +21,7 @@ from collections.abc import Iterator
 import telnetlib3
 from telnetlib3.server import TelnetServer
 
+from core.errors import UserError
 from core.servers.base import ServerController, ServerStartError
 from core.servers.registry import ServeKind
 from core.servers.serve import add_common_arguments
@@ -31,6 +32,14 @@ LAB_PASSWORD = "wirebench"
 PROMPT = "\x1b[1;32mlab@wirebench\x1b[0m:\x1b[1;34m~\x1b[0m$ "
 #: ``flood`` stops at this many lines (a typo must not keep the server busy for hours)
 MAX_FLOOD = 5_000_000
+#: longest input line kept: Linux's canonical tty line discipline keeps 4095 characters
+#: plus the newline (N_TTY_BUF_SIZE 4096) and drops the rest; so does this shell
+MAX_LINE = 4096
+#: window sizes and terminal types remembered for the tests and the log (newest last)
+SEEN_KEPT = 64
+#: bytes of one client's input handled per event-loop turn: telnetlib3 parses byte by
+#: byte, and one 256 KiB read parsed at once would freeze every other client for a second
+FEED_SLICE = 4096
 
 HELP = """Commands:
   help          this list
@@ -118,7 +127,9 @@ class _LabConnection:
         self.lines: asyncio.Queue[str | None] = asyncio.Queue()
         self.interrupt = asyncio.Event()
         self.echo = True
-        self.buffer = ""
+        #: the line being typed, one character per item (no quadratic ``str +=``)
+        self.buffer: list[str] = []
+        self.overlong = False
 
     def write(self, text: str) -> None:
         data = text.replace("\n", "\r\n")
@@ -141,24 +152,32 @@ class _LabConnection:
                 skip_lf = False
                 if ch in "\r\n":
                     skip_lf = ch == "\r"
-                    line, self.buffer = self.buffer, ""
+                    line = "".join(self.buffer)
+                    self.buffer.clear()
+                    self.overlong = False
                     self.writer.echo("\r\n")
                     await self.lines.put(line)
                 elif ch == "\x03":
                     self.interrupt.set()
-                    self.buffer = ""
+                    self.buffer.clear()
+                    self.overlong = False
                     self.writer.echo("^C\r\n")
                 elif ch == "\x04" and not self.buffer:
                     await self.lines.put("exit")
                 elif ch in "\x7f\b":
                     if self.buffer:
-                        self.buffer = self.buffer[:-1]
+                        self.buffer.pop()
                         if self.echo:
                             self.writer.echo("\b \b")
                 elif ch == "\x1b" or (ch < " " and ch != "\t"):
                     continue
+                elif len(self.buffer) >= self.lab.max_line - 1:
+                    if not self.overlong:  # a tty drops the rest of the line: so do we
+                        self.overlong = True
+                        self.lab.log(f"input line too long: kept {self.lab.max_line - 1} "
+                                     "characters, dropping the rest (max line)", "warning")
                 else:
-                    self.buffer += ch
+                    self.buffer.append(ch)
                     if self.echo:
                         self.writer.echo(ch)
 
@@ -261,21 +280,29 @@ class _LabConnection:
         self.write(f"\x1b[0m-- {count} lines --\n")
 
 
+def _remember(seen: list, item: object) -> None:
+    seen.append(item)
+    if len(seen) > SEEN_KEPT:
+        del seen[: len(seen) - SEEN_KEPT]
+
+
 class TelnetLabServer(ServerController):
     kind = "telnet"
     title = "Telnet (lab login + shell)"
 
     def __init__(self, host: str = "127.0.0.1", port: int = LAB_PORT, outbox=None,  # noqa: ANN001
-                 tls: bool = False) -> None:
+                 tls: bool = False, max_line: int = MAX_LINE) -> None:
         super().__init__(host, port, outbox)
         self.tls = tls
+        self.max_line = max_line
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server = None
         self._tasks: set[asyncio.Task] = set()
-        #: (columns, rows) from every NAWS received, newest last (tests read this)
+        #: (columns, rows) of the last SEEN_KEPT NAWS received, newest last (tests read
+        #: this); bounded, so a client sending NAWS forever costs nothing that stays
         self.naws_seen: list[tuple[int, int]] = []
-        #: terminal types the clients reported
+        #: the last SEEN_KEPT terminal types the clients reported
         self.ttypes_seen: list[str] = []
 
     def describe(self) -> str:
@@ -289,6 +316,8 @@ class TelnetLabServer(ServerController):
         lab = self
 
         class LabProtocol(TelnetServer):
+            _unfed: memoryview | None = None
+
             def connection_made(self, transport: asyncio.BaseTransport) -> None:
                 super().connection_made(transport)
                 # small buffers keep an echo close behind a flood (a lab shell is for
@@ -299,13 +328,36 @@ class TelnetLabServer(ServerController):
                     with contextlib.suppress(OSError):
                         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
 
+            def data_received(self, data: bytes) -> None:
+                if len(data) <= FEED_SLICE:
+                    super().data_received(data)
+                    return
+                # a big read: parse it a slice per loop turn, reading nothing more meanwhile
+                self._unfed = memoryview(data)
+                self._transport.pause_reading()
+                self._feed_slice()
+
+            def _feed_slice(self) -> None:
+                unfed = self._unfed
+                transport = self._transport
+                if unfed is None or transport is None or transport.is_closing():
+                    self._unfed = None
+                    return
+                piece, rest = unfed[:FEED_SLICE], unfed[FEED_SLICE:]
+                self._unfed = rest if len(rest) else None
+                super().data_received(bytes(piece))
+                if self._unfed is not None:
+                    asyncio.get_running_loop().call_soon(self._feed_slice)
+                elif self._transport is not None and not self._transport.is_closing():
+                    self._transport.resume_reading()
+
             def on_naws(self, rows: int, cols: int) -> None:
                 super().on_naws(rows, cols)
-                lab.naws_seen.append((cols, rows))
+                _remember(lab.naws_seen, (cols, rows))
 
             def on_ttype(self, ttype: str) -> None:
                 super().on_ttype(ttype)
-                lab.ttypes_seen.append(ttype)
+                _remember(lab.ttypes_seen, ttype)
 
         return LabProtocol
 
@@ -318,6 +370,9 @@ class TelnetLabServer(ServerController):
             await _LabConnection(self, reader, writer).run()
         except (ConnectionError, asyncio.CancelledError):
             pass
+        except Exception as exc:  # one client's fault never reaches the others
+            self.log(f"telnet session ended by an error: {type(exc).__name__}: {exc}", "error")
+            writer.close()
         finally:
             self.count(closed=1)
             if task is not None:
@@ -339,7 +394,8 @@ class TelnetLabServer(ServerController):
         future = asyncio.run_coroutine_threadsafe(telnetlib3.create_server(
             host=self.host, port=self.port, protocol_factory=self._protocol_factory(),
             shell=self._shell, encoding="utf8", force_binary=True, connect_maxwait=1.0,
-            timeout=3600, ssl=ssl_ctx), loop)
+            # no MCCP: a client-compressed stream (MCCP3) is inflated without a size cap
+            timeout=3600, ssl=ssl_ctx, compression=False), loop)
         try:
             self._server = future.result(10)
         except BaseException:
@@ -396,10 +452,16 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, LAB_PORT)
     parser.add_argument("--tls", action="store_true",
                         help="speak TLS (telnets) with the lab's self-signed certificate")
+    parser.add_argument("--max-line", type=int, default=MAX_LINE,
+                        help=f"longest input line in characters (default {MAX_LINE}, as a "
+                             "Linux tty); the rest of a longer line is dropped")
 
 
 def _build(args: argparse.Namespace) -> list[ServerController]:
-    return [TelnetLabServer(args.host, args.port, tls=args.tls)]
+    if args.max_line < 2:
+        raise UserError(f"--max-line must be at least 2 characters, got {args.max_line}.",
+                        "--max-line")
+    return [TelnetLabServer(args.host, args.port, tls=args.tls, max_line=args.max_line)]
 
 
 SERVE_KINDS = {

@@ -1,0 +1,176 @@
+"""A server under attack, in its own process: ``wirebench serve KIND`` on port 0.
+
+The hostile tests measure the server's resident memory (VmRSS from /proc) and its log,
+so it must not share a process with the attacking test. :class:`ServedProcess` starts
+``python -m gui.cli serve KIND --port 0 ...``, reads the port from its "listening on"
+line, and stops it (SIGTERM, then SIGKILL) when the test ends.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+#: RSS growth of the process under test that any abuse may cost (the issue's bound)
+RSS_BOUND_MB = 64
+#: a normal client must be served within this while the abuse goes on (issue 14)
+SERVE_BOUND = 1.0
+_LISTENING = re.compile(r"listening on (\S+):(\d+)")
+
+
+def raise_open_files(wanted: int = 4096) -> None:
+    """Let this (test) process hold ``wanted`` sockets: soft limit up to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+class ServedProcess:
+    """``wirebench serve KIND`` in a subprocess; ``port``, ``rss_mb()``, ``log()``."""
+
+    def __init__(self, kind: str, *args: str, open_files: int | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        self.kind = kind
+        self._stderr = tempfile.TemporaryFile()
+        limit = open_files
+
+        def lower_open_files() -> None:  # the soft limit a stock distribution gives
+            if limit is not None:
+                _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+                resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gui.cli", "serve", kind, "--port", "0", *args],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=self._stderr, stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})}, preexec_fn=lower_open_files)
+        self.pid = self.proc.pid
+        self.host, self.port = self._wait_listening()
+
+    def _wait_listening(self, timeout: float = 30.0) -> tuple[str, int]:
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline().decode("utf-8", "replace")
+            if not line:
+                break
+            found = _LISTENING.search(line)
+            if found:
+                return found.group(1), int(found.group(2))
+        self.stop()
+        raise AssertionError(f"serve {self.kind} did not start: {self.log()}")
+
+    def rss_mb(self, pid: int | None = None) -> float:
+        """Resident memory of the served process (or ``pid``) in MB, from /proc."""
+        status = Path(f"/proc/{pid or self.pid}/status").read_text()
+        kb = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))  # type: ignore[union-attr]
+        return kb / 1024
+
+    def children(self) -> list[int]:
+        """Direct child processes (the fork echo server's helper)."""
+        out = []
+        for entry in Path(f"/proc/{self.pid}/task").glob("*/children"):
+            out.extend(int(x) for x in entry.read_text().split())
+        return out
+
+    def log(self) -> str:
+        self._stderr.seek(0)
+        return self._stderr.read().decode("utf-8", "replace")
+
+    def wait_log(self, text: str, timeout: float = 10.0) -> str:
+        """The log once it contains ``text`` (the server writes it from another thread)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            log = self.log()
+            if text in log:
+                return log
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} never appeared in the log:\n{self.log()[-3000:]}")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self._stderr.close()
+
+    def __enter__(self) -> ServedProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 10.0,
+             what: str = "condition") -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def recv_until(sock: socket.socket, marker: bytes, timeout: float,
+               limit: int = 1 << 20) -> bytes:
+    """Read until ``marker`` is seen, within ``timeout`` seconds overall (b"" otherwise)."""
+    deadline = time.monotonic() + timeout
+    got = b""
+    while marker not in got and len(got) < limit:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return got
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except (TimeoutError, OSError):
+            return got
+        if not chunk:
+            return got
+        got += chunk
+    return got
+
+
+def hold_connections(host: str, port: int, count: int, first: bytes = b"",
+                     family: int = socket.AF_INET) -> list[socket.socket]:
+    """``count`` idle clients: connected, optionally sent ``first``, then silent."""
+    socks = []
+    for _ in range(count):
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.settimeout(5)
+        try:
+            sock.connect((host, port) if family != socket.AF_UNIX else host)
+            if first:
+                sock.sendall(first)
+        except OSError:
+            sock.close()
+            continue
+        socks.append(sock)
+    return socks
+
+
+def close_all(socks: list[socket.socket]) -> None:
+    for sock in socks:
+        try:
+            sock.close()
+        except OSError:
+            pass
