@@ -12,6 +12,7 @@ import errno
 import queue
 import resource
 import threading
+import time
 from abc import ABC, abstractmethod
 
 from core.errors import UserError, describe_error
@@ -86,6 +87,8 @@ class ServerController(ABC):
         self._counter_lock = threading.Lock()
         self._ticker_stop = threading.Event()
         self._ticker: threading.Thread | None = None
+        #: limit name -> (when last logged, hits not logged since)
+        self._limit_logged: dict[str, tuple[float, int]] = {}
 
     # -- the contract -------------------------------------------------------------------
     @abstractmethod
@@ -146,6 +149,18 @@ class ServerController(ABC):
         # control characters from the network never reach a log verbatim
         safe = "".join(ch if ch.isprintable() or ch == "\t" else repr(ch)[1:-1] for ch in text)
         self.post(LogLine(source=self.kind, text=safe, level=level))
+
+    def log_limit(self, limit: str, text: str, every: float = 5.0) -> None:
+        """Log that ``limit`` was hit, at most once per ``every`` seconds per limit (a
+        flood must not become a log flood); the line says how many hits went unlogged."""
+        now = time.monotonic()
+        last, missed = self._limit_logged.get(limit, (-every, 0))
+        if now - last < every:
+            self._limit_logged[limit] = (last, missed + 1)
+            return
+        self._limit_logged[limit] = (now, 0)
+        more = f" (and {missed} more since the last report)" if missed else ""
+        self.log(f"{text} [{limit}]{more}", "warning")
 
     def count(self, *, bytes_in: int = 0, bytes_out: int = 0, requests: int = 0,
               opened: int = 0, closed: int = 0) -> None:

@@ -20,7 +20,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+#: the checkout whose server is attacked; HOSTILE_SERVER_ROOT=/path/to/an/old/checkout
+#: shows each test failing against a server without the fix
+ROOT = Path(os.environ.get("HOSTILE_SERVER_ROOT") or Path(__file__).resolve().parents[2])
 #: RSS growth of the process under test that any abuse may cost (the issue's bound)
 RSS_BOUND_MB = 64
 #: a normal client must be served within this while the abuse goes on (issue 14)
@@ -42,7 +44,7 @@ class ServedProcess:
     def __init__(self, kind: str, *args: str, open_files: int | None = None,
                  env: dict[str, str] | None = None) -> None:
         self.kind = kind
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop())
         limit = open_files
 
         def lower_open_files() -> None:  # the soft limit a stock distribution gives

@@ -25,9 +25,26 @@ import selectors
 import socket
 import struct
 import threading
+import time
 
 from core.events import Event
 from core.servers.base import ServerController, ServerStartError
+from core.servers.dns.limits import (
+    DnsLimits,
+    PacketCache,
+    ResponseRateLimiter,
+    client_network,
+    gate,
+    question_key,
+    truncated_reply,
+)
+from core.servers.dns.transport import (
+    REUSEPORT,
+    UDP_SOCKETS,
+    TcpClient,
+    read_message,
+    udp_socket,
+)
 from core.servers.dns.zones import (
     ZONE,
     ZoneAnswerer,
@@ -46,40 +63,49 @@ LAB_PORT = 5353
 LAB_TLS_PORT = 8853  # DoT and DoH
 ROOT_HOST = "127.0.0.2"
 TLD_HOST = "127.0.0.3"
-MAX_TCP_CLIENTS = 32
-PACKET_CACHE_SIZE = 4096
 
 
 class _Listener:
-    def __init__(self, host: str, answerer: ZoneAnswerer, label: str) -> None:
+    def __init__(self, host: str, answerer: ZoneAnswerer, label: str,
+                 limits: DnsLimits) -> None:
         self.host = host
         self.answerer = answerer
         self.label = label
         self.udp: socket.socket | None = None
+        #: the UDP sockets sharing the port (SO_REUSEPORT), ``udp`` the first of them
+        self.udp_group: list[socket.socket] = []
         self.tcp: socket.socket | None = None
-        self.packet_cache: dict[bytes, bytes] = {}
+        self.packet_cache = PacketCache(limits.cache_bytes)
 
     def bind(self, port: int) -> int:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        self.udp = socket.socket(family, socket.SOCK_DGRAM)
         try:
-            self.udp.bind((self.host, port))
-            port = self.udp.getsockname()[1]
+            # a plain bind first: "port in use" stays an error even for our own group
+            probe = socket.socket(family, socket.SOCK_DGRAM)
+            try:
+                probe.bind((self.host, port))
+                port = probe.getsockname()[1]
+            finally:
+                probe.close()
+            self.udp_group = [udp_socket(family, self.host, port)
+                              for _ in range(UDP_SOCKETS if REUSEPORT else 1)]
+            self.udp = self.udp_group[0]
             self.tcp = socket.socket(family, socket.SOCK_STREAM)
             self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             self.tcp.bind((self.host, port))
-            self.tcp.listen(64)
+            # room for a burst of connects: each is accepted (evicting if full) at once
+            self.tcp.listen(socket.SOMAXCONN)
         except OSError:
             self.close()
             raise
-        self.udp.setblocking(False)
         self.tcp.setblocking(False)
         return port
 
     def close(self) -> None:
-        for sock in (self.udp, self.tcp):
+        for sock in [*self.udp_group, self.tcp]:
             if sock is not None:
                 sock.close()
+        self.udp_group = []
         self.udp = self.tcp = None
 
 
@@ -100,8 +126,11 @@ class DnsLabServer(ServerController):
     def __init__(self, host: str = "127.0.0.1", port: int = 0,
                  outbox: queue.SimpleQueue[Event] | None = None,
                  hierarchy: bool | None = None, root_host: str = ROOT_HOST,
-                 tld_host: str = TLD_HOST, tls_port: int | None = None) -> None:
+                 tld_host: str = TLD_HOST, tls_port: int | None = None,
+                 limits: DnsLimits | None = None) -> None:
         super().__init__(host, port, outbox)
+        self.limits = (limits or DnsLimits()).check()
+        self._rrl = ResponseRateLimiter(self.limits.rrl_rate, self.limits.rrl_slip)
         #: DoT and DoH (HTTP/1.1) share this TLS port; None = off, 0 = any free port
         self.tls_port = tls_port
         self._tls_sock: socket.socket | None = None
@@ -111,7 +140,8 @@ class DnsLabServer(ServerController):
         self._listeners: list[_Listener] = []
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
-        self._clients: set[threading.Thread] = set()
+        #: the connections holding a TCP slot (plain, DoT or DoH) by their thread
+        self._clients: dict[threading.Thread, TcpClient] = {}
         self._client_socks: set[socket.socket] = set()
         self._lock = threading.Lock()
 
@@ -129,12 +159,15 @@ class DnsLabServer(ServerController):
         auth = ZoneAnswerer([load_zone(auth_zone_text(v4)), load_zone(noglue_zone_text(v4)),
                              load_zone(reverse_v4_zone_text()),
                              load_zone(reverse_v6_zone_text())])
-        listeners = [_Listener(self.host, auth, "wirebench.test")]
+        limits = self.limits
+        listeners = [_Listener(self.host, auth, "wirebench.test", limits)]
         if self.hierarchy:
             listeners.append(_Listener(self.root_host, ZoneAnswerer(
-                [load_zone(root_zone_text(v4, self.root_host, self.tld_host))]), "root"))
+                [load_zone(root_zone_text(v4, self.root_host, self.tld_host))]), "root",
+                limits))
             listeners.append(_Listener(self.tld_host, ZoneAnswerer(
-                [load_zone(tld_zone_text(v4, self.root_host, self.tld_host))]), "test."))
+                [load_zone(tld_zone_text(v4, self.root_host, self.tld_host))]), "test.",
+                limits))
         return listeners
 
     def _start(self) -> None:
@@ -190,7 +223,7 @@ class DnsLabServer(ServerController):
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.host, self.tls_port or 0))
-            sock.listen(32)
+            sock.listen(socket.SOMAXCONN)
         except OSError:
             sock.close()
             raise
@@ -213,7 +246,8 @@ class DnsLabServer(ServerController):
     def _serve(self) -> None:
         selector = selectors.DefaultSelector()
         for listener in self._listeners:
-            selector.register(listener.udp, selectors.EVENT_READ, ("udp", listener))
+            for udp in listener.udp_group:
+                selector.register(udp, selectors.EVENT_READ, ("udp", listener))
             selector.register(listener.tcp, selectors.EVENT_READ, ("tcp", listener))
         if self._tls_sock is not None:
             selector.register(self._tls_sock, selectors.EVENT_READ, ("tls", self._listeners[0]))
@@ -221,35 +255,31 @@ class DnsLabServer(ServerController):
             while not self._stopping.is_set():
                 for key, _ in selector.select(0.2):
                     kind, listener = key.data
-                    if kind == "udp":
-                        self._serve_udp(key.fileobj, listener)
-                    else:
-                        self._accept(key.fileobj, listener, kind == "tls")
+                    try:
+                        if kind == "udp":
+                            self._serve_udp(key.fileobj, listener)
+                        else:
+                            self._accept(key.fileobj, listener, kind == "tls")
+                    except Exception as exc:  # one bad packet never stops the server
+                        self.log_limit("error", f"DNS request failed: "
+                                       f"{type(exc).__name__}: {exc}")
         finally:
             selector.close()
 
     def _serve_udp(self, sock: socket.socket, listener: _Listener) -> None:
-        cache = listener.packet_cache
-        for _ in range(64):  # drain a burst, then let the other sockets have a turn
+        for _ in range(256):  # drain a burst, then let the other sockets have a turn
             try:
                 wire, peer = sock.recvfrom(65535)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
                 return
-            # the zones never change while serving: an identical question (all but the
-            # id) gets the same bytes back, as in PowerDNS's packet cache
-            key = wire[2:]
-            cached = cache.get(key)
-            if cached is not None:
-                reply: bytes | None = wire[:2] + cached
-            else:
-                reply = respond(listener.answerer, wire, 65535)
-                if reply is not None and len(wire) >= 12:
-                    if len(cache) >= PACKET_CACHE_SIZE:
-                        cache.pop(next(iter(cache)))
-                    cache[key] = reply[2:]
             self.count(bytes_in=len(wire), requests=1)
+            try:
+                reply = self._udp_reply(wire, peer, listener)
+            except Exception as exc:  # one bad packet never stops the server
+                self.log_limit("error", f"DNS request failed: {type(exc).__name__}: {exc}")
+                continue
             if reply is not None:
                 try:
                     sock.sendto(reply, peer)
@@ -257,48 +287,96 @@ class DnsLabServer(ServerController):
                 except OSError:
                     pass
 
-    def _accept(self, sock: socket.socket, listener: _Listener, tls: bool = False) -> None:
-        try:
-            conn, _peer = sock.accept()
-        except OSError:
-            return
-        with self._lock:
-            if len(self._clients) >= MAX_TCP_CLIENTS:
-                conn.close()
-                self.log("too many TCP clients: connection dropped", "warning")
-                return
-            thread = threading.Thread(target=self._serve_tls if tls else self._serve_tcp,
-                                      args=(conn, listener), name="dns-lab:tcp", daemon=True)
-            self._clients.add(thread)
-            self._client_socks.add(conn)
-        self.count(opened=1)
-        thread.start()
+    def _udp_reply(self, wire: bytes, peer: tuple, listener: _Listener) -> bytes | None:
+        verdict = gate(wire)
+        if verdict is not True:
+            return verdict or None  # junk: dropped, or FORMERR from the header alone
+        question = question_key(wire)
+        if question is not None and self.limits.rrl_rate:
+            action = self._rrl.verdict(client_network(peer[0]), question)
+            if action != "send":
+                self.log_limit("rrl-rate", f"response-rate limit: more than "
+                               f"{self.limits.rrl_rate} identical answers a second to "
+                               f"{peer[0]}; sending truncated or nothing")
+                return truncated_reply(wire, question) if action == "slip" else None
+        # the zones never change while serving: an identical question (all but the
+        # id) gets the same bytes back, as in PowerDNS's packet cache
+        cache = listener.packet_cache
+        key = wire[2:]
+        cached = cache.get(key)
+        if cached is not None:
+            return wire[:2] + cached
+        reply = respond(listener.answerer, wire, self.limits.max_udp_size)
+        if reply is not None and question is not None:
+            cache.put(key, reply[2:])
+        return reply
 
-    def _serve_tcp(self, conn: socket.socket, listener: _Listener) -> None:
+    def _accept(self, sock: socket.socket, listener: _Listener, tls: bool = False) -> None:
+        for _ in range(64):  # a burst of connects, bounded so UDP gets its turn too
+            try:
+                conn, _peer = sock.accept()
+            except OSError:
+                return
+            client = TcpClient(conn)
+            thread = threading.Thread(target=self._serve_tls if tls else self._serve_tcp,
+                                      args=(client, listener), name="dns-lab:tcp",
+                                      daemon=True)
+            with self._lock:
+                if len(self._clients) >= self.limits.tcp_clients:
+                    self._evict_idlest()
+                self._clients[thread] = client
+                self._client_socks.add(conn)
+            self.count(opened=1)
+            thread.start()
+
+    def _evict_idlest(self) -> None:
+        """Full: close the connection idle longest (caller holds the lock)."""
+        thread, victim = min(self._clients.items(), key=lambda item: item[1].last_active)
+        del self._clients[thread]
+        victim.evicted = True
+        try:
+            victim.sock.shutdown(socket.SHUT_RDWR)  # its thread sees EOF and ends
+        except OSError:
+            pass
+        self.log_limit("tcp-clients", f"{self.limits.tcp_clients} TCP clients connected "
+                       "(tcp clients): closed the one idle longest to serve a new one")
+
+    def _serve_tcp(self, client: TcpClient, listener: _Listener) -> None:
+        conn = client.sock
         conn.setblocking(True)
-        conn.settimeout(5.0)
+        limits = self.limits
         try:
             while not self._stopping.is_set():
-                head = _recv_exact(conn, 2)
-                if head is None:
-                    return
-                wire = _recv_exact(conn, struct.unpack("!H", head)[0])
+                wire = read_message(conn, limits.tcp_idle_timeout, limits.tcp_io_timeout)
                 if wire is None:
                     return
+                client.last_active = time.monotonic()
                 self.count(bytes_in=len(wire) + 2, requests=1)
-                reply = respond(listener.answerer, wire, None)
+                verdict = gate(wire)
+                reply = (respond(listener.answerer, wire, None) if verdict is True
+                         else verdict or None)
                 if reply is None:
                     return
+                conn.settimeout(limits.tcp_idle_timeout)  # a reader too slow loses it
                 conn.sendall(struct.pack("!H", len(reply)) + reply)
                 self.count(bytes_out=len(reply) + 2)
+        except TimeoutError:
+            if not client.evicted:
+                self.log_limit("tcp-io-timeout", "a TCP client was too slow to send a "
+                               f"query (within {limits.tcp_io_timeout:g} s, tcp io "
+                               f"timeout) or idle for {limits.tcp_idle_timeout:g} s: "
+                               "closed")
         except OSError:
             return
+        except Exception as exc:  # one bad query never stops the server
+            self.log_limit("error", f"DNS request failed: {type(exc).__name__}: {exc}")
         finally:
             self._client_done(conn)
 
-    def _serve_tls(self, conn: socket.socket, listener: _Listener) -> None:
+    def _serve_tls(self, client: TcpClient, listener: _Listener) -> None:
         from core.servers.dns.secure import serve_secure
 
+        conn = client.sock
         conn.setblocking(True)
         conn.settimeout(5.0)
         try:
@@ -314,6 +392,8 @@ class DnsLabServer(ServerController):
                          lambda: not self._stopping.is_set(), self.count)
         except OSError:
             pass
+        except Exception as exc:  # one bad query never stops the server
+            self.log_limit("error", f"DNS request failed: {type(exc).__name__}: {exc}")
         finally:
             secure.close()
             with self._lock:
@@ -324,7 +404,7 @@ class DnsLabServer(ServerController):
         conn.close()
         self.count(closed=1)
         with self._lock:
-            self._clients.discard(threading.current_thread())
+            self._clients.pop(threading.current_thread(), None)
             self._client_socks.discard(conn)
 
     def _stop(self, timeout: float) -> None:
@@ -349,16 +429,6 @@ class DnsLabServer(ServerController):
             self._tls_sock = None
 
 
-def _recv_exact(conn: socket.socket, size: int) -> bytes | None:
-    data = b""
-    while len(data) < size:
-        chunk = conn.recv(size - len(data))
-        if not chunk:
-            return None
-        data += chunk
-    return data
-
-
 def lab_peers(host: str = "127.0.0.1", ephemeral: bool = False) -> list[ServerController]:
     return [DnsLabServer(host, 0 if ephemeral else LAB_PORT,
                          tls_port=0 if ephemeral else LAB_TLS_PORT)]
@@ -374,12 +444,24 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tls-port", type=int, default=LAB_TLS_PORT,
                         help=f"DoT and DoH port (default {LAB_TLS_PORT}; 0 = any free port)")
     parser.add_argument("--no-tls", action="store_true", help="no DoT/DoH port")
+    defaults = DnsLimits()
+    parser.add_argument("--tcp-clients", type=int, default=defaults.tcp_clients,
+                        help="TCP/DoT/DoH connections at once; when full the idlest is "
+                             f"closed (default {defaults.tcp_clients}, as BIND)")
+    parser.add_argument("--max-udp-size", type=int, default=defaults.max_udp_size,
+                        help="largest UDP reply; bigger ones are truncated (default "
+                             f"{defaults.max_udp_size}, as BIND)")
+    parser.add_argument("--rrl-rate", type=int, default=defaults.rrl_rate,
+                        help="identical UDP answers per second to one client network "
+                             f"(default {defaults.rrl_rate}; 0 = no rate limit)")
 
 
 def _build(args: argparse.Namespace) -> list[ServerController]:
+    limits = DnsLimits(tcp_clients=args.tcp_clients, max_udp_size=args.max_udp_size,
+                       rrl_rate=args.rrl_rate).check()
     return [DnsLabServer(args.host, args.port,
                          hierarchy=False if args.no_hierarchy else None,
-                         tls_port=None if args.no_tls else args.tls_port)]
+                         tls_port=None if args.no_tls else args.tls_port, limits=limits)]
 
 
 SERVE_KINDS = {
