@@ -48,6 +48,12 @@ class MailRecord:
     def size(self) -> int:
         return len(self.data)
 
+    @property
+    def footprint(self) -> int:
+        """Bytes the record holds, envelope included (20,000 long RCPTs are not free)."""
+        return (len(self.data) + len(self.mail_from) + len(self.peer) + len(self.auth_user)
+                + sum(len(r) + 56 for r in self.rcpt_tos))  # + a str object's own size
+
     def message(self) -> EmailMessage:
         return BytesParser(policy=policy.default).parsebytes(self.data)  # type: ignore[return-value]
 
@@ -87,7 +93,25 @@ class MailRecord:
 
     def view(self, source_limit: int = 2_000_000) -> MailView:
         """Everything the Inbox shows, parsed once (slow for big mail: call off the Tk
-        thread)."""
+        thread). Never raises: a message the parser cannot take (1,000 nested
+        multiparts exhaust the recursion limit) comes back as its source and a note."""
+        try:
+            return self._parsed_view(source_limit)
+        except Exception as exc:  # the email package raises many kinds on hostile mail
+            reason = ("its parts nest too deeply" if isinstance(exc, RecursionError)
+                      else f"{type(exc).__name__}: {exc}")
+            return MailView(record=self, headers=self._safe_headers(),
+                            plain=f"(This message could not be parsed: {reason}. "
+                                  "Its source is shown as received.)",
+                            html="", attachments=[], source=self.source_text(source_limit))
+
+    def _safe_headers(self) -> list[tuple[str, str]]:
+        try:
+            return self.headers()
+        except Exception:  # same as view(): the headers alone may be beyond parsing
+            return []
+
+    def _parsed_view(self, source_limit: int) -> MailView:
         msg = self.message()
         plain = msg.get_body(preferencelist=("plain",))
         html = msg.get_body(preferencelist=("html",))
@@ -157,17 +181,19 @@ class MailStore:
 
     def add(self, *, peer: str, mail_from: str, rcpt_tos: list[str] | tuple[str, ...],
             data: bytes, auth_user: str = "", tls: bool = False) -> MailRecord:
+        """Keep a message: in the mbox (when set) and the Inbox, or in neither (raises
+        OSError when the mbox cannot be written, so a retry cannot duplicate it)."""
         record = MailRecord(id=next(_ids), received_at=time.time(), peer=peer,
                             mail_from=mail_from, rcpt_tos=tuple(rcpt_tos), data=data,
                             auth_user=auth_user, tls=tls)
         with self._lock:
+            if self.mbox_path is not None:
+                self._append_mbox(record)  # first: if it fails, nothing was kept
             self._records.append(record)
-            self._bytes += record.size
+            self._bytes += record.footprint
             while self._records and (len(self._records) > self.max_messages
                                      or self._bytes > self.max_bytes) and len(self._records) > 1:
-                self._bytes -= self._records.pop(0).size
-            if self.mbox_path is not None:
-                self._append_mbox(record)
+                self._bytes -= self._records.pop(0).footprint
         return record
 
     def _append_mbox(self, record: MailRecord) -> None:
@@ -176,9 +202,13 @@ class MailStore:
         box = mailbox.mbox(str(self.mbox_path))
         try:
             box.lock()
-            entry = mailbox.mboxMessage(record.data)
-            entry.set_from(record.mail_from or "MAILER-DAEMON", time.gmtime(record.received_at))
-            box.add(entry)
+            # the From_ line carries the envelope sender as UTF-8 bytes (an SMTPUTF8
+            # sender is not ASCII), as Postfix's local delivery writes it; mailbox
+            # copies a message's own leading "From " line verbatim
+            sender = "".join(ch for ch in record.mail_from if ch.isprintable() and ch != " ")
+            stamp = time.asctime(time.gmtime(record.received_at))
+            from_line = f"From {sender or 'MAILER-DAEMON'} {stamp}\n".encode()
+            box.add(from_line + record.data.replace(b"\r\n", b"\n"))
             box.flush()
         finally:
             box.unlock()
@@ -196,7 +226,7 @@ class MailStore:
         with self._lock:
             for i, record in enumerate(self._records):
                 if record.id == record_id:
-                    self._bytes -= record.size
+                    self._bytes -= record.footprint
                     del self._records[i]
                     return True
         return False

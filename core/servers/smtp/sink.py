@@ -16,12 +16,14 @@ import logging
 import secrets
 import socket
 import ssl
+import time
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from core.errors import UserError
 from core.paths import data_dir
 from core.servers.base import ServerController
 from core.servers.registry import ServeKind
@@ -33,6 +35,11 @@ LAB_PORT = 2525
 LAB_USER = "lab"
 LAB_PASSWORD = "lab"
 LAB_DATA_LIMIT = 64 * 1024 * 1024  # a 25 MB attachment is ~34 MB once base64-encoded
+#: recipients of one message (Postfix's smtpd_recipient_limit 1000)
+MAX_RECIPIENTS = 1000
+#: clients at once (Postfix's default_process_limit 100 smtpd processes); when full the
+#: one idle longest is told 421 and closed, so a new client is always served
+MAX_CLIENTS = 100
 
 # aiosmtpd logs every command, and a client's failed TLS handshake as a traceback
 logging.getLogger("mail.log").setLevel(logging.CRITICAL)
@@ -46,6 +53,11 @@ class LabMailHandler:
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
+        limit = self.sink.max_recipients
+        if len(envelope.rcpt_tos) >= limit:
+            self.sink.log_limit("max recipients", f"a message passed {limit} recipients "
+                                "(max recipients): 452 for the rest")
+            return "452 4.5.3 Error: too many recipients"  # Postfix's words
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -63,11 +75,15 @@ class LabMailHandler:
         login = session.login_data
         user = login.decode("utf-8", "replace") if isinstance(login, bytes) else str(login or "")
         peer = session.peer
-        record = self.sink.store.add(
-            peer=f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer or "?"),
-            mail_from=envelope.mail_from or "", rcpt_tos=list(envelope.rcpt_tos), data=data,
-            auth_user=user if session.authenticated else "",
-            tls=bool(session.ssl) or self.sink.implicit_tls)
+        try:
+            record = self.sink.store.add(
+                peer=f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer or "?"),
+                mail_from=envelope.mail_from or "", rcpt_tos=list(envelope.rcpt_tos),
+                data=data, auth_user=user if session.authenticated else "",
+                tls=bool(session.ssl) or self.sink.implicit_tls)
+        except (OSError, ValueError) as exc:  # nothing was kept: the client may retry
+            self.sink.log(f"message not stored: {exc}", "error")
+            return "451 4.3.0 Error: message not stored; try again later"
         self.sink.received(record)
         return f"250 2.0.0 Ok: queued as {record.id}"
 
@@ -95,6 +111,7 @@ class CountingSMTP(SMTP):
         super().__init__(handler, **kwargs)
         self._sink = sink
         self._counted = False
+        self.last_active = time.monotonic()
 
     def connection_made(self, transport: Any) -> None:
         fresh = self.transport is None  # STARTTLS calls this again on the same connection
@@ -102,8 +119,22 @@ class CountingSMTP(SMTP):
         if fresh and self._sink.accepting:
             self._counted = True
             self._sink.count(opened=1)
+            self._sink.admit(self)
+
+    def _reset_timeout(self, duration: float | None = None) -> None:
+        # aiosmtpd resets its idle timer on every command: that is activity
+        self.last_active = time.monotonic()
+        super()._reset_timeout(duration)
+
+    def evict(self) -> None:
+        """Make room for a new client: say why, then close."""
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.write(b"421 4.7.0 Too many connections: closing the idlest one\r\n")
+            transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._sink.clients.discard(self)
         if self._counted:
             self._counted = False
             self._sink.count(closed=1)
@@ -144,8 +175,13 @@ class SmtpSink(ServerController):
                  tls_context: ssl.SSLContext | None = None,
                  user: str = LAB_USER, password: str = LAB_PASSWORD,
                  auth_require_tls: bool = False, store: MailStore | None = None,
-                 data_size_limit: int = LAB_DATA_LIMIT, kind: str | None = None) -> None:
+                 data_size_limit: int = LAB_DATA_LIMIT, kind: str | None = None,
+                 max_recipients: int = MAX_RECIPIENTS, max_clients: int = MAX_CLIENTS) -> None:
         super().__init__(host, port, outbox)
+        self.max_recipients = max_recipients
+        self.max_clients = max_clients
+        #: connections being served (on the sink's event loop thread only)
+        self.clients: set[CountingSMTP] = set()
         if kind:
             self.kind = kind
         self.implicit_tls = implicit_tls
@@ -210,6 +246,16 @@ class SmtpSink(ServerController):
             except (RuntimeError, AssertionError):
                 pass
 
+    def admit(self, client: CountingSMTP) -> None:
+        """Count a new connection in; when full, evict the one idle longest."""
+        if len(self.clients) >= self.max_clients:
+            idlest = min(self.clients, key=lambda c: c.last_active)
+            self.clients.discard(idlest)
+            idlest.evict()
+            self.log_limit("max clients", f"{self.max_clients} clients connected (max "
+                           "clients): closed the one idle longest to serve a new one")
+        self.clients.add(client)
+
     def make_handler(self) -> LabMailHandler:
         """The aiosmtpd handler; subclasses may answer differently (tests' refusals)."""
         return LabMailHandler(self)
@@ -247,18 +293,27 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"AUTH password (default {LAB_PASSWORD})")
     parser.add_argument("--auth-require-tls", action="store_true",
                         help="refuse AUTH until STARTTLS (default: allowed in the lab)")
+    parser.add_argument("--max-recipients", type=int, default=MAX_RECIPIENTS,
+                        help=f"RCPTs per message (default {MAX_RECIPIENTS}, as Postfix)")
+    parser.add_argument("--max-clients", type=int, default=MAX_CLIENTS,
+                        help="clients at once; when full the idlest is closed (default "
+                             f"{MAX_CLIENTS}, as Postfix)")
     parser.add_argument("--mbox", nargs="?", const="", default=None, metavar="PATH",
                         help="also append every message to an mbox (default path: "
                              "<data dir>/smtp/sink.mbox)")
 
 
 def _build(args: argparse.Namespace) -> list[ServerController]:
+    if args.max_recipients < 1 or args.max_clients < 1:
+        raise UserError("--max-recipients and --max-clients must be at least 1.",
+                        "--max-recipients")
     store = MailStore()
     if args.mbox is not None:
         store.mbox_path = Path(args.mbox) if args.mbox else data_dir() / "smtp" / "sink.mbox"
     return [SmtpSink(args.host, args.port, implicit_tls=args.tls,
                      starttls=not args.no_starttls, user=args.user, password=args.password,
-                     auth_require_tls=args.auth_require_tls, store=store)]
+                     auth_require_tls=args.auth_require_tls, store=store,
+                     max_recipients=args.max_recipients, max_clients=args.max_clients)]
 
 
 SERVE_KINDS: dict[str, ServeKind] = {

@@ -189,6 +189,7 @@ class InboxView(ttk.Frame):
         _set_text(self.body_text, f"Loading message {record.id} "
                                   f"({human_size(record.size)})…")
         # parsing a 30 MB message takes seconds: never on the Tk thread
+        # view() never raises (hostile mail comes back as its source and a note)
         threading.Thread(target=lambda: self._parsed.put(record.view(SOURCE_LIMIT)),
                          name="inbox-parse", daemon=True).start()
         if self._poll_job is None:

@@ -81,3 +81,54 @@ def test_headers_read_without_parsing_the_body(tmp_path):
     record = store.add(peer="p", mail_from="a@b.c", rcpt_tos=["x@y.z"], data=data)
     assert record.header("Subject") == "Inbox test"
     assert record.header("X-Missing") == ""
+
+
+def nested_multiparts(depth: int) -> bytes:
+    head = b"From: a@b.c\r\nSubject: nested\r\nMIME-Version: 1.0\r\n"
+    body = b"innermost\r\n"
+    for level in range(depth):
+        boundary = f"b{level}".encode()
+        body = (b"Content-Type: multipart/mixed; boundary=" + boundary + b"\r\n\r\n--"
+                + boundary + b"\r\n" + body + b"\r\n--" + boundary + b"--\r\n")
+    return head + body
+
+
+def test_a_message_nested_1000_deep_views_as_its_source():
+    # issue 14 item 9: RecursionError in the Inbox's parse thread, "Loading…" forever
+    store = MailStore()
+    record = store.add(peer="p", mail_from="a@b.c", rcpt_tos=["x@y.z"],
+                       data=nested_multiparts(1000))
+    view = record.view()
+    assert "could not be parsed" in view.plain and "nest too deeply" in view.plain
+    assert view.source.startswith("From: a@b.c")
+    assert record.header("Subject") == "nested"
+
+
+def test_store_counts_the_envelope_against_its_byte_cap():
+    store = MailStore(max_bytes=200_000)
+    rcpts = [f"{'r' * 400}{i}@example.org" for i in range(1000)]  # ~460 KB of envelope
+    for _ in range(3):
+        store.add(peer="p", mail_from="a@b.c", rcpt_tos=rcpts, data=b"tiny\r\n")
+    assert len(store) == 1  # each alone is over the cap: only the newest is kept
+
+
+def test_an_mbox_failure_keeps_nothing(tmp_path):
+    store = MailStore(mbox_path=tmp_path / "a-folder")
+    (tmp_path / "a-folder").mkdir()  # not a file: the mbox cannot be written
+    try:
+        store.add(peer="p", mail_from="a@b.c", rcpt_tos=["x@y.z"], data=b"Subject: s\r\n\r\nb")
+    except OSError:
+        pass
+    else:
+        raise AssertionError("the mbox write did not fail")
+    assert len(store) == 0  # all or nothing: a retry cannot duplicate it
+
+
+def test_an_utf8_envelope_sender_reaches_the_mbox(tmp_path):
+    store = MailStore(mbox_path=tmp_path / "sink.mbox")
+    store.add(peer="p", mail_from="jörg@exämple.org", rcpt_tos=["x@y.z"],
+              data=b"Subject: s\r\n\r\nbody\r\nFrom the start\r\n")
+    raw = (tmp_path / "sink.mbox").read_bytes()
+    assert raw.startswith("From jörg@exämple.org ".encode())
+    assert b"\n>From the start\n" in raw  # body From_ lines are still escaped
+    assert len(store) == 1
