@@ -27,7 +27,7 @@ ROOT = Path(os.environ.get("HOSTILE_SERVER_ROOT") or Path(__file__).resolve().pa
 RSS_BOUND_MB = 64
 #: a normal client must be served within this while the abuse goes on (issue 14)
 SERVE_BOUND = 1.0
-_LISTENING = re.compile(r"listening on (\S+):(\d+)")
+_LISTENING = re.compile(r"listening on (\S+)")
 
 
 def raise_open_files(wanted: int = 4096) -> None:
@@ -68,7 +68,10 @@ class ServedProcess:
                 break
             found = _LISTENING.search(line)
             if found:
-                return found.group(1), int(found.group(2))
+                host, _, port = found.group(1).rpartition(":")
+                if port.isdigit():
+                    return host.strip("[]"), int(port)
+                return found.group(1), 0  # a UNIX socket's path
         self.stop()
         raise AssertionError(f"serve {self.kind} did not start: {self.log()}")
 

@@ -29,7 +29,8 @@ FORK_STYLES: tuple[str, ...] = ("simple", "double")
 
 @dataclass(frozen=True)
 class EchoLimits:
-    """Per-server limits. A client over ``max_clients`` is accepted and closed at once."""
+    """Per-server limits. When ``max_clients`` are connected, the one idle longest is
+    closed to serve a new one: idle clients can never lock a new one out."""
 
     max_clients: int = 512
     #: seconds without traffic (or with the peer not reading) before a client is dropped
@@ -172,6 +173,10 @@ def prepare_unix_path(path: Path) -> None:
         f"{path} is in use by a running server: stop it or choose another path.", "Path")
 
 
+class OutOfDescriptors(OSError):
+    """accept() failed for want of a file descriptor: free one (evict) and retry."""
+
+
 class ServerEndpoint:
     """The listening socket as an object (origin document, section 4.3.1).
 
@@ -192,7 +197,9 @@ class ServerEndpoint:
     def family(self) -> socket.AddressFamily:
         return socket.AF_UNIX if self.path else _family_for(self.host)
 
-    def open_server(self, backlog: int = 128) -> socket.socket:
+    def open_server(self, backlog: int = socket.SOMAXCONN) -> socket.socket:
+        # the kernel's own maximum (4096 on Linux 5.4+): a burst of connects waits in
+        # the queue instead of failing (a UNIX socket's connect fails at once when full)
         self.machine.require("listen")
         if self.path is not None:
             prepare_unix_path(self.path)
@@ -236,6 +243,8 @@ class ServerEndpoint:
             # the client gave up between the readiness and accept(): nothing to serve
             if exc.errno in (errno.ECONNABORTED, errno.EPROTO):
                 return None
+            if exc.errno in (errno.EMFILE, errno.ENFILE):
+                raise OutOfDescriptors(str(exc)) from exc
             raise
         self.machine.apply("accept")
         if client.family != socket.AF_UNIX:
@@ -317,10 +326,16 @@ class StreamEchoServer(ServerController):
         self.endpoint = endpoint
         return endpoint
 
-    def _refuse(self, conn: EchoConnection) -> None:
-        self.log(f"{conn.peer} refused: {self.limits.max_clients} clients already "
-                 "connected (max clients)", "warning")
-        conn.abort()
+    def _evict_idlest(self, candidates: list[EchoConnection], now: float) -> None:
+        """Full: shut down the connection idle longest (its handler closes it)."""
+        live = [c for c in candidates if not c.dropped]
+        if not live:
+            return
+        victim = max(live, key=lambda c: c.idle_for(now))
+        reason = (f"evicted after {victim.idle_for(now):.0f} s idle: "
+                  f"{self.limits.max_clients} clients connected (max clients)")
+        self.log_limit("max clients", f"{victim.peer} {reason}")
+        victim.wake(reason)
 
     def _flush(self, conn: EchoConnection) -> bool:
         """Add what ``conn`` moved since its last flush to the server's totals.

@@ -25,10 +25,12 @@ import argparse
 import contextlib
 import ctypes
 import errno
+import mmap
 import os
 import selectors
 import signal
 import socket
+import struct
 import sys
 import time
 
@@ -61,13 +63,60 @@ def peer_name(address: object, number: int) -> str:
     return f"unix-client#{number}"
 
 
+class ActivityBoard:
+    """Which child serves which client and when it last moved a byte, in memory shared
+    across fork (an anonymous shared mapping), so the helper can evict the child idle
+    longest when the server is full. One slot per child: (pid, last active time); pid
+    -1 while the child starts, 0 when free. Torn reads only blur the choice a little.
+    """
+
+    SLOT = struct.Struct("qd")
+    #: a slot's time once its child was told to go: it is never chosen twice
+    EVICTING = -2.0
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self.map = mmap.mmap(-1, slots * self.SLOT.size)
+
+    def take(self) -> int | None:
+        """A free slot for the next child, marked as starting; None when all are used."""
+        for index in range(self.slots):
+            if self.SLOT.unpack_from(self.map, index * self.SLOT.size)[0] == 0:
+                self.set(index, -1, time.monotonic())
+                return index
+        return None
+
+    def set(self, index: int, pid: int, when: float) -> None:
+        self.SLOT.pack_into(self.map, index * self.SLOT.size, pid, when)
+
+    def touch(self, index: int) -> None:
+        self.set(index, os.getpid(), time.monotonic())
+
+    def idlest(self) -> tuple[int, int, float] | None:
+        """(slot, pid, idle seconds) of the child idle longest, None if no child runs."""
+        best = None
+        now = time.monotonic()
+        for index in range(self.slots):
+            pid, when = self.SLOT.unpack_from(self.map, index * self.SLOT.size)
+            if pid > 0 and when != self.EVICTING and (best is None or when < best[2]):
+                best = (index, pid, when)
+        return None if best is None else (best[0], best[1], now - best[2])
+
+    def free_pid(self, pid: int) -> None:
+        """A reaped child's slot is free again (it may have died without freeing it)."""
+        for index in range(self.slots):
+            if self.SLOT.unpack_from(self.map, index * self.SLOT.size)[0] == pid:
+                self.set(index, 0, 0.0)
+
+
 class Fireman:
     """Collects zombies: the document's ``fireman(pids)`` — ``waitpid(-1, WNOHANG)``
     until no exited child remains, crossing each off the children list."""
 
-    def __init__(self) -> None:
+    def __init__(self, board: ActivityBoard | None = None) -> None:
         self.children: set[int] = set()  # simple fork: the document's children_list
         self.reaped = 0
+        self.board = board
 
     def __call__(self) -> None:
         while True:
@@ -79,6 +128,8 @@ class Fireman:
                 return
             self.reaped += 1
             self.children.discard(pid)
+            if self.board is not None:
+                self.board.free_pid(pid)
 
     def wait_all(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -91,7 +142,8 @@ class Fireman:
             time.sleep(0.01)
 
 
-def handle(client: socket.socket, peer: str, idle_timeout: float, recv_size: int) -> None:
+def handle(client: socket.socket, peer: str, idle_timeout: float, recv_size: int,
+           board: ActivityBoard | None = None, slot: int | None = None) -> None:
     """The connection handler a child runs: echo until EOF, then half-close.
 
     A SIGALRM every REPORT_EVERY seconds (setitimer) reports the traffic since the last
@@ -108,6 +160,9 @@ def handle(client: socket.socket, peer: str, idle_timeout: float, recv_size: int
     expired = False
     tick = min(REPORT_EVERY, idle_timeout)
     reason = "peer closed"
+    evicted = False
+    if board is not None and slot is not None:
+        board.touch(slot)
 
     def flush() -> None:
         nonlocal reported
@@ -122,6 +177,8 @@ def handle(client: socket.socket, peer: str, idle_timeout: float, recv_size: int
         moved = bytes_in + bytes_out
         if moved != seen:
             seen, idle = moved, 0.0
+            if board is not None and slot is not None:
+                board.touch(slot)
         elif not expired:
             idle += tick
             if idle >= idle_timeout:
@@ -129,7 +186,14 @@ def handle(client: socket.socket, peer: str, idle_timeout: float, recv_size: int
                 with contextlib.suppress(OSError):
                     client.shutdown(socket.SHUT_RDWR)
 
+    def on_evict(signum: int, frame: object) -> None:
+        nonlocal evicted, expired
+        evicted = expired = True  # expired: no half-close, the socket is shut down
+        with contextlib.suppress(OSError):
+            client.shutdown(socket.SHUT_RDWR)
+
     client.setblocking(True)
+    signal.signal(signal.SIGUSR1, on_evict)
     signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, tick, tick)
     try:
@@ -152,8 +216,12 @@ def handle(client: socket.socket, peer: str, idle_timeout: float, recv_size: int
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         client.close()
-    if expired:
+    if evicted:
+        reason = "evicted: the idlest when the server was full (max clients)"
+    elif expired:
         reason = f"idle for {idle_timeout:g} s"
+    if board is not None and slot is not None:
+        board.set(slot, 0, 0.0)
     flush()
     report(f"CLOSE {peer} {bytes_in} {bytes_out} {reason}")
 
@@ -182,7 +250,9 @@ def serve(args: argparse.Namespace) -> int:
     sel = selectors.DefaultSelector()
     sel.register(listener, selectors.EVENT_READ, "listener")
     sel.register(wake_r, selectors.EVENT_READ, "wake")
-    fireman = Fireman()
+    # twice max clients: an evicted child still holds its slot until it has exited
+    board = ActivityBoard(2 * args.max_clients + 1)
+    fireman = Fireman(board)
     accepted = 0
     report(f"READY {os.getpid()}")
 
@@ -208,20 +278,29 @@ def serve(args: argparse.Namespace) -> int:
                 except OSError as exc:
                     if exc.errno in (errno.ECONNABORTED, errno.EPROTO):
                         continue
+                    if exc.errno in (errno.EMFILE, errno.ENFILE):
+                        # out of fds: never die; a child will exit and give one back
+                        report("LOG warning out of file descriptors (open files limit)")
+                        time.sleep(0.05)
+                        break
                     raise
                 accepted += 1
                 peer = peer_name(address, accepted)
                 fireman()
-                if live() > args.max_clients:  # this one is already counted
+                if live() - evicting(board) > args.max_clients:  # this one is counted
+                    evict_idlest(board, args.max_clients, peer)
+                slot = board.take()
+                if slot is None:  # every slot held by children still exiting: rare
                     accepted -= 1
                     report(f"LOG warning {peer} refused: {args.max_clients} clients already "
-                           "connected (max clients)")
+                           "connected and none could be evicted yet (max clients)")
                     client.close()
                     continue
                 if client.family != socket.AF_UNIX:
                     client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 report(f"OPEN {peer}")
-                pid = fork_handler(args, client, peer, listener, (wake_r, wake_w))
+                pid = fork_handler(args, client, peer, listener, (wake_r, wake_w),
+                                   board, slot)
                 client.close()  # the parent's copy: the child owns the connection now
                 if pid:
                     fireman.children.add(pid)
@@ -236,15 +315,35 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def evicting(board: ActivityBoard) -> int:
+    """Children told to go that have not exited yet (they hold a slot, not a client)."""
+    return sum(1 for i in range(board.slots)
+               if board.SLOT.unpack_from(board.map, i * board.SLOT.size)[1] == board.EVICTING)
+
+
+def evict_idlest(board: ActivityBoard, max_clients: int, newcomer: str) -> None:
+    """Full: tell the child idle longest to close its client (SIGUSR1) and exit."""
+    found = board.idlest()
+    if found is None:
+        return
+    slot, pid, idle = found
+    board.set(slot, pid, board.EVICTING)
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGUSR1)
+    report(f"LOG warning {max_clients} clients connected (max clients): evicted the one "
+           f"idle {max(0.0, idle):.0f} s to serve {newcomer}")
+
+
 def fork_handler(args: argparse.Namespace, client: socket.socket, peer: str,
-                 listener: socket.socket, extra: tuple[socket.socket, ...]) -> int:
+                 listener: socket.socket, extra: tuple[socket.socket, ...],
+                 board: ActivityBoard | None = None, slot: int | None = None) -> int:
     """Fork (simple or double); returns the pid the parent keeps, 0 if none to track."""
     # block SIGTERM across fork so a stop arriving now still kills the child promptly
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     try:
         pid = os.fork()
         if pid == 0:
-            child_main(args, client, peer, listener, extra)  # never returns
+            child_main(args, client, peer, listener, extra, board, slot)  # never returns
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     if args.style == "double":
@@ -256,7 +355,8 @@ def fork_handler(args: argparse.Namespace, client: socket.socket, peer: str,
 
 
 def child_main(args: argparse.Namespace, client: socket.socket, peer: str,
-               listener: socket.socket, extra: tuple[socket.socket, ...]) -> None:
+               listener: socket.socket, extra: tuple[socket.socket, ...],
+               board: ActivityBoard | None = None, slot: int | None = None) -> None:
     code = 0
     try:
         signal.set_wakeup_fd(-1)
@@ -268,7 +368,7 @@ def child_main(args: argparse.Namespace, client: socket.socket, peer: str,
             sock.close()
         if args.style == "double" and os.fork():
             os._exit(0)  # child one: done; child two is adopted and serves
-        handle(client, peer, args.idle_timeout, args.recv_size)
+        handle(client, peer, args.idle_timeout, args.recv_size, board, slot)
     except BaseException:  # a child must never return into the accept loop
         code = 1
     finally:

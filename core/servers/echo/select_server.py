@@ -13,7 +13,13 @@ import socket
 import threading
 import time
 
-from core.servers.echo.common import EchoConnection, StreamEchoServer, Waker, selector_for
+from core.servers.echo.common import (
+    EchoConnection,
+    OutOfDescriptors,
+    StreamEchoServer,
+    Waker,
+    selector_for,
+)
 
 READ, WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
 
@@ -82,12 +88,27 @@ class SelectEchoServer(StreamEchoServer):
     def _accept_pending(self) -> None:
         assert self.endpoint is not None and self._sel is not None
         for _ in range(64):  # bounded so a connect flood cannot starve the clients
-            conn = self.endpoint.establish_connection()
+            try:
+                conn = self.endpoint.establish_connection()
+            except OutOfDescriptors:
+                self.log_limit("open files", "out of file descriptors (open files "
+                               "limit): evicting the idlest client")
+                if self._clients:
+                    self._drop(min(self._clients, key=lambda c: c.last_active),
+                               "evicted: the server ran out of file descriptors")
+                continue
             if conn is None:
                 return
             if len(self._clients) >= self.limits.max_clients:
-                self._refuse(conn)
-                continue
+                now = time.monotonic()
+                for live in self._clients:  # activity since the last sweep counts too
+                    if self._flush(live):
+                        live.last_active = now
+                victim = min(self._clients, key=lambda c: c.last_active)
+                self.log_limit("max clients", f"{victim.peer} evicted after "
+                               f"{now - victim.last_active:.0f} s idle: "
+                               f"{self.limits.max_clients} clients connected (max clients)")
+                self._drop(victim, "evicted: the idlest when the server was full")
             conn.sock.setblocking(False)
             conn.interest = READ
             self._sel.register(conn.sock, READ, conn)

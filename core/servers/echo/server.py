@@ -80,7 +80,8 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fork mode: simple fork, or double (separate) fork")
     parser.add_argument("--path", help="UNIX socket file (default: echo.sock in the data dir)")
     parser.add_argument("--max-clients", type=int, default=EchoLimits.max_clients,
-                        help="clients served at once; more are accepted and closed at once")
+                        help="clients served at once; when full the one idle longest is "
+                             f"closed for a new one (default {EchoLimits.max_clients})")
     parser.add_argument("--idle-timeout", type=float, default=EchoLimits.idle_timeout,
                         help="seconds before a silent client is dropped")
     parser.add_argument("--buffer-cap", type=int, default=EchoLimits.buffer_cap,

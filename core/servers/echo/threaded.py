@@ -15,6 +15,7 @@ import time
 
 from core.servers.echo.common import (
     EchoConnection,
+    OutOfDescriptors,
     StreamEchoServer,
     Waker,
     join_all,
@@ -72,18 +73,26 @@ class ThreadedEchoServer(StreamEchoServer):
     def _accept_pending(self) -> None:
         assert self.endpoint is not None
         while not self._stopping.is_set():
-            conn = self.endpoint.establish_connection()
+            try:
+                conn = self.endpoint.establish_connection()
+            except OutOfDescriptors:
+                # out of fds: the idlest client gives its own back (its thread closes it)
+                self.log_limit("open files", "out of file descriptors (open files "
+                               "limit): evicting the idlest client")
+                with self._lock:
+                    self._evict_idlest(list(self._clients), time.monotonic())
+                self._stopping.wait(0.01)
+                continue
             if conn is None:
                 return
             with self._lock:
-                full = len(self._clients) >= self.limits.max_clients
-                if not full:
-                    thread = threading.Thread(target=self._handle, args=(conn,),
-                                              name=f"{self.kind}:{conn.peer}", daemon=True)
-                    self._clients[conn] = thread
-            if full:
-                self._refuse(conn)
-                continue
+                # evicted ones leave the table when their thread ends: not counted
+                live = [c for c in self._clients if not c.dropped]
+                if len(live) >= self.limits.max_clients:
+                    self._evict_idlest(live, time.monotonic())
+                thread = threading.Thread(target=self._handle, args=(conn,),
+                                          name=f"{self.kind}:{conn.peer}", daemon=True)
+                self._clients[conn] = thread
             self._opened(conn)
             thread.start()
 

@@ -51,20 +51,23 @@ def test_reports_open_bytes_close_and_reaps() -> None:
     assert proc.returncode == 0
 
 
-def test_max_clients_refuses_with_a_log_report() -> None:
+def test_when_full_the_idlest_child_is_evicted_with_a_log_report() -> None:
     proc, listener = start_helper("--max-clients", "1")
     try:
         first = socket.create_connection(listener.getsockname(), timeout=5)
         first.sendall(b"1")
         assert recv_all(first, 1) == b"1"
         second = socket.create_connection(listener.getsockname(), timeout=5)
-        assert recv_all(second) == b""
+        assert recv_all(first) == b""  # the idle one made room
+        second.sendall(b"2")
+        assert recv_all(second, 1) == b"2"
         second.close()
         first.close()
     finally:
         lines = stop_helper(proc)
         listener.close()
     assert any(line.startswith("LOG warning") and "max clients" in line for line in lines)
+    assert any(line.startswith("CLOSE") and "evicted" in line for line in lines)
 
 
 def test_peer_names() -> None:
