@@ -8,11 +8,13 @@ certificate); ``tls="implicit"`` speaks TLS from the first byte, like port 990.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from pyftpdlib.authorizers import DummyAuthorizer
@@ -35,6 +37,35 @@ USER_PERMS = "elradfmwMT"
 LARGE_NAME = "large.bin"
 #: a large file for transfer demos; the sample is deterministic so checksums repeat
 LARGE_SIZE = 8 * 1024 * 1024
+#: sockets at once, control and data (pyftpdlib's own default max_cons 512); when full
+#: the control connection idle longest is closed (421), so a new client is served
+MAX_CONNECTIONS = 512
+
+
+class LabFtpServer(FTPServer):
+    """pyftpdlib's server, evicting the idlest client when full instead of refusing."""
+
+    controller: FtpLabServer | None = None
+
+    def handle_accepted(self, sock, addr):  # noqa: ANN001, ANN201 (pyftpdlib's signature)
+        # the new handler joins the map before pyftpdlib compares it with max_cons
+        if self.max_cons and self._map_len() >= self.max_cons:
+            self._evict_idlest()
+        return super().handle_accepted(sock, addr)
+
+    def _evict_idlest(self) -> None:
+        idle = [h for h in list(self.ioloop.socket_map.values())
+                if isinstance(h, FTPHandler) and getattr(h, "data_channel", None) is None]
+        if not idle:
+            return
+        victim = min(idle, key=lambda h: h.last_active)
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            victim.socket.send(b"421 Too many connections: closing the idlest one.\r\n")
+        victim.close()
+        if self.controller is not None:
+            self.controller.log_limit(
+                "max connections", f"{self.max_cons} connections (max connections): "
+                f"closed the client idle {time.monotonic() - victim.last_active:.0f} s")
 
 
 def populate(root: Path, large_size: int = LARGE_SIZE) -> None:
@@ -86,8 +117,10 @@ class FtpLabServer(ServerController):
 
     def __init__(self, host: str = "127.0.0.1", port: int = LAB_PORT, *, tls: str = "explicit",
                  mlsd: bool = True, root: Path | None = None, large_size: int = LARGE_SIZE,
-                 kind: str | None = None, rate_limit: int = 0, outbox=None) -> None:
+                 kind: str | None = None, rate_limit: int = 0, outbox=None,
+                 max_connections: int = MAX_CONNECTIONS) -> None:
         super().__init__(host, port, outbox)
+        self.max_connections = max_connections
         if tls not in ("none", "explicit", "implicit"):
             raise UserError("FTPS mode must be none, explicit or implicit.", "FTPS")
         self.tls = tls
@@ -131,9 +164,16 @@ class FtpLabServer(ServerController):
             banner = "Wirebench lab FTP server ready."
             passive_ports = None
             timeout = 300
+            #: when the client last sent a command (0 until the banner: idlest of all)
+            last_active = 0.0
 
             def on_connect(self) -> None:
+                self.last_active = time.monotonic()
                 controller.count(opened=1)
+
+            def found_terminator(self) -> None:
+                self.last_active = time.monotonic()  # a command: the client is not idle
+                super().found_terminator()
 
             def on_disconnect(self) -> None:
                 controller.count(closed=1)
@@ -168,11 +208,12 @@ class FtpLabServer(ServerController):
             populate(self.root, self.large_size)
         try:
             handler = self._handler_class()
-            self._server = FTPServer((self.host, self.port), handler, ioloop=IOLoop())
+            self._server = LabFtpServer((self.host, self.port), handler, ioloop=IOLoop())
         except BaseException:
             self._remove_root()
             raise
-        self._server.max_cons = 64
+        self._server.max_cons = self.max_connections
+        self._server.controller = self
         self.port = self._server.address[1]
         self._stopping.clear()
         self._thread = threading.Thread(target=self._serve, name=f"{self.kind}:serve",
@@ -222,6 +263,9 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="serve this folder (default: a temp folder with samples)")
     parser.add_argument("--rate-limit", type=int, default=0,
                         help="bytes/s per transfer, to watch progress on loopback (plain FTP)")
+    parser.add_argument("--max-connections", type=int, default=MAX_CONNECTIONS,
+                        help="sockets at once; when full the idlest client is closed "
+                             f"(default {MAX_CONNECTIONS}, as pyftpdlib)")
     parser.add_argument("--large-size", type=int, default=LARGE_SIZE,
                         help=f"bytes of the sample {LARGE_NAME} (default {LARGE_SIZE})")
 
@@ -232,7 +276,8 @@ def _build(args: argparse.Namespace) -> list[ServerController]:
                         "--root")
     return [FtpLabServer(args.host, args.port, tls=args.tls, mlsd=not args.no_mlsd,
                          root=args.root, large_size=args.large_size,
-                         rate_limit=args.rate_limit)]
+                         rate_limit=args.rate_limit,
+                         max_connections=max(1, args.max_connections))]
 
 
 SERVE_KINDS = {"ftp": ServeKind(help="the lab FTP server (pyftpdlib; FTPS optional)",
