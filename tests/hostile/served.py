@@ -72,13 +72,20 @@ class ServedProcess:
                 if port.isdigit():
                     return host.strip("[]"), int(port)
                 return found.group(1), 0  # a UNIX socket's path
+        log = self.log()
         self.stop()
-        raise AssertionError(f"serve {self.kind} did not start: {self.log()}")
+        raise AssertionError(f"serve {self.kind} did not start: {log}")
 
     def rss_mb(self, pid: int | None = None) -> float:
         """Resident memory of the served process (or ``pid``) in MB, from /proc."""
         status = Path(f"/proc/{pid or self.pid}/status").read_text()
         kb = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))  # type: ignore[union-attr]
+        return kb / 1024
+
+    def peak_mb(self) -> float:
+        """The served process's highest resident memory so far (VmHWM) in MB."""
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        kb = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))  # type: ignore[union-attr]
         return kb / 1024
 
     def children(self) -> list[int]:

@@ -57,6 +57,8 @@ class CgiLimits:
     body_timeout: float = 10.0
     io_timeout: float = 30.0
     script_timeout: float = 30.0
+    #: Apache's event MPM serves 400 (MaxRequestWorkers) by default and nginx 512
+    #: (worker_connections); when full the connection waiting longest is closed
     max_connections: int = 512
     #: once 3/4 of the connections are taken, a head or body may take only this long, so
     #: a crowd of slow clients cannot hold every slot for the full timeout
@@ -229,6 +231,9 @@ class CgiRequestHandler(StaticFiles, BaseHTTPRequestHandler):
         finally:
             self.conn.process = None
             process.close()
+            if process.escapees:
+                controller.log(f"{name}: killed {process.escapees} process(es) it started "
+                               "that escaped its session (setsid) and outlived it", "warning")
 
     def _relay(self, process: CgiProcess, name: str, method: str) -> str | None:
         reader = CgiHeaderReader()

@@ -12,7 +12,9 @@ checklist: interpreter line, executable bit, and so on.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import selectors
 import shutil
 import signal
@@ -105,10 +107,18 @@ def script_command(script: Path, env_path: str = os.defpath) -> list[str]:
     return [str(script)]
 
 
+#: marks every process a script starts (it is in their environment) so that the ones
+#: that left its session (``setsid``, a daemon's double fork) are found and killed when
+#: the request ends, as systemd's KillMode=control-group does with a cgroup
+RUN_MARK = "WIREBENCH_CGI_RUN"
+
+
 def spawn(command: list[str], env: dict[str, str], cwd: Path, body: bytes, deadline: float,
           on_stderr: Callable[[str], None] | None = None,
           threaded: bool = sys.platform == "win32") -> CgiProcess:
     """Start the script in its own session so a kill reaches its children too."""
+    token = secrets.token_hex(8)
+    env = {**env, RUN_MARK: token}
     pipes = [os.pipe() for _ in range(3)]
     child_ends = (pipes[0][0], pipes[1][1], pipes[2][1])
     parent_ends = (pipes[0][1], pipes[1][0], pipes[2][0])
@@ -123,7 +133,9 @@ def spawn(command: list[str], env: dict[str, str], cwd: Path, body: bytes, deadl
     for fd in child_ends:
         os.close(fd)
     runner = ThreadedCgiProcess if threaded else CgiProcess
-    return runner(popen, *parent_ends, body, deadline, on_stderr)
+    process = runner(popen, *parent_ends, body, deadline, on_stderr)
+    process.run_token = token
+    return process
 
 
 def _launch_error(command: list[str], exc: OSError) -> ScriptLaunchError:
@@ -148,6 +160,36 @@ def kill_tree(handle: ProcessHandle) -> None:
         pass
 
 
+def kill_escapees(token: str, first_pid: int) -> int:
+    """SIGKILL every process still carrying this run's mark; how many were found.
+
+    Linux (/proc) only. Descendants get higher pids than the script (``first_pid``) until
+    the pid counter wraps; a script that scrubs its environment escapes this sweep.
+    """
+    if not token or not os.path.isdir("/proc"):
+        return 0
+    needle = f"\0{RUN_MARK}={token}\0".encode()
+    found = 0
+    for _ in range(3):  # an escapee may fork while we look: look again
+        killed = 0
+        for name in os.listdir("/proc"):
+            if not name.isdigit() or int(name) <= first_pid:
+                continue
+            try:
+                with open(f"/proc/{name}/environ", "rb") as f:
+                    environ = b"\0" + f.read(1 << 20) + b"\0"
+            except OSError:
+                continue
+            if needle in environ:
+                with contextlib.suppress(OSError):
+                    os.kill(int(name), signal.SIGKILL)
+                    killed += 1
+        found += killed
+        if not killed:
+            break
+    return found
+
+
 def _reap(handle: ProcessHandle, end: float) -> int:
     """Wait for the script's exit until ``end``, then kill it (and its children)."""
     try:
@@ -162,6 +204,11 @@ def _reap(handle: ProcessHandle, end: float) -> int:
 
 class CgiProcess:
     """Pipes of one running script, driven from the calling thread."""
+
+    #: the value of RUN_MARK in the script's environment ("" = no sweep)
+    run_token = ""
+    #: processes of the script found and killed outside its session at close
+    escapees = 0
 
     def __init__(self, handle: ProcessHandle, stdin_fd: int, stdout_fd: int, stderr_fd: int,
                  body: bytes, deadline: float,
@@ -309,6 +356,7 @@ class CgiProcess:
         self._selector.close()
         if self.handle.poll() is None:
             _reap(self.handle, time.monotonic())
+        self.escapees = kill_escapees(self.run_token, self.handle.pid)
 
 
 class ThreadedCgiProcess(CgiProcess):
@@ -390,6 +438,7 @@ class ThreadedCgiProcess(CgiProcess):
         self._timer.cancel()
         if self.handle.poll() is None:
             _reap(self.handle, time.monotonic())
+        self.escapees = kill_escapees(self.run_token, self.handle.pid)
         self._feeder.join(2.0)
         self._drainer.join(2.0)
         self._timer.join(2.0)

@@ -28,8 +28,12 @@ def is_chunked(head: RequestHead) -> bool:
 
 
 def read_chunked_body(rfile: BinaryIO, limits: RequestLimits) -> bytes:
-    """De-chunk a body (a CGI script needs CONTENT_LENGTH, so it is read whole first)."""
-    chunks: list[bytes] = []
+    """De-chunk a body (a CGI script needs CONTENT_LENGTH, so it is read whole first).
+
+    Into one growing buffer: a list of 2-byte chunks would cost ~60 bytes of objects per
+    2 bytes of data (6.6x the wire, past the byte cap in memory), the buffer ~1.1x.
+    """
+    body = bytearray()
     total = 0
     while True:
         match = _CHUNK_SIZE.match(rfile.readline(1024))
@@ -41,13 +45,13 @@ def read_chunked_body(rfile: BinaryIO, limits: RequestLimits) -> bytes:
         total += size
         if total > limits.max_body:
             raise HttpError(413, f"chunked body over the {limits.max_body}-byte limit")
-        chunks.append(read_body(rfile, size))
+        body += read_body(rfile, size)
         if rfile.readline(3) not in (b"\r\n", b"\n"):
             raise HttpError(400, "chunk data longer than its size line said")
     for _ in range(limits.max_headers):  # trailer fields: read and dropped
         line = rfile.readline(limits.max_request_line + 1)
         if line in (b"\r\n", b"\n"):
-            return b"".join(chunks)
+            return bytes(body)
         if not line.endswith(b"\n"):
             raise HttpError(400, "chunked body ended before its final blank line")
     raise HttpError(431, "too many trailer fields")

@@ -166,7 +166,19 @@ class CgiServer(ServerController):
     def _admit(self, sock: socket.socket, addr: tuple) -> None:
         with self._conns_lock:
             full = len(self._conns) >= self.limits.max_connections
-        if full:
+            victim = self._idlest() if full else None
+        if victim is not None:
+            # a slow or idle client never locks a new one out: the one waiting longest for
+            # its request gets 408 (the janitor's way) and the newcomer its slot
+            victim.deadline = None
+            victim.late = True
+            try:
+                victim.sock.shutdown(socket.SHUT_RD)
+            except OSError:
+                pass
+            self.log_limit("max connections", f"{self.limits.max_connections} connections "
+                           "open (max connections): closed the one waiting longest")
+        elif full:  # every connection is running a request: nothing idle to close
             try:
                 sock.setblocking(False)
                 sock.send(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
@@ -174,8 +186,8 @@ class CgiServer(ServerController):
             except OSError:
                 pass
             sock.close()
-            self.log(f"{addr[0]}:{addr[1]} refused: {self.limits.max_connections} "
-                     "connections already open", "warning")
+            self.log_limit("max connections", f"{addr[0]}:{addr[1]} refused: "
+                           f"{self.limits.max_connections} connections busy with requests")
             return
         conn = LiveConnection(sock)
         conn.thread = threading.Thread(target=self._serve_connection, args=(conn, addr),
@@ -184,6 +196,11 @@ class CgiServer(ServerController):
             self._conns.add(conn)
         self.count(opened=1)
         conn.thread.start()
+
+    def _idlest(self) -> LiveConnection | None:
+        """The connection waiting longest for a request head or body (lock held)."""
+        waiting = [c for c in self._conns if c.deadline is not None and not c.late]
+        return min(waiting, key=lambda c: c.waiting_since) if waiting else None
 
     def _serve_connection(self, conn: LiveConnection, addr: tuple) -> None:
         try:
@@ -273,6 +290,9 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder of scripts served at /cgi-bin/ (default: the samples')")
     parser.add_argument("--script-timeout", type=float, default=30.0,
                         help="seconds a script may run before it is killed (default 30)")
+    parser.add_argument("--max-connections", type=int, default=CgiLimits().max_connections,
+                        help="connections at once; when full the one waiting longest for "
+                             f"its request is closed (default {CgiLimits().max_connections})")
     parser.add_argument("--no-access-log", action="store_true",
                         help="log errors only, not every request")
     add_common_arguments(parser, LAB_PORT)
@@ -286,8 +306,11 @@ def _build(args: argparse.Namespace) -> list[ServerController]:
     if args.script_timeout <= 0:
         raise UserError("--script-timeout must be a positive number of seconds.",
                         "--script-timeout")
+    if args.max_connections < 1:
+        raise UserError("--max-connections must be at least 1.", "--max-connections")
     return [CgiServer(host=args.host, port=args.port, root=args.root, cgi_dir=args.cgi_dir,
-                      limits=CgiLimits(script_timeout=args.script_timeout),
+                      limits=CgiLimits(script_timeout=args.script_timeout,
+                                       max_connections=args.max_connections),
                       access_log=not args.no_access_log)]
 
 
