@@ -95,6 +95,26 @@ class ServedProcess:
             out.extend(int(x) for x in entry.read_text().split())
         return out
 
+    def accept_queue(self) -> int:
+        """Connections the kernel completed that the server has not accepted yet (the
+        listening socket's receive queue in /proc/net/tcp; 0 when nothing is found)."""
+        waiting = 0
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                lines = Path(table).read_text().splitlines()[1:]
+            except OSError:
+                continue
+            for line in lines:
+                fields = line.split()
+                local, state, queues = fields[1], fields[3], fields[4]
+                if state == "0A" and int(local.rsplit(":", 1)[1], 16) == self.port:
+                    waiting += int(queues.split(":")[1], 16)
+        return waiting
+
+    def wait_accepted(self, timeout: float = 60.0) -> None:
+        """Wait until the server has accepted every connection made so far."""
+        wait_for(lambda: self.accept_queue() == 0, timeout, "the accept queue to drain")
+
     def log(self) -> str:
         self._stderr.seek(0)
         return self._stderr.read().decode("utf-8", "replace")
