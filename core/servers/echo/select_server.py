@@ -68,10 +68,14 @@ class SelectEchoServer(StreamEchoServer):
                             continue
                         self._waker.drain()
                         continue
-                    if mask & READ:
-                        self._read(data)
-                    if mask & WRITE and data in self._clients:
-                        self._flush_out(data)
+                    try:
+                        if mask & READ:
+                            self._read(data)
+                        if mask & WRITE and data in self._clients:
+                            self._flush_out(data)
+                    except Exception as exc:  # one client's fault never stops the loop
+                        self.log_limit("error", f"{data.peer}: {type(exc).__name__}: {exc}")
+                        self._drop(data, f"internal error: {type(exc).__name__}")
                 now = time.monotonic()
                 if now >= next_sweep:
                     # activity is seen here, twice a second, not stamped on every recv

@@ -10,6 +10,7 @@ import selectors
 import socket
 import threading
 import time
+from collections import OrderedDict
 
 from core.events import StateChanged
 from core.servers.base import ServerController
@@ -35,7 +36,8 @@ class UdpEchoServer(ServerController):
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         #: address -> [last seen (monotonic), bytes in, bytes out]
-        self._peers: dict[tuple, list] = {}
+        #: peer address -> [last heard, bytes in, bytes out], quiet longest first
+        self._peers: OrderedDict[tuple, list] = OrderedDict()
 
     def _on_state(self, state: ConnectionState, detail: str) -> None:
         self.post(StateChanged(source=self.kind, state=state.name, detail=detail))
@@ -79,8 +81,11 @@ class UdpEchoServer(ServerController):
                 for key, _ in sel.select(1.0):
                     if key.data == "waker":
                         self._waker.drain()
-                    else:
+                        continue
+                    try:
                         self._echo_pending(sock)
+                    except Exception as exc:  # one datagram's fault never stops the loop
+                        self.log_limit("error", f"echo failed: {type(exc).__name__}: {exc}")
                 now = time.monotonic()
                 if now >= next_sweep:
                     self._forget_quiet_peers(now)
@@ -99,9 +104,18 @@ class UdpEchoServer(ServerController):
                 return
             peer = self._peers.get(address)
             if peer is None:
+                if len(self._peers) >= self.limits.max_clients:
+                    # a flood from many ports: forget the peer heard from least recently
+                    self._peers.popitem(last=False)
+                    self.count(closed=1)
+                    self.log_limit("max clients", f"{self.limits.max_clients} peers "
+                                   "(max clients): forgot the one quiet longest")
                 peer = self._peers[address] = [0.0, 0, 0]
                 self.count(opened=1)
-                self.log(f"datagrams from {address[0]}:{address[1]}")
+                self.log_limit("new peer", f"datagrams from {address[0]}:{address[1]}",
+                               every=1.0)
+            else:
+                self._peers.move_to_end(address)  # oldest first: eviction order
             try:
                 sent = sock.sendto(data, address)
             except OSError as exc:

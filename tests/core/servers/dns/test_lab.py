@@ -6,6 +6,7 @@ import argparse
 import socket
 import struct
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.query
@@ -114,3 +115,34 @@ def test_limits_are_settings_of_serve_dns(dns_lab) -> None:
     (server,) = serve_kinds()["dns"].build(args)
     assert (server.limits.tcp_clients, server.limits.max_udp_size,
             server.limits.rrl_rate) == (5, 4096, 0)
+
+
+def test_a_request_that_raises_is_logged_and_the_next_is_served(monkeypatch) -> None:
+    import core.servers.dns.lab as lab_module
+
+    real = lab_module.respond
+
+    def respond_or_fail(answerer, wire, max_size):  # noqa: ANN001
+        if b"\x04boom" in wire:
+            raise RuntimeError("a fault while answering")
+        return real(answerer, wire, max_size)
+
+    monkeypatch.setattr(lab_module, "respond", respond_or_fail)
+    server = DnsLabServer("127.0.0.1", 0, hierarchy=False)
+    server.start()
+    try:
+        for send in (udp, lambda s, n: dns.query.tcp(dns.message.make_query(n, "A"),
+                                                      "127.0.0.1", port=s.port, timeout=2)):
+            try:
+                send(server, "boom.wirebench.test")
+            except (dns.exception.Timeout, EOFError, ConnectionError):
+                pass  # no answer to the faulty one
+            assert send(server, "www.wirebench.test").answer
+        assert server.running
+    finally:
+        server.stop()
+    lines = []
+    while not server.outbox.empty():
+        event = server.outbox.get()
+        lines.append(getattr(event, "text", ""))
+    assert any("DNS request failed: RuntimeError" in line for line in lines)

@@ -70,3 +70,12 @@ def test_stop_leaks_nothing() -> None:
     server.stop()
     assert not server.running
     assert settle(before) == before
+
+
+def test_peers_from_many_ports_are_capped_at_max_clients(started) -> None:
+    # a flood from many source ports: the quietest peer is forgotten, memory stays bounded
+    server = started(UdpEchoServer(limits=EchoLimits(max_clients=3)))
+    for i in range(10):
+        assert ask(server, b"p%d" % i) == b"p%d" % i
+    wait_for(lambda: len(server.clients()) == 3 and server.connections == 3)
+    assert server.total_connections == 10
