@@ -13,10 +13,9 @@ import argparse
 import asyncio
 import contextlib
 import datetime
-import random
 import socket
 import threading
-from collections.abc import Iterator
+import time
 
 import telnetlib3
 from telnetlib3.server import TelnetServer
@@ -25,6 +24,7 @@ from core.errors import UserError
 from core.servers.base import ServerController, ServerStartError
 from core.servers.registry import ServeKind
 from core.servers.serve import add_common_arguments
+from core.servers.telnet_samples import color_demo, ls_listing, ls_lr_lines
 
 LAB_PORT = 2323
 LAB_USER = "lab"
@@ -40,6 +40,9 @@ SEEN_KEPT = 64
 #: bytes of one client's input handled per event-loop turn: telnetlib3 parses byte by
 #: byte, and one 256 KiB read parsed at once would freeze every other client for a second
 FEED_SLICE = 4096
+#: sessions at once (systemd's MaxConnections=64 for an Accept=yes socket such as
+#: telnet.socket); when full the session idle longest is closed for the new one
+MAX_CLIENTS = 64
 
 HELP = """Commands:
   help          this list
@@ -50,72 +53,6 @@ HELP = """Commands:
   flood N       print N lines of a coloured ls -lR listing (Ctrl-C stops it)
   size          the window size and terminal type the client reported
   exit          log out"""
-
-_NAMES = ("alpha", "beta", "gamma", "delta", "kernel", "notes", "report", "backup",
-          "photo", "index", "config", "server", "client", "module", "draft", "archive")
-_EXTS = (".txt", ".py", ".c", ".tar.gz", ".png", ".md", ".sh", ".json", "", ".log")
-
-
-def _ls_entry(rng: random.Random, n: int) -> str:
-    kind = rng.random()
-    name = f"{rng.choice(_NAMES)}_{n}{rng.choice(_EXTS)}"
-    size = rng.randint(0, 9_999_999)
-    day = rng.randint(1, 28)
-    when = f"Nov {day:2d} {rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}"
-    if kind < 0.15:
-        return f"drwxr-xr-x  2 lab lab {4096:>8} {when} \x1b[1;34m{name}\x1b[0m"
-    if kind < 0.25:
-        return f"-rwxr-xr-x  1 lab lab {size:>8} {when} \x1b[1;32m{name}\x1b[0m"
-    if kind < 0.32:
-        return (f"lrwxrwxrwx  1 lab lab {12:>8} {when} \x1b[1;36m{name}\x1b[0m -> "
-                f"\x1b[38;5;{rng.randint(16, 231)}m../target_{n}\x1b[0m")
-    if name.endswith((".tar.gz", ".png")):
-        return f"-rw-r--r--  1 lab lab {size:>8} {when} \x1b[1;31m{name}\x1b[0m"
-    return f"-rw-r--r--  1 lab lab {size:>8} {when} {name}"
-
-
-def ls_lr_lines(count: int, seed: int = 1) -> Iterator[str]:
-    """``count`` lines of a coloured ``ls -lR``-style listing (deterministic per seed)."""
-    rng = random.Random(seed)
-    n = 0
-    folder = 0
-    while n < count:
-        if n % 40 == 0:
-            folder += 1
-            header = f"\x1b[1;34m./src/module_{folder}\x1b[0m:"
-            for line in ("", header, f"total {rng.randint(8, 900)}"):
-                if n >= count:
-                    return
-                yield line
-                n += 1
-            continue
-        yield _ls_entry(rng, n)
-        n += 1
-
-
-def ls_listing() -> list[str]:
-    rng = random.Random(7)
-    return [f"total {len(_NAMES) * 4}"] + [_ls_entry(rng, i) for i in range(16)]
-
-
-def color_demo() -> list[str]:
-    lines = ["\x1b[1m16 colours\x1b[0m"]
-    lines.append("".join(f"\x1b[{30 + i}m fg{i} \x1b[0m" for i in range(8)))
-    lines.append("".join(f"\x1b[{90 + i}m br{i} \x1b[0m" for i in range(8)))
-    lines.append("".join(f"\x1b[{40 + i};97m bg{i} \x1b[0m" for i in range(8)))
-    lines.append("\x1b[1m256 colours\x1b[0m")
-    for row in range(6):
-        lines.append("".join(f"\x1b[48;5;{16 + row * 36 + c}m  " for c in range(36)) + "\x1b[0m")
-    lines.append("".join(f"\x1b[48;5;{232 + g}m   " for g in range(24)) + "\x1b[0m")
-    lines.append("\x1b[1mtrue colour\x1b[0m")
-    lines.append("".join(
-        f"\x1b[48;2;{int(255 * i / 71)};{int(255 * (1 - abs(i - 35) / 36))};"
-        f"{255 - int(255 * i / 71)}m " for i in range(72)) + "\x1b[0m")
-    lines.append("\x1b[1mbold\x1b[0m  \x1b[4munderline\x1b[0m  \x1b[7mreverse\x1b[0m  "
-                 "\x1b[3mitalic\x1b[0m  \x1b[9mstrike\x1b[0m  "
-                 "\x1b[1;4;38;2;255;128;0mbold underlined orange\x1b[0m")
-    return lines
-
 
 class _LabConnection:
     """One logged-in (or logging-in) client: an input task and the shell."""
@@ -291,10 +228,14 @@ class TelnetLabServer(ServerController):
     title = "Telnet (lab login + shell)"
 
     def __init__(self, host: str = "127.0.0.1", port: int = LAB_PORT, outbox=None,  # noqa: ANN001
-                 tls: bool = False, max_line: int = MAX_LINE) -> None:
+                 tls: bool = False, max_line: int = MAX_LINE,
+                 max_clients: int = MAX_CLIENTS) -> None:
         super().__init__(host, port, outbox)
         self.tls = tls
         self.max_line = max_line
+        self.max_clients = max_clients
+        #: the protocol objects of the open sessions (loop thread only)
+        self._sessions: set = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server = None
@@ -317,9 +258,12 @@ class TelnetLabServer(ServerController):
 
         class LabProtocol(TelnetServer):
             _unfed: memoryview | None = None
+            last_active = 0.0
 
             def connection_made(self, transport: asyncio.BaseTransport) -> None:
                 super().connection_made(transport)
+                self.last_active = time.monotonic()
+                lab._admit(self)
                 # small buffers keep an echo close behind a flood (a lab shell is for
                 # typing, not bulk transfer)
                 transport.set_write_buffer_limits(high=32768)  # type: ignore[attr-defined]
@@ -328,7 +272,12 @@ class TelnetLabServer(ServerController):
                     with contextlib.suppress(OSError):
                         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
 
+            def connection_lost(self, exc: Exception | None) -> None:
+                lab._sessions.discard(self)
+                super().connection_lost(exc)
+
             def data_received(self, data: bytes) -> None:
+                self.last_active = time.monotonic()
                 if len(data) <= FEED_SLICE:
                     super().data_received(data)
                     return
@@ -360,6 +309,18 @@ class TelnetLabServer(ServerController):
                 _remember(lab.ttypes_seen, ttype)
 
         return LabProtocol
+
+    def _admit(self, session) -> None:  # noqa: ANN001 (a LabProtocol)
+        if len(self._sessions) >= self.max_clients:
+            idlest = min(self._sessions, key=lambda p: p.last_active)
+            self._sessions.discard(idlest)
+            transport = idlest._transport
+            if transport is not None and not transport.is_closing():
+                transport.write(b"\r\nToo many sessions: closing the idlest one.\r\n")
+                transport.close()
+            self.log_limit("max clients", f"{self.max_clients} sessions open (max clients): "
+                           "closed the one idle longest for a new one")
+        self._sessions.add(session)
 
     async def _shell(self, reader, writer) -> None:  # noqa: ANN001
         task = asyncio.current_task()
@@ -452,6 +413,9 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, LAB_PORT)
     parser.add_argument("--tls", action="store_true",
                         help="speak TLS (telnets) with the lab's self-signed certificate")
+    parser.add_argument("--max-clients", type=int, default=MAX_CLIENTS,
+                        help=f"sessions at once (default {MAX_CLIENTS}, as systemd's "
+                             "telnet.socket); when full the idlest is closed")
     parser.add_argument("--max-line", type=int, default=MAX_LINE,
                         help=f"longest input line in characters (default {MAX_LINE}, as a "
                              "Linux tty); the rest of a longer line is dropped")
@@ -461,7 +425,11 @@ def _build(args: argparse.Namespace) -> list[ServerController]:
     if args.max_line < 2:
         raise UserError(f"--max-line must be at least 2 characters, got {args.max_line}.",
                         "--max-line")
-    return [TelnetLabServer(args.host, args.port, tls=args.tls, max_line=args.max_line)]
+    if args.max_clients < 1:
+        raise UserError(f"--max-clients must be at least 1, got {args.max_clients}.",
+                        "--max-clients")
+    return [TelnetLabServer(args.host, args.port, tls=args.tls, max_line=args.max_line,
+                            max_clients=args.max_clients)]
 
 
 SERVE_KINDS = {

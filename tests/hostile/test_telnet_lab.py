@@ -55,3 +55,28 @@ def test_window_size_floods_are_not_kept() -> None:
         # nothing of the flood stays once its client left (0.35 MB measured with the fix)
         kept = served.rss_mb() - rss_before
         assert kept < 3, f"{kept:.1f} MB kept after the NAWS flood"
+
+
+def test_sessions_are_capped_and_the_idlest_makes_room() -> None:
+    from tests.hostile.served import close_all, hold_connections
+
+    with ServedProcess("telnet", "--max-clients", "8") as served:
+        idle = hold_connections(served.host, served.port, 20)
+        try:
+            served.wait_accepted()
+            assert login_prompt_time(served.host, served.port) < SERVE_BOUND
+            served.wait_log("max clients")
+            # the first ones were closed for the newer ones: at most 8 stay open
+            open_now = 0
+            for sock in idle:
+                sock.settimeout(0.05)
+                try:
+                    while sock.recv(65536):
+                        pass
+                except TimeoutError:
+                    open_now += 1
+                except OSError:
+                    pass
+            assert open_now <= 8
+        finally:
+            close_all(idle)

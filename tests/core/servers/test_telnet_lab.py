@@ -6,7 +6,7 @@ import socket
 import time
 
 from core.servers.registry import serve_kinds
-from core.servers.telnet_lab import LAB_PORT, TelnetLabServer, lab_peers, ls_lr_lines
+from core.servers.telnet_lab import LAB_PORT, TelnetLabServer, lab_peers
 
 
 def talk(port: int, lines: list[bytes], until: bytes, timeout: float = 10) -> bytes:
@@ -44,14 +44,6 @@ def test_login_and_shell_commands(telnet_lab: TelnetLabServer) -> None:
 def test_wrong_password_is_refused(telnet_lab: TelnetLabServer) -> None:
     out = talk(telnet_lab.port, [b"lab", b"nope"], b"Login incorrect")
     assert b"Login incorrect" in out
-
-
-def test_listing_stream_is_deterministic_and_coloured() -> None:
-    a = list(ls_lr_lines(500))
-    assert a == list(ls_lr_lines(500))
-    assert len(a) == 500
-    assert any("\x1b[1;34m" in line for line in a)
-    assert any(line.startswith("-rw-r--r--") for line in a)
 
 
 def test_registered_for_lab_and_serve() -> None:

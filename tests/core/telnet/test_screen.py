@@ -8,7 +8,7 @@ import pyte
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.servers.telnet_lab import color_demo, ls_lr_lines
+from core.servers.telnet_samples import color_demo, ls_lr_lines
 from core.telnet.screen import TerminalScreen
 
 
