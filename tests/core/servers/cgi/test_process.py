@@ -123,3 +123,26 @@ def test_deadline_kills_the_whole_process_group(tmp_path: Path, threaded: bool) 
 
     wait_for(gone, 5, "the script's child survived the kill")
     assert process.handle.poll() is not None
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"  # dead, waiting for init to reap it
+
+
+@both_runners
+def test_a_setsid_escapee_dies_when_the_script_ends(tmp_path: Path, threaded: bool) -> None:
+    pid_file = tmp_path / "escapee.pid"
+    script = write(tmp_path / "escape.sh", "#!/bin/sh\nsetsid sleep 60 </dev/null "
+                   f">/dev/null 2>&1 &\necho $! > {pid_file}\necho done\n")
+    out, code, _, process = run(script_command(script), tmp_path, threaded=threaded)
+    assert (out, code) == (b"done\n", 0)
+    escapee = int(pid_file.read_text())
+    assert process.escapees >= 1
+    deadline = time.monotonic() + 5
+    while not _gone(escapee) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(escapee), "the setsid child outlived its script"
