@@ -113,7 +113,18 @@ class ServedProcess:
 
     def wait_accepted(self, timeout: float = 60.0) -> None:
         """Wait until the server has accepted every connection made so far."""
-        wait_for(lambda: self.accept_queue() == 0, timeout, "the accept queue to drain")
+        if self.port:
+            wait_for(lambda: self.accept_queue() == 0, timeout, "the accept queue to drain")
+            return
+        # a UNIX socket's queue is not in /proc: wait for the server's descriptors to
+        # stop changing (five looks in a row)
+        seen: list[int] = []
+
+        def settled() -> bool:
+            seen.append(len(list(Path(f"/proc/{self.pid}/fd").iterdir())))
+            return len(seen) >= 5 and len(set(seen[-5:])) == 1
+
+        wait_for(settled, timeout, "the server to accept every UNIX client")
 
     def log(self) -> str:
         self._stderr.seek(0)
@@ -198,6 +209,32 @@ def hold_connections(host: str, port: int, count: int, first: bytes = b"",
             continue
         socks.append(sock)
     return socks
+
+
+def served_among(served: ServedProcess, make_crowd: Callable[[], list[socket.socket]],
+                 normal: Callable[[ServedProcess], float], tries: int = 3,
+                 limit_log: str | None = None, label: str = "") -> list[float]:
+    """While the crowd ``make_crowd`` connects holds its connections, ``tries`` normal
+    clients are each served within SERVE_BOUND and RSS grows less than RSS_BOUND_MB
+    over it all; then the crowd leaves and one more normal client is served. Returns
+    the seconds each took."""
+    rss_before = served.rss_mb()
+    crowd = make_crowd()
+    try:
+        served.wait_accepted()  # the crowd is in, not queued in front of the client
+        waits = [normal(served) for _ in range(tries)]
+        grown = served.rss_mb() - rss_before
+        print(f"FIGURE {label or served.kind}: slowest of {tries} normal clients "
+              f"{max(waits) * 1000:.0f} ms, RSS +{grown:.1f} MB with {len(crowd)} others")
+        assert max(waits) < SERVE_BOUND, f"normal clients took {waits}"
+        if limit_log:
+            served.wait_log(limit_log)
+        assert grown < RSS_BOUND_MB
+        assert served.alive()
+    finally:
+        close_all(crowd)
+    assert normal(served) < SERVE_BOUND
+    return waits
 
 
 def close_all(socks: list[socket.socket]) -> None:

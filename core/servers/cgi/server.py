@@ -170,12 +170,7 @@ class CgiServer(ServerController):
         if victim is not None:
             # a slow or idle client never locks a new one out: the one waiting longest for
             # its request gets 408 (the janitor's way) and the newcomer its slot
-            victim.deadline = None
-            victim.late = True
-            try:
-                victim.sock.shutdown(socket.SHUT_RD)
-            except OSError:
-                pass
+            self._cut_short(victim)
             self.log_limit("max connections", f"{self.limits.max_connections} connections "
                            "open (max connections): closed the one waiting longest")
         elif full:  # every connection is running a request: nothing idle to close
@@ -253,13 +248,18 @@ class CgiServer(ServerController):
                         and (c.deadline < now or (shortened.get(c) == c.waiting_since
                                                   and c.waiting_since < short))]
             for conn in late:
-                conn.deadline = None
-                conn.late = True
-                try:
-                    # wakes the blocked recv with EOF; the handler can still answer 408/400
-                    conn.sock.shutdown(socket.SHUT_RD)
-                except OSError:
-                    pass
+                self._cut_short(conn)
+
+    @staticmethod
+    def _cut_short(conn: LiveConnection) -> None:
+        """End a wait for a head or body: the blocked recv gets EOF (the handler can
+        still answer 408/400)."""
+        conn.deadline = None
+        conn.late = True
+        try:
+            conn.sock.shutdown(socket.SHUT_RD)
+        except OSError:
+            pass
 
     def _abort(self, conn: LiveConnection) -> None:
         process = conn.process
