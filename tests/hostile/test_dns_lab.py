@@ -49,10 +49,10 @@ def udp_answered(served: ServedProcess, name: str = "www.wirebench.test",
 def test_dripping_and_idle_tcp_clients_do_not_hold_every_slot() -> None:
     with ServedProcess(*SERVE) as served:
         rss_before = served.rss_mb()
-        # 100 clients that start a query and never finish it, 200 that say nothing:
-        # more than BIND's 150 TCP clients
-        dripping = hold_connections(served.host, served.port, 100, first=b"\x00")
+        # 200 clients that say nothing, then 100 that start a query and never finish
+        # it (the newest: not the ones evicted): more than BIND's 150 TCP clients
         idle = hold_connections(served.host, served.port, 200)
+        dripping = hold_connections(served.host, served.port, 100, first=b"\x00")
         waits = [tcp_query_time(served) for _ in range(7)]
         assert max(waits) < SERVE_BOUND, f"TCP answers took {waits}"
         served.wait_log("tcp clients")
