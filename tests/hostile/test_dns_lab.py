@@ -54,6 +54,7 @@ def test_dripping_and_idle_tcp_clients_do_not_hold_every_slot() -> None:
         idle = hold_connections(served.host, served.port, 200)
         dripping = hold_connections(served.host, served.port, 100, first=b"\x00")
         waits = [tcp_query_time(served) for _ in range(7)]
+        print(f"FIGURE dns tcp slots: slowest of 7 TCP answers {max(waits) * 1000:.0f} ms")
         assert max(waits) < SERVE_BOUND, f"TCP answers took {waits}"
         served.wait_log("tcp clients")
         served.wait_log("tcp io timeout")
@@ -123,6 +124,7 @@ def test_a_datagram_claiming_65535_questions_costs_nothing() -> None:
             # parsing each before the fix (distinct, so no cache can answer them)
             ask_formerr(sock, served, junk_query(i, 65535, b"\xc0\x0c\x00\x01\x00\x01" * 10_000))
         rejecting = time.monotonic() - start
+        print(f"FIGURE dns 65535 questions: 10 rejected in {rejecting * 1000:.0f} ms")
         assert rejecting < SERVE_BOUND, f"10 junk datagrams took {rejecting:.2f} s"
         assert udp_answered(served)
 
@@ -136,6 +138,7 @@ def test_junk_queries_are_not_cached() -> None:
         for i in range(3000):
             ask_formerr(sock, served, junk_query(i, 1, struct.pack("!I", i) * 15_000))
         grown = served.rss_mb() - rss_before
+        print(f"FIGURE dns junk cache: RSS +{grown:.1f} MB after 3,000 60 KB junk queries")
         assert grown < RSS_BOUND_MB, f"RSS grew {grown:.0f} MB caching junk"
         assert udp_answered(served)
 
@@ -148,6 +151,7 @@ def test_answers_do_not_amplify() -> None:
             sock.settimeout(5)
             sock.sendto(sent, (served.host, served.port))
             reply = sock.recv(65535)
+        print(f"FIGURE dns amplification: {len(sent)} bytes asked, {len(reply)} answered")
         assert len(reply) <= 1232, f"{len(sent)} bytes asked, {len(reply)} answered"
         assert dns.message.from_wire(reply).flags & dns.flags.TC
         # a real client retries over TCP and gets everything
@@ -172,6 +176,7 @@ def test_answers_do_not_amplify() -> None:
                 else:
                     full += 1
             elapsed = time.monotonic() - start
+        print(f"FIGURE dns rrl: 400 identical queries -> {full} full, {truncated} truncated")
         assert full <= 20 * (elapsed + 1), f"{full} full answers in {elapsed:.1f} s"
         assert truncated > 0
         served.wait_log("response-rate limit")
