@@ -91,7 +91,7 @@ def test_twenty_thousand_long_recipients_are_refused_past_the_limit() -> None:
         # 2 x 20,000 x 480 bytes kept would be ~38 MB (the issue: +48.6 MB for 3 messages)
         kept = served.rss_mb() - rss_before
         print(f"FIGURE smtp 2 x 20,000 RCPTs: {kept:.1f} MB kept")
-        assert kept < 12, f"{kept:.1f} MB kept"
+        assert kept < 16, f"{kept:.1f} MB kept"
         assert kept < RSS_BOUND_MB
         served.wait_log("max recipients")
         took, done = send_mail(served)
