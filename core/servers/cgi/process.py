@@ -163,8 +163,9 @@ def kill_tree(handle: ProcessHandle) -> None:
 def kill_escapees(token: str, first_pid: int) -> int:
     """SIGKILL every process still carrying this run's mark; how many were found.
 
-    Linux (/proc) only. Descendants get higher pids than the script (``first_pid``) until
-    the pid counter wraps; a script that scrubs its environment escapes this sweep.
+    Linux (/proc) only. Only pids handed out since the script's (``first_pid``) are
+    read: the kernel allocates them in a cycle, and /proc/sys/kernel/ns_last_pid says
+    where it is now. A script that scrubs its environment escapes this sweep.
     """
     if not token or not os.path.isdir("/proc"):
         return 0
@@ -172,8 +173,9 @@ def kill_escapees(token: str, first_pid: int) -> int:
     found = 0
     for _ in range(3):  # an escapee may fork while we look: look again
         killed = 0
+        last_pid = _last_pid()
         for name in os.listdir("/proc"):
-            if not name.isdigit() or int(name) <= first_pid:
+            if not name.isdigit() or not _born_after(int(name), first_pid, last_pid):
                 continue
             try:
                 with open(f"/proc/{name}/environ", "rb") as f:
@@ -188,6 +190,24 @@ def kill_escapees(token: str, first_pid: int) -> int:
         if not killed:
             break
     return found
+
+
+def _last_pid() -> int | None:
+    try:
+        with open("/proc/sys/kernel/ns_last_pid") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return None
+
+
+def _born_after(pid: int, first_pid: int, last_pid: int | None) -> bool:
+    """Whether ``pid`` was handed out after ``first_pid`` (up to ``last_pid``, across
+    the wrap of the pid counter); every pid but the first when the last is unknown."""
+    if last_pid is None:
+        return pid != first_pid
+    if last_pid >= first_pid:
+        return first_pid < pid <= last_pid
+    return pid > first_pid or pid <= last_pid
 
 
 def _reap(handle: ProcessHandle, end: float) -> int:

@@ -146,3 +146,14 @@ def test_a_setsid_escapee_dies_when_the_script_ends(tmp_path: Path, threaded: bo
     while not _gone(escapee) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _gone(escapee), "the setsid child outlived its script"
+
+
+def test_pids_born_after_the_script_across_the_counter_wrap() -> None:
+    from core.servers.cgi.process import _born_after
+
+    assert _born_after(120, 100, 150) and not _born_after(90, 100, 150)
+    assert not _born_after(160, 100, 150)
+    # the counter wrapped: 4,000,000 -> 300 since the script (pid 4,000,000) started
+    assert _born_after(4_000_100, 4_000_000, 300) and _born_after(200, 4_000_000, 300)
+    assert not _born_after(500, 4_000_000, 300)
+    assert _born_after(5, 100, None) and not _born_after(100, 100, None)
