@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.fixtures.waiting import wait_for
+
 #: the checkout whose server is attacked; HOSTILE_SERVER_ROOT=/path/to/an/old/checkout
 #: shows each test failing against a server without the fix
 ROOT = Path(os.environ.get("HOSTILE_SERVER_ROOT") or Path(__file__).resolve().parents[2])
@@ -132,13 +134,12 @@ class ServedProcess:
 
     def wait_log(self, text: str, timeout: float = 10.0) -> str:
         """The log once it contains ``text`` (the server writes it from another thread)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            log = self.log()
-            if text in log:
-                return log
-            time.sleep(0.05)
-        raise AssertionError(f"{text!r} never appeared in the log:\n{self.log()[-3000:]}")
+        try:
+            wait_for(lambda: text in self.log(), timeout, interval=0.05)
+        except AssertionError:
+            raise AssertionError(f"{text!r} never appeared in the log:\n"
+                                 f"{self.log()[-3000:]}") from None
+        return self.log()
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -160,17 +161,6 @@ class ServedProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 10.0,
-             what: str = "condition") -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def recv_until(sock: socket.socket, marker: bytes, timeout: float,

@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+from tests.fixtures.waiting import wait_for
 from tests.hostile.served import (
     RSS_BOUND_MB,
     SERVE_BOUND,
@@ -15,7 +16,6 @@ from tests.hostile.served import (
     hold_connections,
     recv_until,
     served_among,
-    wait_for,
 )
 
 
