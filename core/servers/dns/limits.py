@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from core.errors import UserError
 
 FORMERR = 1
+SERVFAIL = 2
 _QR, _TC, _OPCODE = 0x8000, 0x0200, 0x7800
 
 
@@ -118,9 +119,10 @@ class PacketCache:
         return self._entries.get(key)
 
     def put(self, key: bytes, reply: bytes) -> None:
-        """Keep ``reply`` unless it is a FORMERR (junk is never worth remembering)."""
+        """Keep ``reply`` unless it is a FORMERR (junk is never worth remembering) or a
+        SERVFAIL (a passing fault must not be served to the next asker)."""
         # ``reply`` lacks the 2-byte id: the rcode is in its second byte
-        if len(reply) < 10 or reply[1] & 0x0F == FORMERR:
+        if len(reply) < 10 or reply[1] & 0x0F in (FORMERR, SERVFAIL):
             return
         cost = len(key) + len(reply)
         if cost > self.max_bytes // 16 or key in self._entries:

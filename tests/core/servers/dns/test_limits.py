@@ -53,6 +53,8 @@ def test_packet_cache_is_capped_in_bytes_and_skips_formerr() -> None:
     assert cache.get(b"key0" * 10) is None
     cache.put(b"junk", b"\x80\x01" + b"\x00" * 8)  # FORMERR: never cached
     assert cache.get(b"junk") is None
+    cache.put(b"fault", b"\x80\x02" + b"\x00" * 8)  # SERVFAIL: never cached
+    assert cache.get(b"fault") is None
     cache.put(b"huge", b"\x84\x00" + b"x" * 2000)  # over 1/16 of the cap: not kept
     assert cache.get(b"huge") is None
 
