@@ -41,23 +41,23 @@ class BatchView(LookupView):
         right.pack(side="left", fill="both", expand=True)
         opts = ttk.LabelFrame(right, text="Options", padding=6)
         opts.pack(fill="x", **PAD)
-        self.rdtype = ttk.Combobox(opts, width=8, values=list(COMMON_TYPES))
-        self.rdtype.set(f.get("batch_type", "A"))
+        self.rdtype = ttk.Combobox(opts, width=8, values=list(COMMON_TYPES),
+                                   textvariable=tab.persisted("batch_type", "A"))
         self.labelled(opts, "Type", self.rdtype, 0, field="Type")
-        self.mode = ttk.Combobox(opts, state="readonly", width=7, values=list(MODES))
-        self.mode.set(f.get("batch_mode", "dns"))
+        self.mode = ttk.Combobox(opts, state="readonly", width=7, values=list(MODES),
+                                 textvariable=tab.persisted("batch_mode", "dns"))
         self.labelled(opts, "Mode", self.mode, 2, field="Mode")
-        self.server = ttk.Combobox(opts, width=12, values=[SYSTEM, "127.0.0.1"])
-        self.server.set(f.get("batch_server", SYSTEM) or SYSTEM)
+        self.server = ttk.Combobox(opts, width=12, values=[SYSTEM, "127.0.0.1"],
+                                   textvariable=tab.persisted("batch_server", SYSTEM))
+        self.server.set(self.server.get() or SYSTEM)
         self.labelled(opts, "Server", self.server, 0, row=1, field="Server")
-        self.port = ttk.Entry(opts, width=7)
-        self.port.insert(0, f.get("batch_port", "53"))
+        self.port = ttk.Entry(opts, width=7, textvariable=tab.persisted("batch_port", "53"))
         self.labelled(opts, "Port", self.port, 2, row=1, field="Port")
-        self.window = ttk.Spinbox(opts, from_=1, to=1024, width=6)
-        self.window.set(f.get("batch_window", "64"))
+        self.window = ttk.Spinbox(opts, from_=1, to=1024, width=6,
+                                  textvariable=tab.persisted("batch_window", "64"))
         self.labelled(opts, "Concurrency", self.window, 4, row=1, field="Concurrency")
-        self.timeout = ttk.Spinbox(opts, from_=0.2, to=60, increment=0.5, width=6)
-        self.timeout.set(f.get("batch_timeout", "2"))
+        self.timeout = ttk.Spinbox(opts, from_=0.2, to=60, increment=0.5, width=6,
+                                   textvariable=tab.persisted("batch_timeout", "2"))
         self.labelled(opts, "Timeout s", self.timeout, 4, field="Timeout")
         buttons = ttk.Frame(opts)
         buttons.grid(row=2, column=0, columnspan=8, sticky="w")
@@ -184,7 +184,5 @@ class BatchView(LookupView):
 
     def save_fields(self, fields: dict[str, Any]) -> None:
         text = self.names.get("1.0", "end")
-        fields.update(batch_type=self.rdtype.get(), batch_mode=self.mode.get(),
-                      batch_server=self.server.get(), batch_port=self.port.get(),
-                      batch_window=self.window.get(), batch_timeout=self.timeout.get(),
-                      batch_names=text if len(text) < 100_000 else "")
+        # a Text widget has no Tk variable; a huge list is not worth keeping
+        fields["batch_names"] = text if len(text) < 100_000 else ""

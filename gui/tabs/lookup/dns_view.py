@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tkinter as tk
 from tkinter import ttk
-from typing import Any
 
 from core.errors import UserError, check_port
 from core.events import Event
@@ -25,7 +24,6 @@ def roots_text(roots: tuple[tuple[str, str], ...]) -> str:
 class DnsView(LookupView):
     def __init__(self, master: tk.Misc, tab) -> None:
         super().__init__(master, tab)
-        f = tab.fields
         form = ttk.LabelFrame(self, text="Query", padding=6)
         form.pack(fill="x", **PAD)
         # one frame per row, packed: at 1024 px nothing gets squeezed to zero width
@@ -33,11 +31,11 @@ class DnsView(LookupView):
         for row in (row0, row1, opts):
             row.grid(column=0, columnspan=12, sticky="ew")
         form.columnconfigure(0, weight=1)
-        self.name = ttk.Combobox(row0, width=30, values=self.recent("dns_recent").items())
-        self.name.set(f.get("dns_name", "wirebench.test"))
+        self.name = ttk.Combobox(row0, width=30, values=self.recent("dns_recent").items(),
+                                 textvariable=tab.persisted("dns_name", "wirebench.test"))
         self._field(row0, "Name", self.name, "Name", expand=True)
-        self.rdtype = ttk.Combobox(row0, width=10, values=list(COMMON_TYPES))
-        self.rdtype.set(f.get("dns_type", "A"))
+        self.rdtype = ttk.Combobox(row0, width=10, values=list(COMMON_TYPES),
+                                   textvariable=tab.persisted("dns_type", "A"))
         self._field(row0, "Type", self.rdtype, "Type")
         self.query_button = ttk.Button(row0, text="Query", command=self.query)
         self.query_button.pack(side="left", padx=(12, 4))
@@ -46,30 +44,29 @@ class DnsView(LookupView):
         self.name.bind("<Return>", lambda e: self.query())
 
         servers = [SYSTEM, "127.0.0.1", *self.recent("dns_servers").items()]
-        self.server = ttk.Combobox(row1, width=22, values=servers)
-        self.server.set(f.get("dns_server", SYSTEM) or SYSTEM)
+        self.server = ttk.Combobox(row1, width=22, values=servers,
+                                   textvariable=tab.persisted("dns_server", SYSTEM))
+        self.server.set(self.server.get() or SYSTEM)
         self._field(row1, "Server", self.server, "Server", expand=True)
-        self.port = ttk.Entry(row1, width=7)
-        self.port.insert(0, f.get("dns_port", ""))
+        self.port = ttk.Entry(row1, width=7, textvariable=tab.persisted("dns_port", ""))
         self._field(row1, "Port", self.port, "Port")
-        self.transport = ttk.Combobox(row1, state="readonly", width=6, values=list(TRANSPORTS))
-        self.transport.set(f.get("dns_transport", "udp"))
+        self.transport = ttk.Combobox(row1, state="readonly", width=6, values=list(TRANSPORTS),
+                                      textvariable=tab.persisted("dns_transport", "udp"))
         self._field(row1, "Via", self.transport, "Transport")
         self.transport.bind("<<ComboboxSelected>>", lambda e: self._transport_changed())
-        self.timeout = ttk.Spinbox(row1, from_=0.5, to=60, increment=0.5, width=5)
-        self.timeout.set(f.get("dns_timeout", "3"))
+        self.timeout = ttk.Spinbox(row1, from_=0.5, to=60, increment=0.5, width=5,
+                                   textvariable=tab.persisted("dns_timeout", "3"))
         self._field(row1, "Timeout s", self.timeout, "Timeout")
         ttk.Button(row1, text="Use lab server", command=self.use_lab).pack(side="left", padx=8)
 
         self.opt = {}
-        self.show_query = tk.BooleanVar(self, value=bool(f.get("dns_qr", False)))
+        self.show_query = tab.persisted("dns_qr", False)
         for key, label, default in (("recurse", "Recursion (RD)", True),
                                     ("edns", "EDNS", True), ("dnssec", "DNSSEC (DO)", False),
                                     ("checking_disabled", "CD", False),
                                     ("reverse", "Reverse (-x)", False),
                                     ("verify_tls", "Verify TLS", True)):
-            var = tk.BooleanVar(self, value=bool(f.get(f"dns_{key}", default)))
-            self.opt[key] = var
+            self.opt[key] = var = tab.persisted(f"dns_{key}", default)
             ttk.Checkbutton(opts, text=label, variable=var).pack(side="left", padx=(4, 10),
                                                                  pady=3)
         ttk.Checkbutton(opts, text="Show query (+qr)", variable=self.show_query).pack(
@@ -78,8 +75,8 @@ class DnsView(LookupView):
         troots = ttk.Frame(form)
         troots.grid(column=0, columnspan=12, sticky="ew")
         ttk.Label(troots, text="Trace roots").pack(side="left", **PAD)
-        self.roots = ttk.Entry(troots)
-        self.roots.insert(0, f.get("dns_roots", roots_text(INTERNET_ROOTS[:3])))
+        self.roots = ttk.Entry(troots, textvariable=tab.persisted(
+            "dns_roots", roots_text(INTERNET_ROOTS[:3])))
         self.roots.pack(side="left", fill="x", expand=True, **PAD)
         self.fields_by_name["Root servers"] = self.roots
         ttk.Button(troots, text="Internet roots",
@@ -89,8 +86,7 @@ class DnsView(LookupView):
         tls_row = ttk.Frame(form)
         tls_row.grid(column=0, columnspan=12, sticky="ew")
         ttk.Label(tls_row, text="TLS CA file").pack(side="left", **PAD)
-        self.ca_file = ttk.Entry(tls_row, width=40)
-        self.ca_file.insert(0, f.get("dns_ca_file", ""))
+        self.ca_file = ttk.Entry(tls_row, width=40, textvariable=tab.persisted("dns_ca_file", ""))
         self.ca_file.pack(side="left", fill="x", expand=True, **PAD)
         self.fields_by_name["CA file"] = self.ca_file
         ttk.Button(tls_row, text="Lab certificate", command=self.trust_lab).pack(
@@ -325,11 +321,3 @@ class DnsView(LookupView):
             if tree is self.trace_tree and len(values) == 4 and values[2] in ("A", "AAAA"):
                 return str(values[3]), None
         return self.name.get().strip(), None
-
-    def save_fields(self, fields: dict[str, Any]) -> None:
-        fields.update(dns_name=self.name.get(), dns_type=self.rdtype.get(),
-                      dns_server=self.server.get(), dns_port=self.port.get(),
-                      dns_transport=self.transport.get(), dns_timeout=self.timeout.get(),
-                      dns_roots=self.roots.get(), dns_ca_file=self.ca_file.get(),
-                      dns_qr=self.show_query.get(),
-                      **{f"dns_{k}": v.get() for k, v in self.opt.items()})

@@ -18,14 +18,13 @@ class HostView(LookupView):
 
     def __init__(self, master: tk.Misc, tab) -> None:
         super().__init__(master, tab)
-        fields = tab.fields
         self.machine_var = tk.StringVar(self, value="This machine: …")
         ttk.Label(self, textvariable=self.machine_var, font=MONO).pack(anchor="w", **PAD)
 
         form = ttk.LabelFrame(self, text="Resolver functions", padding=6)
         form.pack(fill="x", **PAD)
-        self.host = ttk.Combobox(form, width=36, values=self.recent("host_recent").items())
-        self.host.set(fields.get("host", "localhost"))
+        self.host = ttk.Combobox(form, width=36, values=self.recent("host_recent").items(),
+                                 textvariable=tab.persisted("host", "localhost"))
         self.labelled(form, "Host or address", self.host, 0, field="Host")
         self.fields_by_name["Address"] = self.host
         buttons = ttk.Frame(form)
@@ -37,22 +36,22 @@ class HostView(LookupView):
                 side="left", padx=2)
         self.host.bind("<Return>", lambda e: self.resolve("gethostbyname_ex"))
 
-        self.port = ttk.Entry(form, width=10)
-        self.port.insert(0, fields.get("gai_port", "http"))
+        self.port = ttk.Entry(form, width=10, textvariable=tab.persisted("gai_port", "http"))
         self.labelled(form, "Port or service", self.port, 0, row=1, field="Port")
         self.family = ttk.Combobox(form, state="readonly", width=6,
-                                   values=list(resolver.FAMILIES))
-        self.family.set(fields.get("gai_family", "any"))
+                                   values=list(resolver.FAMILIES),
+                                   textvariable=tab.persisted("gai_family", "any"))
         self.labelled(form, "Family", self.family, 2, row=1)
         self.socktype = ttk.Combobox(form, state="readonly", width=13,
-                                     values=list(resolver.SOCKTYPES))
-        self.socktype.set(fields.get("gai_type", "stream (TCP)"))
+                                     values=list(resolver.SOCKTYPES),
+                                     textvariable=tab.persisted("gai_type", "stream (TCP)"))
         self.labelled(form, "Type", self.socktype, 4, row=1)
         self.gai_button = ttk.Button(form, text="getaddrinfo", command=self.getaddrinfo)
         self.gai_button.grid(row=1, column=6, sticky="w", **PAD)
         flags = ttk.Frame(form)
         flags.grid(row=2, column=1, columnspan=7, sticky="w")
-        chosen = set(fields.get("gai_flags", ["AI_CANONNAME"]))
+        # a list, not one Tk variable: saved by save_fields below
+        chosen = set(tab.fields.get("gai_flags", ["AI_CANONNAME"]))
         self.flag_vars = {name: tk.BooleanVar(self, value=name in chosen)
                           for name in resolver.AI_FLAGS}
         for i, (name, var) in enumerate(self.flag_vars.items()):
@@ -138,9 +137,7 @@ class HostView(LookupView):
         return (address or self.host.get().strip()), (int(port) if port.isdigit() else None)
 
     def save_fields(self, fields: dict[str, Any]) -> None:
-        fields.update(host=self.host.get(), gai_port=self.port.get(),
-                      gai_family=self.family.get(), gai_type=self.socktype.get(),
-                      gai_flags=[n for n, v in self.flag_vars.items() if v.get()])
+        fields["gai_flags"] = [n for n, v in self.flag_vars.items() if v.get()]
 
 
 class ServicesView(LookupView):
@@ -150,11 +147,10 @@ class ServicesView(LookupView):
         super().__init__(master, tab)
         form = ttk.LabelFrame(self, text="Service and protocol functions", padding=6)
         form.pack(fill="x", **PAD)
-        self.service = ttk.Entry(form, width=16)
-        self.service.insert(0, tab.fields.get("service", "http"))
+        self.service = ttk.Entry(form, width=16, textvariable=tab.persisted("service", "http"))
         self.labelled(form, "Service", self.service, 0, field="Service")
-        self.proto = ttk.Combobox(form, state="readonly", width=5, values=["tcp", "udp", ""])
-        self.proto.set(tab.fields.get("service_proto", "tcp"))
+        self.proto = ttk.Combobox(form, state="readonly", width=5, values=["tcp", "udp", ""],
+                                  textvariable=tab.persisted("service_proto", "tcp"))
         self.labelled(form, "over", self.proto, 2, field="Protocol")
         ttk.Button(form, text="getservbyname", command=self.by_name).grid(row=0, column=4, **PAD)
         self.port = ttk.Entry(form, width=8)
@@ -273,9 +269,6 @@ class ServicesView(LookupView):
             return host, int(self.table.item(focus[0], "values")[1])
         return host, None
 
-    def save_fields(self, fields: dict[str, Any]) -> None:
-        fields.update(service=self.service.get(), service_proto=self.proto.get())
-
 
 EXAMPLES: tuple[tuple[int, int, str], ...] = (
     (21, 16, "FTP control port in a TCP header"),
@@ -302,8 +295,7 @@ class ByteOrderView(LookupView):
                   "big-endian.", font=("TkDefaultFont", 10, "bold")).pack(anchor="w", **PAD)
         ints = ttk.LabelFrame(self, text="Integers", padding=6)
         ints.pack(fill="x", **PAD)
-        self.value = ttk.Entry(ints, width=16)
-        self.value.insert(0, tab.fields.get("byte_value", "8080"))
+        self.value = ttk.Entry(ints, width=16, textvariable=tab.persisted("byte_value", "8080"))
         self.labelled(ints, "Value (dec, 0x…)", self.value, 0, field="Value")
         for i, name in enumerate(byteorder.CONVERSIONS):
             ttk.Button(ints, text=name, command=lambda n=name: self.convert(n)).grid(
@@ -316,8 +308,8 @@ class ByteOrderView(LookupView):
 
         addrs = ttk.LabelFrame(self, text="Addresses", padding=6)
         addrs.pack(fill="x", **PAD)
-        self.address = ttk.Entry(addrs, width=40)
-        self.address.insert(0, tab.fields.get("byte_address", "192.0.2.1"))
+        self.address = ttk.Entry(addrs, width=40,
+                                 textvariable=tab.persisted("byte_address", "192.0.2.1"))
         self.labelled(addrs, "Address or hex bytes", self.address, 0, field="Address")
         self.fields_by_name["Bytes"] = self.address
         self.family = ttk.Combobox(addrs, state="readonly", width=6, values=["IPv4", "IPv6"])
@@ -378,6 +370,3 @@ class ByteOrderView(LookupView):
         self.addr_var.set(f"{name}: {packed.text}  <->  {packed.packed_hex}  "
                           f"({packed.length} bytes, {packed.family})")
         self.show_info(self.addr_var.get())
-
-    def save_fields(self, fields: dict[str, Any]) -> None:
-        fields.update(byte_value=self.value.get(), byte_address=self.address.get())

@@ -105,6 +105,7 @@ class LookupTab(Tab):
         return None
 
     def save_fields(self) -> None:
+        super().save_fields()
         fields = self.fields
         for view in self.all_views:
             view.save_fields(fields)

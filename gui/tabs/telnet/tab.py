@@ -44,20 +44,20 @@ class TelnetTab(Tab):
         self.outbox: Outbox = Outbox()
         self.session = TelnetSession(self.outbox, new_source("telnet"))
         self._inspector_visible = False
-        f = self.fields
-        self.host_var = tk.StringVar(self, value=f.get("host", "127.0.0.1"))
-        self.port_var = tk.StringVar(self, value=str(f.get("port", "2323")))
-        self.mode_var = tk.StringVar(self, value=f.get("mode", "telnet"))
-        self.tls_var = tk.BooleanVar(self, value=f.get("tls", False))
-        self.verify_var = tk.BooleanVar(self, value=f.get("verify", True))
-        self.encoding_var = tk.StringVar(self, value=f.get("encoding", "utf-8"))
-        self.ttype_var = tk.StringVar(self, value=f.get("terminal_type", "xterm-256color"))
-        self.echo_var = tk.StringVar(self, value=f.get("local_echo", "auto"))
-        self.keepalive_var = tk.StringVar(self, value=str(f.get("keepalive", "0")))
-        self.typescript_var = tk.BooleanVar(self, value=f.get("typescript", False))
-        self.active_var = tk.BooleanVar(self, value=f.get("active", True))
-        self.environ_var = tk.BooleanVar(self, value=f.get("new_environ", True))
-        self.ca_file = str(f.get("ca_file", ""))
+        self.host_var = self.persisted("host", "127.0.0.1")
+        self.port_var = self.persisted("port", "2323")
+        self.mode_var = self.persisted("mode", "telnet")
+        self.tls_var = self.persisted("tls", False)
+        self.verify_var = self.persisted("verify", True)
+        self.encoding_var = self.persisted("encoding", "utf-8")
+        self.ttype_var = self.persisted("terminal_type", "xterm-256color")
+        self.echo_var = self.persisted("local_echo", "auto")
+        self.keepalive_var = self.persisted("keepalive", "0")
+        self.typescript_var = self.persisted("typescript", False)
+        self.active_var = self.persisted("active", True)
+        self.environ_var = self.persisted("new_environ", True)
+        #: set from the Options menu's file chooser, not typed
+        self.ca_file_var = self.persisted("ca_file", "")
         self.status_var = tk.StringVar(self, value="Not connected")
         self.mode_info_var = tk.StringVar(self, value="")
         self._build()
@@ -206,7 +206,7 @@ class TelnetTab(Tab):
             log = str(folder / f"session-{stamp}.txt")
         return TelnetSettings(
             host=host, port=port, mode=self.mode_var.get(), tls=self.tls_var.get(),
-            verify=self.verify_var.get(), ca_file=self.ca_file,
+            verify=self.verify_var.get(), ca_file=self.ca_file_var.get(),
             encoding=self.encoding_var.get(),
             terminal_type=self.ttype_var.get(), columns=columns, rows=rows,
             keepalive=keepalive, local_echo=self.echo_var.get(),
@@ -220,7 +220,7 @@ class TelnetTab(Tab):
             self._set_ca_file(path)
 
     def _set_ca_file(self, path: str) -> None:
-        self.ca_file = path
+        self.ca_file_var.set(path)
         self.show_info(f"TLS trusts {path}" if path else "TLS trusts the system CAs")
 
     def toggle_connect(self) -> None:
@@ -415,14 +415,8 @@ class TelnetTab(Tab):
         return None
 
     def save_fields(self) -> None:
-        f = self.fields
-        f.update(host=self.host_var.get(), port=self.port_var.get(), mode=self.mode_var.get(),
-                 tls=self.tls_var.get(), verify=self.verify_var.get(),
-                 encoding=self.encoding_var.get(), terminal_type=self.ttype_var.get(),
-                 local_echo=self.echo_var.get(), keepalive=self.keepalive_var.get(),
-                 typescript=self.typescript_var.get(), active=self.active_var.get(),
-                 new_environ=self.environ_var.get(), ca_file=self.ca_file,
-                 script=self.side.script())
+        super().save_fields()
+        self.fields["script"] = self.side.script()
 
     def close(self) -> None:
         self.side.stop(timeout=1)

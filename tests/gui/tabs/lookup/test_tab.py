@@ -163,6 +163,64 @@ def test_fields_are_saved(lookup) -> None:
     assert isinstance(lookup.fields["view"], int)
 
 
+def set_entry(widget, text: str) -> None:
+    widget.delete(0, "end")
+    widget.insert(0, text)
+
+
+def test_every_view_field_comes_back_in_a_new_tab(lookup) -> None:
+    """What a user typed in each sub-view is what the next start shows."""
+    from gui.tabs.lookup.tab import LookupTab
+
+    host, services, byteorder = lookup.host_view, lookup.services_view, lookup.byteorder_view
+    dns, batch = lookup.dns_view, lookup.batch_view
+    before = {key: var.get() for key, var in lookup._persisted.items()}
+    names_before = batch.names.get("1.0", "end-1c")
+    host.host.set("kept.example")
+    set_entry(host.port, "8443")
+    host.family.set("IPv6")
+    host.flag_vars["AI_CANONNAME"].set(False)
+    set_entry(services.service, "smtp")
+    services.proto.set("udp")
+    set_entry(byteorder.value, "0x1234")
+    set_entry(byteorder.address, "::1")
+    dns.rdtype.set("MX")
+    dns.server.set("127.0.0.1")
+    set_entry(dns.port, "5353")
+    dns.opt["dnssec"].set(True)
+    set_entry(dns.ca_file, "/tmp/lab.pem")
+    batch.mode.set("system")
+    set_entry(batch.port, "5300")
+    batch.names.delete("1.0", "end")
+    batch.names.insert("1.0", "one.example\n")
+    lookup.save_fields()
+    fresh = LookupTab(lookup.app.root, lookup.app)
+    try:
+        assert (fresh.host_view.host.get(), fresh.host_view.port.get(),
+                fresh.host_view.family.get()) == ("kept.example", "8443", "IPv6")
+        assert not fresh.host_view.flag_vars["AI_CANONNAME"].get()
+        assert (fresh.services_view.service.get(), fresh.services_view.proto.get()) == \
+            ("smtp", "udp")
+        assert (fresh.byteorder_view.value.get(), fresh.byteorder_view.address.get()) == \
+            ("0x1234", "::1")
+        assert (fresh.dns_view.rdtype.get(), fresh.dns_view.server.get(),
+                fresh.dns_view.port.get(), fresh.dns_view.ca_file.get()) == \
+            ("MX", "127.0.0.1", "5353", "/tmp/lab.pem")
+        assert fresh.dns_view.opt["dnssec"].get() is True
+        assert (fresh.batch_view.mode.get(), fresh.batch_view.port.get()) == ("system", "5300")
+        assert fresh.batch_view.names.get("1.0", "end-1c").startswith("one.example")
+    finally:
+        fresh.close()
+        fresh.destroy()
+        # the app is shared by later tests: give them back the fields they started with
+        for key, value in before.items():
+            lookup._persisted[key].set(value)
+        host.flag_vars["AI_CANONNAME"].set(True)
+        batch.names.delete("1.0", "end")
+        batch.names.insert("1.0", names_before)
+        lookup.save_fields()
+
+
 def test_dot_query_to_the_app_lab_peer(lookup, wait_until) -> None:
     peer = lookup.app.lab.peer("dns")
     peer.start()

@@ -147,3 +147,28 @@ def test_automation_panel_logs_in_and_never_saves_the_secret(
     assert "wirebench" not in repr({k: v for k, v in tab.fields.items() if k != "script"})
     assert "{secret}" in tab.fields["script"]
     tab.toggle_inspector()
+
+
+def test_connection_fields_come_back_in_a_new_tab(app) -> None:  # noqa: ANN001
+    """What the user set before connecting is what the next start shows."""
+    tab = app.tab("telnet")
+    before = {key: var.get() for key, var in tab._persisted.items()}
+    tab.host_var.set("kept.example")
+    tab.port_var.set("2424")
+    tab.tls_var.set(True)
+    tab.keepalive_var.set("30")
+    tab.environ_var.set(False)
+    tab._set_ca_file("/tmp/lab.pem")
+    tab.save_fields()
+    fresh = TelnetTab(app.root, app)
+    try:
+        assert (fresh.host_var.get(), fresh.port_var.get(), fresh.tls_var.get(),
+                fresh.keepalive_var.get(), fresh.environ_var.get()) == \
+            ("kept.example", "2424", True, "30", False)
+        assert fresh._settings().ca_file == "/tmp/lab.pem"
+    finally:
+        fresh.close()
+        fresh.destroy()
+        for key, value in before.items():  # the app is shared by later tests
+            tab._persisted[key].set(value)
+        tab.save_fields()
