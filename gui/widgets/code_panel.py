@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import tkinter as tk
 from tkinter import filedialog, ttk
 
 from core.codegen import render
 from core.recording import Recording
+from core.worker import Worker
 
 #: recordings carrying more payload than this render on a thread (a 25 MB mail becomes
 #: a 100 MB literal: seconds of string work that must not freeze the window)
@@ -24,13 +26,16 @@ def _payload_size(recording: Recording) -> int:
 class CodeWindow(tk.Toplevel):
     """Shows ``render(recording)`` and refreshes it (at most twice a second) as the
     session goes on. Small recordings render on the Tk thread (pure string work, under a
-    millisecond); large ones on a thread, and only a bounded head goes into the widget."""
+    millisecond); large ones on ``worker`` (the script comes back through the bridge as an
+    ``on_done`` call), and only a bounded head goes into the widget."""
 
     refresh_ms = 500
 
-    def __init__(self, master: tk.Misc, recording: Recording, title: str) -> None:
+    def __init__(self, master: tk.Misc, recording: Recording, title: str,
+                 worker: Worker) -> None:
         super().__init__(master)
         self.recording = recording
+        self.worker = worker
         self.title(f"Show as Python — {title}")
         self.geometry("760x560")
         bar = ttk.Frame(self, padding=(8, 6))
@@ -53,8 +58,7 @@ class CodeWindow(tk.Toplevel):
         body.columnconfigure(0, weight=1)
         self._shown_version = -1
         self._script = ""
-        self._rendering: threading.Thread | None = None
-        self._rendered: tuple[int, str] | None = None  # (version, script) from the thread
+        self._rendering: threading.Thread | None = None  # the worker's, while it renders
         self._after: str | None = None
         self.refresh()
 
@@ -67,23 +71,27 @@ class CodeWindow(tk.Toplevel):
         self._after = None
         if not self.winfo_exists():
             return
-        if self._rendered is not None:
-            version, script = self._rendered
-            self._rendered = self._rendering = None
-            self._show(version, script)
         version = self.recording.version
         if version != self._shown_version and self._rendering is None:
             if _payload_size(self.recording) <= RENDER_INLINE_BYTES:
                 self._show(version, render(self.recording))
             else:
                 self.info.configure(text="Writing a large script…")
-                self._rendering = threading.Thread(target=self._render_off_thread,
-                                                   args=(version,), daemon=True)
-                self._rendering.start()
-        self._after = self.after(50 if self._rendering else self.refresh_ms, self.refresh)
+                self._rendering = self.worker.submit(
+                    render, self.recording, on_done=functools.partial(self._rendered, version),
+                    on_error=self._render_failed, name="render-script")
+        self._after = self.after(self.refresh_ms, self.refresh)
 
-    def _render_off_thread(self, version: int) -> None:
-        self._rendered = (version, render(self.recording))  # picked up by refresh()
+    def _rendered(self, version: int, script: str) -> None:
+        """The worker's script, on the Tk thread (the window may be gone by then)."""
+        self._rendering = None
+        if self.winfo_exists():
+            self._show(version, script)
+
+    def _render_failed(self, message: str) -> None:
+        self._rendering = None
+        if self.winfo_exists():
+            self.info.configure(text=f"Could not write the script: {message}")
 
     def _show(self, version: int, script: str) -> None:
         self._shown_version = version
@@ -132,14 +140,15 @@ class CodeWindow(tk.Toplevel):
         super().destroy()
 
 
-def show_code(master: tk.Misc, recording: Recording, title: str) -> CodeWindow:
-    """Open (or raise) the script window for ``recording``."""
+def show_code(master: tk.Misc, recording: Recording, title: str, worker: Worker) -> CodeWindow:
+    """Open (or raise) the script window for ``recording``; large scripts render on
+    ``worker`` (the app's: its outbox is attached to the bridge)."""
     existing = getattr(recording, "_window", None)
     if existing is not None and existing.winfo_exists():
         existing.deiconify()
         existing.lift()
         existing.refresh_now()
         return existing
-    window = CodeWindow(master, recording, title)
+    window = CodeWindow(master, recording, title, worker)
     recording._window = window  # type: ignore[attr-defined]
     return window

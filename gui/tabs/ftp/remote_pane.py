@@ -140,7 +140,7 @@ class RemotePaneActions:
         """This session (browsing and finished transfers) as an ftplib script."""
         from gui.widgets.code_panel import show_code
 
-        show_code(self, self.session.recording, "FTP")
+        show_code(self, self.session.recording, "FTP", self.app.worker)
 
     # -- transfers -------------------------------------------------------------------------
     def _transfer_queue(self) -> TransferQueue | None:

@@ -69,7 +69,7 @@ class LookupTab(Tab):
         """The lookups done so far as a standalone script (resolver calls, dnspython)."""
         from gui.widgets.code_panel import show_code
 
-        show_code(self, self.recording, self.title)
+        show_code(self, self.recording, self.title, self.app.worker)
 
     def show_view(self, name: str) -> LookupView:
         view = {"host": self.host_view, "services": self.services_view,

@@ -235,7 +235,7 @@ class ServersTab(ServersLayout, Tab):
                       path=entry.config.get("path", ""))
         from gui.widgets.code_panel import show_code
 
-        show_code(self, recording, entry.label)
+        show_code(self, recording, entry.label, self.app.worker)
 
     def open_in_browser(self) -> None:
         entry = self.current

@@ -7,8 +7,6 @@ when the sink announces a message, so nothing polls.
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 import tkinter as tk
 from collections.abc import Callable
@@ -17,6 +15,7 @@ from tkinter import filedialog, ttk
 
 from core.servers.smtp.inbox import MailRecord, MailStore, MailView
 from core.sizes import human_size
+from core.worker import Worker
 from gui.widgets.logview import LogView
 
 SOURCE_LIMIT = 500_000  # characters of raw source shown; the rest is summarised
@@ -41,16 +40,17 @@ def _set_text(text: tk.Text, value: str) -> None:
 
 
 class InboxView(ttk.Frame):
-    def __init__(self, master: tk.Misc, on_error: Callable[[str], None] | None = None,
+    def __init__(self, master: tk.Misc, worker: Worker,
+                 on_error: Callable[[str], None] | None = None,
                  on_info: Callable[[str], None] | None = None) -> None:
         super().__init__(master)
+        #: parses the selected message; its outbox must be attached to the bridge
+        self.worker = worker
         self.on_error = on_error or (lambda message: None)
         self.on_info = on_info or (lambda message: None)
         self.store: MailStore | None = None
         self.current: MailRecord | None = None
         self.shown: MailView | None = None
-        self._parsed: queue.SimpleQueue[MailView] = queue.SimpleQueue()
-        self._poll_job: str | None = None
 
         bar = ttk.Frame(self)
         bar.pack(fill="x", pady=(0, 4))
@@ -189,23 +189,20 @@ class InboxView(ttk.Frame):
         _set_text(self.body_text, f"Loading message {record.id} "
                                   f"({human_size(record.size)})…")
         # parsing a 30 MB message takes seconds: never on the Tk thread
-        # view() never raises (hostile mail comes back as its source and a note)
-        threading.Thread(target=lambda: self._parsed.put(record.view(SOURCE_LIMIT)),
-                         name="inbox-parse", daemon=True).start()
-        if self._poll_job is None:
-            self._poll_job = self.after(30, self._poll)
+        # view() never raises (hostile mail comes back as its source and a note); a
+        # failure all the same (out of memory) reaches on_error, not a silent thread
+        self.worker.submit(record.view, SOURCE_LIMIT, on_done=self._parsed,
+                           on_error=self._parse_failed, name="inbox-parse")
 
-    def _poll(self) -> None:
-        self._poll_job = None
-        while True:
-            try:
-                view = self._parsed.get_nowait()
-            except queue.Empty:
-                break
-            if view.record is self.current:
-                self._render(view)
-        if self.current is not None and self.shown is None:
-            self._poll_job = self.after(30, self._poll)
+    def _parsed(self, view: MailView) -> None:
+        """A parsed message, on the Tk thread: shown if it is still the selected one."""
+        if self.winfo_exists() and view.record is self.current:
+            self._render(view)
+
+    def _parse_failed(self, message: str) -> None:
+        if self.winfo_exists():
+            _set_text(self.body_text, f"Could not read this message: {message}")
+        self.on_error(message)
 
     def _render(self, view: MailView) -> None:
         record = view.record
@@ -223,12 +220,6 @@ class InboxView(ttk.Frame):
             self.attachment_list.insert("", "end", iid=f"p{part.index}", text=part.filename,
                                         values=(part.content_type, human_size(part.size)))
         self.source_view.append(view.source.replace("\r\n", "\n").rstrip("\n"))
-
-    def destroy(self) -> None:
-        if self._poll_job is not None:
-            self.after_cancel(self._poll_job)
-            self._poll_job = None
-        super().destroy()
 
     def ask_save(self) -> None:
         chosen = self.attachment_list.selection()

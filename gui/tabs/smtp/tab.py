@@ -59,7 +59,8 @@ class SmtpTab(SmtpLayout, Tab):
         self.views = ttk.Notebook(self)
         self.views.pack(fill="both", expand=True, pady=(6, 0))
         self._build_compose_page()
-        self.inbox = InboxView(self.views, on_error=self.show_error, on_info=self.show_info)
+        self.inbox = InboxView(self.views, self.app.worker, on_error=self.show_error,
+                               on_info=self.show_info)
         self.inbox.sink_button.configure(command=self.toggle_sink)
         self.views.add(self.inbox, text="  Inbox (lab sink)  ")
         self.sent_log = SentLogView(self.views)
@@ -368,7 +369,7 @@ class SmtpTab(SmtpLayout, Tab):
         """The session so far as an smtplib script (password read from the environment)."""
         from gui.widgets.code_panel import show_code
 
-        show_code(self, self.session.recording, "SMTP")
+        show_code(self, self.session.recording, "SMTP", self.app.worker)
 
     def transcript_text(self) -> str | None:
         return self.session.transcript_text() or None

@@ -220,7 +220,7 @@ class SocketTab(SocketLayout, SocketActions, Tab):
         """Show as Python: this connection so far as a socket-module script."""
         from gui.widgets.code_panel import show_code
 
-        show_code(self, self.session.recording, "Socket console")
+        show_code(self, self.session.recording, "Socket console", self.app.worker)
 
     def transcript_text(self) -> str | None:
         return self.transcript.as_text(self.encoding_var.get())

@@ -391,7 +391,7 @@ class TelnetTab(Tab):
         """This session (login automation and typed lines) as a telnetlib3 script."""
         from gui.widgets.code_panel import show_code
 
-        show_code(self, self.session.recording, "Telnet")
+        show_code(self, self.session.recording, "Telnet", self.app.worker)
 
     def transcript_text(self) -> str | None:
         return self.session.transcript_text()

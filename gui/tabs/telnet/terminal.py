@@ -86,8 +86,6 @@ class TerminalView(tk.Frame):
         self.text.tag_raise("sel")
         self.columns, self.rows = columns, rows
         self._tags: dict[Style, str] = {}
-        self._cursor: tuple[int, int] | None = None
-        self._cursor_visible = True
         self.offset = 0
         self.history = 0
         self.frames_applied = 0
@@ -123,7 +121,6 @@ class TerminalView(tk.Frame):
         self.columns, self.rows = columns, rows
         self.text.delete("1.0", "end")
         self.text.insert("1.0", "\n".join(" " * columns for _ in range(rows)))
-        self._cursor = None
 
     def _tag(self, style: Style) -> str:
         name = self._tags.get(style)
@@ -185,7 +182,6 @@ class TerminalView(tk.Frame):
         if visible and 0 <= y < self.rows:
             x = min(x, self.columns - 1)
             t.tag_add("cursor", f"{y + 1}.{x}", f"{y + 1}.{x + 1}")
-        self._cursor = cursor
 
     def show_message(self, lines: list[str]) -> None:
         """Dim text shown while there is no session (the next frame replaces it)."""

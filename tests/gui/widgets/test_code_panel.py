@@ -8,13 +8,13 @@ from gui.widgets.code_panel import show_code
 
 def test_window_follows_the_recording_and_saves(app, wait_until, tmp_path: Path) -> None:
     rec = Recording("socket")
-    window = show_code(app.root, rec, "Socket")
+    window = show_code(app.root, rec, "Socket", app.worker)
     try:
         assert "Nothing recorded yet" in window.script
         rec.add("connect", family="tcp", host="127.0.0.1", port=7000)
         rec.add("send", data=b"\x00\xff\r\n")
         wait_until(lambda: "b'\\x00\\xff\\r\\n'" in window.script)
-        assert show_code(app.root, rec, "Socket") is window  # one window per recording
+        assert show_code(app.root, rec, "Socket", app.worker) is window  # one window per recording
         target = tmp_path / "s.py"
         window.save(str(target))
         assert target.read_text() == window.script
@@ -32,7 +32,7 @@ def test_a_large_session_renders_off_the_tk_thread_and_shows_its_head(app, wait_
     rec = Recording("socket")
     rec.add("connect", family="tcp", host="127.0.0.1", port=7000)
     rec.add("send", data=bytes(range(256)) * 8192)  # 2 MiB: a 6 MB literal
-    window = show_code(app.root, rec, "Socket")
+    window = show_code(app.root, rec, "Socket", app.worker)
     try:
         assert window._rendering is not None  # not rendered on the Tk thread
         wait_until(lambda: window._rendering is None and window.script, timeout=60)

@@ -14,7 +14,7 @@ from gui.tabs.smtp.inbox import InboxView
 @pytest.fixture
 def inbox(app):
     errors: list[str] = []
-    view = InboxView(app.root, on_error=errors.append)
+    view = InboxView(app.root, app.worker, on_error=errors.append)
     view.errors = errors
     yield view
     view.destroy()
