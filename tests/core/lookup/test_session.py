@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import socket
-import time
 
 from core.events import Failed, Progress
 from core.lookup.dns_query import DnsRequest
 from core.lookup.dns_trace import LAB_ROOTS, TraceStepEvent
 from core.lookup.session import LookupSession, RecentQueries, services
 from core.worker import deliver, drain
+from tests.fixtures.waiting import wait_for
 
 
 class Done:
@@ -22,18 +22,19 @@ class Done:
         self.results.append(result)
 
 
-def wait_for(session: LookupSession, done: Done, timeout: float = 10.0,
-             until=lambda: False) -> list:
+def finish(session: LookupSession, done: Done, timeout: float = 10.0,
+           until=lambda: False) -> list:
     """Deliver the outbox until ``done`` was called, ``until()`` holds or a Failed
     arrived; the other events."""
     events: list = []
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        events += deliver(drain(session.outbox))
-        if done.results or until() or any(isinstance(e, Failed) for e in events):
-            return events
-        time.sleep(0.01)
-    raise AssertionError(f"the lookup did not finish: {events}")
+
+    def finished() -> bool:
+        events.extend(deliver(drain(session.outbox)))
+        return bool(done.results) or bool(until()) or any(isinstance(e, Failed)
+                                                          for e in events)
+
+    wait_for(finished, timeout, lambda: f"the lookup did not finish: {events}")
+    return events
 
 
 def test_recent_queries_are_bounded_and_deduplicated() -> None:
@@ -53,13 +54,13 @@ def test_dns_trace_and_batch_through_the_session(dns_lab) -> None:
         reply = Done()
         session.dns(DnsRequest("wirebench.test", "MX", server="127.0.0.1", port=dns_lab.port),
                     on_done=reply)
-        wait_for(session, reply)
+        finish(session, reply)
         assert reply.results[0].short()[0].endswith("mail2.wirebench.test.") or \
             "10 mail.wirebench.test." in reply.results[0].short()
 
         traced = Done()
         session.trace("www.wirebench.test", "A", LAB_ROOTS, dns_lab.port, on_done=traced)
-        events = wait_for(session, traced)
+        events = finish(session, traced)
         steps = [e.step for e in events if isinstance(e, TraceStepEvent)]
         assert [s.kind for s in steps] == ["referral", "referral", "answer"]
         assert traced.results[0].steps[-1].kind == "answer"
@@ -67,7 +68,7 @@ def test_dns_trace_and_batch_through_the_session(dns_lab) -> None:
         names = [f"n{i}.batch.wirebench.test" for i in range(50)]
         batch = Done()
         session.batch(names, on_done=batch, server="127.0.0.1", port=dns_lab.port)
-        events = wait_for(session, batch)
+        events = finish(session, batch)
         assert any(isinstance(e, Progress) and e.done == 50 for e in events)
         assert len(batch.results[0].rows) == 50
     finally:
@@ -79,7 +80,7 @@ def test_errors_arrive_as_failed_with_the_field() -> None:
     try:
         done = Done()
         session.run(services.getservbyname, "no-such-service", "tcp", on_done=done)
-        failed = [e for e in wait_for(session, done) if isinstance(e, Failed)]
+        failed = [e for e in finish(session, done) if isinstance(e, Failed)]
         assert done.results == []
         assert failed and failed[0].field_name == "Service"
         assert "Unknown service" in failed[0].message
@@ -104,15 +105,15 @@ def test_successful_lookups_are_recorded_for_show_as_python(dns_lab) -> None:
     session = LookupSession(recording=steps)
     try:
         session.resolver(resolver.gethostbyname, "localhost", on_done=(done := Done()))
-        wait_for(session, done)
+        finish(session, done)
         session.resolver(services.getservbyname, "nope-service", "tcp", on_done=(done := Done()))
-        wait_for(session, done)  # fails: not recorded
+        finish(session, done)  # fails: not recorded
         session.dns(DnsRequest("wirebench.test", "MX", server="127.0.0.1", port=dns_lab.port,
                                transport="tcp"), on_done=(done := Done()))
-        wait_for(session, done)
+        finish(session, done)
         session.dns(DnsRequest("127.0.0.1", "PTR", server="127.0.0.1", port=dns_lab.port),
                     on_done=(done := Done()))
-        wait_for(session, done)
+        finish(session, done)
     finally:
         session.close()
     assert steps.steps == [
@@ -140,31 +141,31 @@ def test_verbs_answer_record_and_name_the_field_on_error() -> None:
     try:
         address = Done()
         session.gethostbyname("localhost", on_done=address)
-        wait_for(session, address)
+        finish(session, address)
         assert address.results == ["127.0.0.1"]
 
         machine = Done()
         session.machine(on_done=machine)
-        wait_for(session, machine)
+        finish(session, machine)
         name, fqdn, bind = machine.results[0]
         assert name and fqdn and bind.startswith(f"({name!r}, ")
 
         rows = Done()
         session.getaddrinfo("127.0.0.1", "80", "IPv4", "stream (TCP)", ["AI_NUMERICHOST"],
                             on_done=rows)
-        wait_for(session, rows)
+        finish(session, rows)
         assert [(r.address, r.port) for r in rows.results[0]] == [("127.0.0.1", 80)]
 
         service = Done()
         session.getservbyport(" 80 ", "tcp", on_done=service)
-        wait_for(session, service)
+        finish(session, service)
         assert service.results == ["http"]
 
         # an error goes to on_error with its field, not to the outbox as Failed
         errors, never = Errors(), Done()
         session.getaddrinfo("127.0.0.1", "99999", "any", "any", [], on_done=never,
                             on_error=errors)
-        wait_for(session, never, until=lambda: errors.calls)
+        finish(session, never, until=lambda: errors.calls)
         assert never.results == [] and errors.calls[0][1] == "Port"
         assert "65535" in errors.calls[0][0]
 

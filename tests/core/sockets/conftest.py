@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import queue
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from core.events import Closed, DataReceived, Event, Failed, StateChanged
 from core.sockets import SocketSession
+from tests.fixtures.waiting import wait_for
 
 
 class Watch:
@@ -22,19 +22,28 @@ class Watch:
     def until(self, pred: Callable[[Event], bool], timeout: float = 10.0,
               fresh: bool = False) -> Event:
         """The first matching event; ``fresh``: only among events not yet collected."""
-        end = time.monotonic() + timeout
         for event in [] if fresh else self.events:
             if pred(event):
                 return event
-        while time.monotonic() < end:
-            try:
-                event = self.session.outbox.get(timeout=0.05)
-            except queue.Empty:
-                continue
-            self.events.append(event)
-            if pred(event):
-                return event
-        raise AssertionError(f"no matching event in {timeout} s; got {self.events[-8:]}")
+        found: list[Event] = []
+
+        def arrived() -> bool:
+            # one event at a time: a predicate over what came so far (wait_bytes) sees
+            # the stream as it was when the matching event arrived
+            while True:
+                try:
+                    event = self.session.outbox.get_nowait()
+                except queue.Empty:
+                    return False
+                self.events.append(event)
+                if pred(event):
+                    found.append(event)
+                    return True
+
+        wait_for(arrived, timeout,
+                 lambda: f"no matching event in {timeout} s; got {self.events[-8:]}",
+                 interval=0.002)
+        return found[0]
 
     def of(self, kind: type) -> list:
         return [e for e in self.events if isinstance(e, kind)]

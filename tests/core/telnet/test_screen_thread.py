@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 
 from core.events import Event
 from core.telnet.screen import TerminalScreen
 from core.telnet.screen_thread import ScreenThread, TerminalFrame
+from tests.fixtures.waiting import wait_for
 
 
 class Frames:
@@ -31,13 +30,6 @@ class Frames:
         return "\n".join(rows[y].rstrip() for y in sorted(rows))
 
 
-def wait(cond: Callable[[], object], timeout: float = 10.0) -> None:
-    end = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < end, "condition not met"
-        time.sleep(0.005)
-
-
 def test_received_text_becomes_frames_posted_from_the_screen_thread() -> None:
     out = Frames()
     painter = ScreenThread("t", out.post, out.replies.append)
@@ -46,13 +38,13 @@ def test_received_text_becomes_frames_posted_from_the_screen_thread() -> None:
     painter.add_listener(seen.append)
     try:
         painter.push("héllo\r\n\x1b[31mred\x1b[0m".encode())
-        wait(lambda: "red" in out.text())
+        wait_for(lambda: "red" in out.text())
         assert out.text().splitlines()[:2] == ["héllo", "red"]
         assert out.threads == {"t:screen"}
         assert out.frames[-1].fed >= len("héllo\r\nred")
         assert "".join(seen) == "héllo\r\nred" and painter.recent_text().endswith("red")
         painter.push(b"\x1b[6n")  # a cursor position query is answered to the peer
-        wait(lambda: out.replies)
+        wait_for(lambda: out.replies)
         assert out.replies == ["\x1b[2;4R"]
     finally:
         painter.stop(1.0)
@@ -64,12 +56,12 @@ def test_scrolling_back_repaints_from_history_and_finish_paints_the_rest() -> No
     painter = ScreenThread("t", out.post, out.replies.append)
     painter.start(TerminalScreen(20, 3, 100), "utf-8")
     painter.push(b"".join(b"line %d\r\n" % i for i in range(10)))
-    wait(lambda: "line 9" in out.text())
+    wait_for(lambda: "line 9" in out.text())
     painter.scroll(3)
-    wait(lambda: out.frames[-1].offset == 3)
+    wait_for(lambda: out.frames[-1].offset == 3)
     assert out.frames[-1].history >= 3 and not out.frames[-1].cursor_visible
     painter.push(b"last")
     painter.finish()  # the connection ended: what is pending is still painted
-    wait(lambda: not painter.running)
+    wait_for(lambda: not painter.running)
     painter.scroll(-(1 << 30))  # no thread: applied at once
     assert "last" in painter.transcript_text()

@@ -10,37 +10,27 @@ from pathlib import Path
 import pytest
 
 from core.errors import UserError
-from core.events import Closed, Connected, Event, Failed
+from core.events import Closed, Connected, Failed
 from core.servers.telnet_lab import TelnetLabServer
 from core.telnet.protocol import DO, DONT, ECHO, IAC, SGA, WILL, WONT, Negotiation
 from core.telnet.received import open_in_browser
 from core.telnet.session import TelnetSession, TerminalFrame
 from core.telnet.settings import TelnetSettings
 from core.tlscerts import self_signed
-from core.worker import drain
 from tests.fixtures.telnet_peers import ScriptedPeer
+from tests.fixtures.waiting import EventCollector, wait_for
 
 
-class Collector:
-    """Drains a session's outbox into a list while waiting."""
+class Collector(EventCollector):
+    """The session's events so far; waits show the screen when they time out."""
 
     def __init__(self, session: TelnetSession) -> None:
+        super().__init__(session.outbox)
         self.session = session
-        self.events: list[Event] = []
 
-    def pump(self) -> list[Event]:
-        self.events += drain(self.session.outbox)
-        return self.events
-
-    def wait(self, cond: Callable[[], object], timeout: float = 10.0) -> None:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            self.pump()
-            if cond():
-                return
-            time.sleep(0.01)
-        raise AssertionError(f"not met in {timeout} s; screen:\n" +
-                             "\n".join(self.session.screen.display_text()))
+    def until(self, cond: Callable[[], object], timeout: float = 10.0) -> None:
+        wait_for(cond, timeout, lambda: f"not met in {timeout} s; screen:\n" + self.screen(),
+                 pump=self.pump)
 
     def texts(self) -> list[str]:
         return [e.text for e in self.pump() if isinstance(e, Negotiation)]
@@ -57,19 +47,19 @@ def session() -> Iterator[TelnetSession]:
 
 
 def login(c: Collector) -> None:
-    c.wait(lambda: "login:" in c.screen())
+    c.until(lambda: "login:" in c.screen())
     c.session.send_text("lab\r")
-    c.wait(lambda: "Password:" in c.screen())
+    c.until(lambda: "Password:" in c.screen())
     c.session.send_text("wirebench\r")
-    c.wait(lambda: "lab@wirebench" in c.screen())
+    c.until(lambda: "lab@wirebench" in c.screen())
 
 
 def test_negotiation_with_the_lab_server(session: TelnetSession,
                                          telnet_lab: TelnetLabServer) -> None:
     c = Collector(session)
     session.connect(TelnetSettings(port=telnet_lab.port, columns=100, rows=30))
-    c.wait(lambda: "login:" in c.screen())
-    c.wait(lambda: session.protocol.remote_enabled(ECHO))
+    c.until(lambda: "login:" in c.screen())
+    c.until(lambda: session.protocol.remote_enabled(ECHO))
     texts = c.texts()
     # NAWS values arrive at the server, TTYPE is answered, ECHO and SGA are agreed
     assert (100, 30) in telnet_lab.naws_seen
@@ -82,18 +72,18 @@ def test_negotiation_with_the_lab_server(session: TelnetSession,
     assert any(isinstance(e, Connected) for e in c.events)
     # a resize is sent again as NAWS and the server sees it
     session.resize(90, 20)
-    c.wait(lambda: telnet_lab.naws_seen[-1:] == [(90, 20)])
+    c.until(lambda: telnet_lab.naws_seen[-1:] == [(90, 20)])
     assert "sent SB NAWS 90 20" in c.texts()
     login(c)
     session.send_text("size\r")
-    c.wait(lambda: "90 columns x 20 rows, TERM=xterm-256color" in c.screen())
+    c.until(lambda: "90 columns x 20 rows, TERM=xterm-256color" in c.screen())
 
 
 def test_vt100_terminal_type_is_reported(session: TelnetSession,
                                          telnet_lab: TelnetLabServer) -> None:
     c = Collector(session)
     session.connect(TelnetSettings(port=telnet_lab.port, terminal_type="vt100"))
-    c.wait(lambda: "vt100" in telnet_lab.ttypes_seen)
+    c.until(lambda: "vt100" in telnet_lab.ttypes_seen)
 
 
 def test_frames_carry_colours_and_only_dirty_lines(session: TelnetSession,
@@ -111,7 +101,7 @@ def test_frames_carry_colours_and_only_dirty_lines(session: TelnetSession,
         return any(text in "".join(t for t, _ in runs)
                    for f in new_frames() for _, runs in f.lines)
 
-    c.wait(lambda: painted("true colour") and painted("bold underlined"))
+    c.until(lambda: painted("true colour") and painted("bold underlined"))
     frames = new_frames()
     styles = {style for f in frames for _, runs in f.lines for _, style in runs}
     fgs = {s.fg for s in styles}
@@ -149,7 +139,7 @@ def test_wont_dont_peer_does_not_loop(session: TelnetSession,
     peer = scripted_peer(script)
     c = Collector(session)
     session.connect(TelnetSettings(port=peer.port))
-    c.wait(lambda: "hello" in c.screen())
+    c.until(lambda: "hello" in c.screen())
     time.sleep(0.5)  # a loop would keep both sides busy sending here
     with peer.lock:
         first = len(peer.received)
@@ -174,11 +164,11 @@ def test_line_mode_edits_locally_and_sends_crlf(
     peer = scripted_peer(ScriptedPeer.greeter(b"> "))
     c = Collector(session)
     session.connect(TelnetSettings(port=peer.port, active=False))
-    c.wait(lambda: ">" in c.screen())
+    c.until(lambda: ">" in c.screen())
     assert not session.character_mode and session.local_echo
     session.send_text("abx\x7fc\r")
     assert peer.wait_for(b"abc\r\n")
-    c.wait(lambda: "> abc" in c.screen())  # local echo, with the erase applied
+    c.until(lambda: "> abc" in c.screen())  # local echo, with the erase applied
     assert b"abx" not in bytes(peer.received)
 
 
@@ -188,7 +178,7 @@ def test_special_commands_keepalive_and_latin1(
     c = Collector(session)
     session.connect(TelnetSettings(port=peer.port, active=False, encoding="latin-1",
                                    keepalive=0.2))
-    c.wait(lambda: "café ÿ" in c.screen())
+    c.until(lambda: "café ÿ" in c.screen())
     session.send_text("ÿ\r")  # latin-1 0xff is a data byte: doubled on the wire
     assert peer.wait_for(b"\xff\xff\r\n")
     session.special("AYT")
@@ -209,14 +199,14 @@ def test_raw_mode_fetches_a_page(session: TelnetSession, http_site: tuple[int, P
     typescript = tmp_path / "logs" / "typescript.raw"
     session.connect(TelnetSettings(port=port, mode="raw", log_path=str(log),
                                    typescript_path=str(typescript)))
-    c.wait(lambda: any(isinstance(e, Connected) for e in c.events))
+    c.until(lambda: any(isinstance(e, Connected) for e in c.events))
     assert session.protocol is None and session.local_echo
     session.send_text("GET / HTTP/1.0\r\r")
-    c.wait(lambda: any(isinstance(e, Closed) for e in c.events))
+    c.until(lambda: any(isinstance(e, Closed) for e in c.events))
     received = session.received.data()
     assert received.startswith(b"HTTP/1.0 200")
     assert b"<h1>Hello from the lab</h1>" in received
-    c.wait(lambda: "Hello from the lab" in session.transcript_text())
+    c.until(lambda: "Hello from the lab" in session.transcript_text())
     saved = session.received.save(tmp_path / "out" / "page.html")
     assert saved.read_bytes().startswith(b"<html>")  # headers removed for the browser
     opened: list[str] = []
@@ -238,7 +228,7 @@ def test_bad_settings_and_refused_connection(session: TelnetSession) -> None:
     free.close()
     c = Collector(session)
     session.connect(TelnetSettings(port=port))
-    c.wait(lambda: any(isinstance(e, Closed) for e in c.events))
+    c.until(lambda: any(isinstance(e, Closed) for e in c.events))
     (failed,) = [e for e in c.events if isinstance(e, Failed)]
     assert "Connection refused" in failed.message
 
@@ -247,13 +237,13 @@ def test_tls_verifies_by_default(session: TelnetSession,
                                  telnet_lab_tls: TelnetLabServer) -> None:
     c = Collector(session)
     session.connect(TelnetSettings(port=telnet_lab_tls.port, tls=True))
-    c.wait(lambda: any(isinstance(e, Closed) for e in c.events))
+    c.until(lambda: any(isinstance(e, Closed) for e in c.events))
     (failed,) = [e for e in c.events if isinstance(e, Failed)]
     assert "certificate" in failed.message.lower()
     session.close()
     cert, _ = self_signed()
     c2 = Collector(session)
     session.connect(TelnetSettings(port=telnet_lab_tls.port, tls=True, ca_file=str(cert)))
-    c2.wait(lambda: "login:" in c2.screen())
+    c2.until(lambda: "login:" in c2.screen())
     assert session.tls_info["version"].startswith("TLS")
     login(c2)
