@@ -1,5 +1,6 @@
 """The rules of the layout: core/ never imports tkinter or gui, and no protocol package in
-core/ imports another (shared modules sit at core/ top level)."""
+core/ imports another (shared modules sit at core/ top level); no module in core/ or gui/ is
+over 500 lines."""
 
 from __future__ import annotations
 
@@ -135,3 +136,15 @@ def test_core_reaches_the_gui_only_through_the_outbox_hook() -> None:
             if stored in ("notify", "frame_sink") and where != Path("core/worker.py"):
                 offenders.append(f"{where}:{node.lineno} sets {stored}")
     assert offenders == []
+
+
+MAX_MODULE_LINES = 500
+
+
+def test_no_source_module_is_over_500_lines() -> None:
+    """Small modules: a module that grows past the cap is split along its sections."""
+    root = CORE.parent
+    long = {str(path.relative_to(root)): lines
+            for package in ("core", "gui") for path in sorted((root / package).rglob("*.py"))
+            if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
+    assert not long, f"modules over {MAX_MODULE_LINES} lines (split them): {long}"
