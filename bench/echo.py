@@ -143,17 +143,12 @@ def tree_cpu(root: int) -> float:
     already waited for are in their parent's cutime/cstime. Summing both over the tree
     counts every process once, so fork servers are charged for their children.
     """
-    stats: dict[int, tuple[int, float]] = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        # fields[1] = ppid; [11..14] = utime, stime, cutime, cstime (clock ticks)
-        stats[int(name)] = (int(fields[1]), sum(int(x) for x in fields[11:15]))
+    sys.path.insert(0, str(ROOT))
+    from tests.fixtures.processes import process_stats
+
+    # fields[1] = ppid; [11..14] = utime, stime, cutime, cstime (clock ticks)
+    stats = {pid: (int(fields[1]), float(sum(int(x) for x in fields[11:15])))
+             for pid, fields in process_stats().items()}
     children: dict[int, list[int]] = {}
     for pid, (ppid, _) in stats.items():
         children.setdefault(ppid, []).append(pid)

@@ -23,30 +23,29 @@ def asset(*parts: str) -> Path:
     return assets_dir().joinpath(*parts)
 
 
-def config_dir() -> Path:
-    """Settings folder; ``WIREBENCH_CONFIG_DIR`` overrides it (tests use a temp dir)."""
-    override = os.environ.get("WIREBENCH_CONFIG_DIR")
+def _user_dir(override_variable: str, kind: str) -> Path:
+    """The folder ``override_variable`` names, else platformdirs' user ``kind`` folder
+    (``config`` or ``data``); created if missing. platformdirs loads only when asked."""
+    override = os.environ.get(override_variable)
     if override:
         path = Path(override)
     else:
-        from platformdirs import user_config_dir
+        import platformdirs
 
-        path = Path(user_config_dir(APP_NAME, appauthor=False))
+        find = platformdirs.user_config_dir if kind == "config" else platformdirs.user_data_dir
+        path = Path(find(APP_NAME, appauthor=False))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def config_dir() -> Path:
+    """Settings folder; ``WIREBENCH_CONFIG_DIR`` overrides it (tests use a temp dir)."""
+    return _user_dir("WIREBENCH_CONFIG_DIR", "config")
 
 
 def data_dir() -> Path:
     """Data folder (drafts, logs, form submissions); ``WIREBENCH_DATA_DIR`` overrides it."""
-    override = os.environ.get("WIREBENCH_DATA_DIR")
-    if override:
-        path = Path(override)
-    else:
-        from platformdirs import user_data_dir
-
-        path = Path(user_data_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _user_dir("WIREBENCH_DATA_DIR", "data")
 
 
 def python_command() -> list[str]:
