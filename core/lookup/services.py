@@ -7,14 +7,17 @@ independence"; the tables here are what the system files hold, for browsing.
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from core.errors import UserError, check_port
 
 SERVICES_FILE = Path("/etc/services")
 PROTOCOLS_FILE = Path("/etc/protocols")
 TRANSPORTS = ("tcp", "udp")
+T = TypeVar("T")
 
 
 def _check_proto(proto: str) -> str:
@@ -32,26 +35,35 @@ def getservbyname(name: str, proto: str = "tcp") -> int:
     if len(service) > 64 or not service.isprintable():
         raise UserError("Service must be a short name such as http or ftp.", "Service")
     transport = _check_proto(proto)
-    try:
-        return socket.getservbyname(service, transport) if transport else \
-            socket.getservbyname(service)
-    except OSError:
-        over = f"/{transport}" if transport else ""
+    found = _ask_services(socket.getservbyname, service, transport)
+    if found is None:
         raise UserError(
-            f"Unknown service {service}{over}: it is not in /etc/services on this system "
-            "(try http, ftp, ssh, smtp or a port number).", "Service") from None
+            f"Unknown service {service}{_over(transport)}: it is not in /etc/services on "
+            "this system (try http, ftp, ssh, smtp or a port number).", "Service")
+    return found
 
 
 def getservbyport(port: str | int, proto: str = "tcp") -> str:
     number = check_port(port, "Port", allow_zero=True)
     transport = _check_proto(proto)
+    found = _ask_services(socket.getservbyport, number, transport)
+    if found is None:
+        raise UserError(f"No service is registered for port {number}{_over(transport)} on "
+                        "this system.", "Port")
+    return found
+
+
+def _ask_services(call: Callable[..., T], key: str | int, transport: str) -> T | None:
+    """``call(key, transport)``, or ``call(key)`` for any transport; None when the
+    system's services table has no such entry."""
     try:
-        return socket.getservbyport(number, transport) if transport else \
-            socket.getservbyport(number)
+        return call(key, transport) if transport else call(key)
     except OSError:
-        over = f"/{transport}" if transport else ""
-        raise UserError(f"No service is registered for port {number}{over} on this system.",
-                        "Port") from None
+        return None
+
+
+def _over(transport: str) -> str:
+    return f"/{transport}" if transport else ""
 
 
 def getprotobyname(name: str) -> int:

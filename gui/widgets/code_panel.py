@@ -10,6 +10,7 @@ from tkinter import filedialog, ttk
 from core.codegen import render
 from core.recording import Recording
 from core.worker import Worker
+from gui.widgets.scrolling import grid_scrolled
 
 #: recordings carrying more payload than this render on a thread (a 25 MB mail becomes
 #: a 100 MB literal: seconds of string work that must not freeze the window)
@@ -48,14 +49,7 @@ class CodeWindow(tk.Toplevel):
         body.pack(fill="both", expand=True)
         self.text = tk.Text(body, wrap="none", font=("TkFixedFont", 10), padx=8, pady=6,
                             undo=False)
-        ys = ttk.Scrollbar(body, command=self.text.yview)
-        xs = ttk.Scrollbar(body, orient="horizontal", command=self.text.xview)
-        self.text.configure(yscrollcommand=ys.set, xscrollcommand=xs.set)
-        self.text.grid(row=0, column=0, sticky="nsew")
-        ys.grid(row=0, column=1, sticky="ns")
-        xs.grid(row=1, column=0, sticky="ew")
-        body.rowconfigure(0, weight=1)
-        body.columnconfigure(0, weight=1)
+        grid_scrolled(body, self.text)
         self._shown_version = -1
         self._script = ""
         self._rendering: threading.Thread | None = None  # the worker's, while it renders

@@ -13,6 +13,8 @@ import tkinter as tk
 from collections.abc import Iterable
 from tkinter import ttk
 
+from gui.widgets.scrolling import grid_scrolled
+
 MONO = ("TkFixedFont", 10)
 
 
@@ -32,14 +34,7 @@ class LogView(ttk.Frame):
         self.follow = True
         self.text = tk.Text(self, wrap="none", height=height, font=font, undo=False,
                             borderwidth=0, highlightthickness=0, padx=6, pady=4)
-        yscroll = ttk.Scrollbar(self, orient="vertical", command=self.text.yview)
-        xscroll = ttk.Scrollbar(self, orient="horizontal", command=self.text.xview)
-        self.text.configure(yscrollcommand=yscroll.set, xscrollcommand=xscroll.set)
-        self.text.grid(row=0, column=0, sticky="nsew")
-        yscroll.grid(row=0, column=1, sticky="ns")
-        xscroll.grid(row=1, column=0, sticky="ew")
-        self.rowconfigure(0, weight=1)
-        self.columnconfigure(0, weight=1)
+        grid_scrolled(self, self.text)
         self.text.configure(state="disabled")
         self.text.tag_configure("found", background="#ffe08a", foreground="#000")
         for name, options in (tags or {}).items():

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.events import Event
 from core.lookup.session import LookupSession, RecentQueries
+from gui.widgets.scrolling import grid_scrolled
 
 if TYPE_CHECKING:
     from gui.tabs.lookup.tab import LookupTab
@@ -145,14 +146,7 @@ def make_tree(master: tk.Misc, columns: tuple[tuple[str, str, int], ...], height
     for ident, heading, width in columns:
         tree.heading(ident, text=heading, anchor="w")
         tree.column(ident, width=width, stretch=ident == columns[-1][0], anchor="w")
-    ys = ttk.Scrollbar(frame, orient="vertical", command=tree.yview)
-    xs = ttk.Scrollbar(frame, orient="horizontal", command=tree.xview)
-    tree.configure(yscrollcommand=ys.set, xscrollcommand=xs.set)
-    tree.grid(row=0, column=0, sticky="nsew")
-    ys.grid(row=0, column=1, sticky="ns")
-    xs.grid(row=1, column=0, sticky="ew")
-    frame.rowconfigure(0, weight=1)
-    frame.columnconfigure(0, weight=1)
+    grid_scrolled(frame, tree)
     return frame, tree
 
 

@@ -17,6 +17,7 @@ from core.servers.smtp.inbox import MailRecord, MailStore, MailView
 from core.sizes import human_size
 from core.worker import Worker
 from gui.widgets.logview import LogView
+from gui.widgets.scrolling import column_table
 
 SOURCE_LIMIT = 500_000  # characters of raw source shown; the rest is summarised
 
@@ -67,22 +68,11 @@ class InboxView(ttk.Frame):
         panes = ttk.PanedWindow(self, orient="vertical")
         panes.pack(fill="both", expand=True)
         list_frame = ttk.Frame(panes)
-        self.messages = ttk.Treeview(list_frame, columns=("time", "from", "to", "subject",
-                                                          "size", "via"),
-                                     show="headings", height=7, selectmode="browse")
-        for col, title, width, stretch in (("time", "Received", 80, False),
-                                           ("from", "From", 200, True),
-                                           ("to", "To", 200, True),
-                                           ("subject", "Subject", 280, True),
-                                           ("size", "Size", 80, False),
-                                           ("via", "Via", 120, False)):
-            self.messages.heading(col, text=title)
-            self.messages.column(col, width=width, stretch=stretch,
-                                 anchor="e" if col == "size" else "w")
-        scroll = ttk.Scrollbar(list_frame, command=self.messages.yview)
-        self.messages.configure(yscrollcommand=scroll.set)
-        scroll.pack(side="right", fill="y")
-        self.messages.pack(side="left", fill="both", expand=True)
+        self.messages = column_table(list_frame, (
+            ("time", "Received", 80, False), ("from", "From", 200, True),
+            ("to", "To", 200, True), ("subject", "Subject", 280, True),
+            ("size", "Size", 80, False), ("via", "Via", 120, False)),
+            height=7, selectmode="browse")
         self.messages.bind("<<TreeviewSelect>>", lambda e: self._selected())
         self.messages.bind("<Delete>", lambda e: self.delete_selected())
         panes.add(list_frame, weight=1)

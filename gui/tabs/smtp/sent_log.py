@@ -8,6 +8,7 @@ from tkinter import ttk
 
 from core.sizes import human_size
 from core.smtp.drafts import SentEntry
+from gui.widgets.scrolling import column_table
 
 COLUMNS: tuple[tuple[str, str, int, bool], ...] = (
     ("at", "Sent", 140, False), ("server", "Server", 150, False),
@@ -19,16 +20,7 @@ COLUMNS: tuple[tuple[str, str, int, bool], ...] = (
 class SentLogView(ttk.Frame):
     def __init__(self, master: tk.Misc) -> None:
         super().__init__(master)
-        self.table = ttk.Treeview(self, columns=[c[0] for c in COLUMNS], show="headings",
-                                  selectmode="browse")
-        for name, title, width, stretch in COLUMNS:
-            self.table.heading(name, text=title)
-            self.table.column(name, width=width, stretch=stretch,
-                              anchor="e" if name == "size" else "w")
-        scroll = ttk.Scrollbar(self, command=self.table.yview)
-        self.table.configure(yscrollcommand=scroll.set)
-        scroll.pack(side="right", fill="y")
-        self.table.pack(fill="both", expand=True)
+        self.table = column_table(self, COLUMNS, selectmode="browse")
 
     def show(self, entries: list[SentEntry]) -> None:
         """Newest first, as :meth:`DraftStore.sent` returns them."""
