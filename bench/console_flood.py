@@ -254,13 +254,9 @@ def run_app(msg_seconds: float, bulk: int, line: int, view: str) -> dict[str, fl
         proc.stdin.flush()  # type: ignore[union-attr]
 
     def wait_for(pred, timeout: float) -> bool:  # noqa: ANN001
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            root.update()
-            if pred():
-                return True
-            time.sleep(0.001)
-        return False
+        from tests.fixtures.waiting import reached
+
+        return reached(pred, timeout, pump=root.update, interval=0.001)
 
     def sender_done() -> str | None:
         try:

@@ -84,13 +84,9 @@ def main() -> int:
     state = {"key_at": 0.0, "target": None, "flooding": False, "sent": 0}
 
     def pump_until(cond, timeout: float) -> bool:  # noqa: ANN001
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            root.update()
-            if cond():
-                return True
-            time.sleep(0.005)
-        return False
+        from tests.fixtures.waiting import reached
+
+        return reached(cond, timeout, pump=root.update, interval=0.005)
 
     root.update()
     tab.host_var.set("127.0.0.1")

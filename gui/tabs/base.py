@@ -75,7 +75,12 @@ class Tab(ttk.Frame):
         return None
 
     def open_target(self, host: str, port: int | None = None) -> None:
-        """Pre-fill the connection fields (cross-tab action, e.g. from Lookup results)."""
+        """Pre-fill the connection fields (cross-tab action, e.g. from Lookup results):
+        the persisted ``host`` and ``port`` fields, where the tab has them."""
+        if "host" in self._persisted:
+            self._persisted["host"].set(host)
+        if port and "port" in self._persisted:
+            self._persisted["port"].set(str(port))
 
     def on_shown(self) -> None:
         """The tab became visible."""

@@ -232,11 +232,6 @@ class FtpTab(SiteBar, RemotePaneActions, LocalPaneActions, Tab):
     def transcript_text(self) -> str | None:
         return self.log.get_text()
 
-    def open_target(self, host: str, port: int | None = None) -> None:
-        self.host_var.set(host)
-        if port:
-            self.port_var.set(str(port))
-
     def save_fields(self) -> None:
         super().save_fields()
         self.fields.update(local=str(self.local_path), ca_file=self.ca_file)

@@ -101,11 +101,6 @@ class SmtpTab(SmtpLayout, Tab):
         if path:
             self.ca_var.set(path)
 
-    def open_target(self, host: str, port: int | None = None) -> None:
-        self.host_var.set(host)
-        if port:
-            self.port_var.set(str(port))
-
     # -- the lab sink --------------------------------------------------------------------
     def sink(self):  # -> SmtpSink | None
         return self.app.lab.peer("smtp")

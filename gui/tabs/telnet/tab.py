@@ -396,11 +396,6 @@ class TelnetTab(Tab):
     def transcript_text(self) -> str | None:
         return self.session.transcript_text()
 
-    def open_target(self, host: str, port: int | None = None) -> None:
-        self.host_var.set(host)
-        if port:
-            self.port_var.set(str(port))
-
     def on_shown(self) -> None:
         self._update_lab_label()
         self.terminal.text.focus_set()

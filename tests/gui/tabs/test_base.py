@@ -55,3 +55,13 @@ def test_a_stored_value_of_the_wrong_type_falls_back(make_tab) -> None:
     assert tab.persisted("host", "127.0.0.1").get() == "127.0.0.1"
     assert tab.persisted("tls", False).get() is False
     assert tab.persisted("lines", 100).get() == 100
+
+
+def test_open_target_fills_the_persisted_host_and_port(make_tab) -> None:
+    tab = make_tab({})
+    host = tab.persisted("host", "127.0.0.1")
+    port = tab.persisted("port", "21")
+    tab.open_target("ftp.example", 2121)
+    assert (host.get(), port.get()) == ("ftp.example", "2121")
+    tab.open_target("other.example")  # no port: the field keeps its value
+    assert (host.get(), port.get()) == ("other.example", "2121")
