@@ -28,6 +28,7 @@ pytest_plugins = [
     "tests.fixtures.telnet_peers",
     "tests.fixtures.ftp_peers",
     "tests.fixtures.smtp_peers",
+    "tests.fixtures.daemon_peers",
 ]
 
 

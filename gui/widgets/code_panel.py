@@ -20,8 +20,14 @@ SHOWN_CHARS = 300_000
 
 
 def _payload_size(recording: Recording) -> int:
-    return sum(len(value) for step in recording.steps() for value in step.args.values()
-               if isinstance(value, bytes | str))
+    """Bytes and text the steps carry (a telnet line's wire is a list of bytes)."""
+    def size(value: object) -> int:
+        if isinstance(value, bytes | str):
+            return len(value)
+        if isinstance(value, list | tuple):
+            return sum(size(item) for item in value)
+        return 0
+    return sum(size(value) for step in recording.steps() for value in step.args.values())
 
 
 class CodeWindow(tk.Toplevel):

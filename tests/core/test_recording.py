@@ -33,3 +33,25 @@ def test_every_registered_renderer_renders_an_empty_recording() -> None:
         script = render(Recording(kind))
         compile(script, f"<{kind}>", "exec")
     assert "No script renderer" in render(Recording("unknown-kind"))
+
+
+def test_each_connection_starts_a_recording_and_ends_it_once() -> None:
+    rec = Recording("smtp")
+    rec.begin("connect", host="a")
+    rec.add("ehlo")
+    rec.end("quit")
+    rec.end("close")  # the same connection cannot end twice
+    assert [s.op for s in rec] == ["connect", "ehlo", "quit"]
+    rec.begin("connect", host="b")  # the next connection is a new recording
+    assert [(s.op, s.args) for s in rec] == [("connect", {"host": "b"})]
+    assert rec.connected
+    rec.end("close")
+    assert [s.op for s in rec] == ["connect", "close"] and not rec.connected
+
+
+def test_replace_rewrites_one_step() -> None:
+    rec = Recording("telnet")
+    index = rec.add("send", secret=True)
+    version = rec.version
+    rec.replace(index, "send", secret=False)
+    assert rec.steps()[0].args == {"secret": False} and rec.version == version + 1
