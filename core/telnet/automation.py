@@ -176,12 +176,17 @@ class AutomationRun:
         if step.action in ("send", "type"):
             if not self.session.connected:
                 return "the session is not connected."
-            text = step.argument.replace(SECRET, self._secret)
-            self.session.send_text(text + ("\r" if step.action == "send" else ""), record=False)
-            # the script gets the placeholder, never the secret itself
-            self.session.recording.add(
-                "send", text=step.argument + ("\r\n" if step.action == "send" else ""),
-                secret=SECRET in step.argument, secret_name="telnet password")
+            end = "\r" if step.action == "send" else ""
+            secret = SECRET in step.argument
+            # the wire as sent, in pieces around the secret: the script gets the pieces,
+            # never the secret itself (and a secret is not echoed locally)
+            pieces = (step.argument + end).split(SECRET)
+            wire = [self.session.wire_of(piece) for piece in pieces]
+            self.session.recording.add(  # first: the peer may answer and close at once
+                "send", text=None if secret else step.argument, wire=wire,
+                secret=secret, prompt="", secret_name="telnet password")
+            self.session.send_text(step.argument.replace(SECRET, self._secret) + end,
+                                   record=False, hide=secret)
             return ""
         if step.action == "expect":
             def find(buf: str) -> int:

@@ -73,6 +73,10 @@ class ScreenThread:
         self._fed = 0
         self._listeners: list[TextListener] = []
         self._recent = ""  # tail of the plain received text (automation starts from it)
+        #: called with the tail of every received text (the echo of a typed line)
+        self.tail_sink: Callable[[str], None] | None = None
+        #: called once the server closed and everything it sent was fed
+        self.on_drained: Callable[[], None] | None = None
         self.textlog: IO[str] | None = None
         self._last_frame = 0.0
         self._posted_key: tuple | None = None
@@ -199,6 +203,8 @@ class ScreenThread:
             if finished:
                 with self._cond:
                     if not self._pending:
+                        if self.on_drained is not None and not self._stop.is_set():
+                            self.on_drained()
                         return
 
     def _feed(self, data: bytes, interval: float) -> None:
@@ -214,6 +220,8 @@ class ScreenThread:
         else:
             plain = strip_ansi(text[-8192:])  # only the tail is kept
         self._recent = (self._recent + plain)[-4096:]
+        if self.tail_sink is not None:
+            self.tail_sink(plain[-8192:])
         screen = self.screen
         skipped = len(text)
         text = screen.flood_shortcut(text) if len(text) >= 4096 else text

@@ -39,6 +39,7 @@ from core.telnet.protocol import (
     TelnetProtocol,
 )
 from core.telnet.received import ReceivedBytes
+from core.telnet.recorder import TypedLines
 from core.telnet.screen import TerminalScreen
 from core.telnet.screen_thread import MAX_PENDING, ScreenThread, TerminalFrame, TextListener
 from core.telnet.settings import TelnetSettings
@@ -57,6 +58,9 @@ class InputModeChanged(Event):
     enter: str  # "CR LF" | "CR NUL"
 
 
+_ENTER = re.compile(r"(\r\n|\r|\n)")
+
+
 class TelnetSession:
     def __init__(self, outbox: Outbox | None = None, source: str = "telnet") -> None:
         self.outbox = outbox if outbox is not None else Outbox()
@@ -64,12 +68,13 @@ class TelnetSession:
         self.settings = TelnetSettings()
         #: what "Show as Python" replays (core/codegen/telnet_script.py); secrets stay out
         self.recording = Recording("telnet")
-        self._typed = ""  # the line being typed, recorded at Enter
-        self._typed_cr = False
+        self._typed_lines = TypedLines(self.recording)  # typed lines, as wire bytes
         self.protocol: TelnetProtocol | None = None
         #: frames out, scroll/resize requests and listeners in
         self.screen_thread = ScreenThread(source, self._post,
                                     lambda text: self.send_bytes(self._encode(text)))
+        self.screen_thread.tail_sink = self._typed_lines.received  # a typed line's echo
+        self.screen_thread.on_drained = self._typed_lines.closed
         self.tls_info: dict[str, str] = {}
         self.peer = ""
         self.bytes_in = 0
@@ -106,12 +111,7 @@ class TelnetSession:
             raise UserError("Already connected: disconnect first.", "Host")
         self.close()
         self.settings = settings
-        self.recording.clear()
-        self.recording.add("connect", host=settings.host, port=settings.port,
-                           raw=settings.mode == "raw", tls=settings.tls, verify=settings.verify,
-                           term=settings.terminal_type, cols=settings.columns,
-                           rows=settings.rows)
-        self._typed = ""
+        self._record_connect(settings)
         self._stop.clear()
         self._out.clear()
         self._proto_calls.clear()
@@ -124,13 +124,11 @@ class TelnetSession:
             screen.set_mode(pyte_modes.LNM)  # a bare LF starts a new line
             self.protocol = None
         else:
-            env = dict(settings.environ)
-            if settings.encoding == "utf-8":
-                env.setdefault("LANG", "en_US.UTF-8")
             local = {0, SGA, 24, NAWS} | ({NEW_ENVIRON} if settings.new_environ else set())
             self.protocol = TelnetProtocol(TelnetConfig(
                 terminal_type=settings.terminal_type, columns=settings.columns,
-                rows=settings.rows, environ=env, local_options=frozenset(local),
+                rows=settings.rows, environ=self._environ(settings),
+                local_options=frozenset(local),
                 active=settings.active), source=self.source)
         self._open_logs()
         self._wake_r, self._wake_w = socket.socketpair()
@@ -174,73 +172,116 @@ class TelnetSession:
         """Enter: CR NUL in character mode (RFC 854's bare CR), else CR LF."""
         return b"\r\x00" if self.character_mode else b"\r\n"
 
-    def send_text(self, text: str, record: bool = True) -> None:
+    def send_text(self, text: str, record: bool = True, hide: bool = False) -> None:
         """Type text: character mode sends at once, line mode edits locally until Enter.
 
-        "\\r" or "\\n" in ``text`` is Enter; "\\x7f" or "\\b" erase in line mode.
-        ``record``: typed lines become "Show as Python" steps (automation records its own).
+        "\\r", "\\n" or "\\r\\n" in ``text`` is one Enter; "\\x7f" or "\\b" erase in
+        line mode. ``record``: typed lines become "Show as Python" steps (automation
+        records its own). ``hide``: no local echo (a secret is being typed); a line
+        after a password prompt is hidden too.
         """
-        if record:
-            self._record_typed(text)
-        if self.character_mode:
-            parts = re.split(r"(\r\n|\r|\n)", text)
-            out = bytearray()
-            for part in parts:
-                if part in ("\r\n", "\r", "\n"):
-                    out += self.enter_bytes
-                elif part:
-                    out += self._encode(part)
-            self.send_bytes(bytes(out))
-            if self.local_echo:
-                self._local_echo(text)
-            return
-        for ch in text:
-            if ch in "\r\n":
-                line = self._line
-                self._line = ""
-                if self.local_echo:
-                    self._local_echo("\r\n")
-                self.send_bytes(self._encode(line) + self.enter_bytes)
-            elif ch in "\x7f\b":
-                if self._line:
-                    self._line = self._line[:-1]
-                    if self.local_echo:
-                        self._local_echo("\b \b")
-            elif ch == "\x15":  # Ctrl-U erases the line
-                if self.local_echo and self._line:
-                    self._local_echo("\b \b" * len(self._line))
-                self._line = ""
-            elif ch < " " and ch != "\t":
-                # control keys go through at once (Ctrl-C, Ctrl-D ...)
-                self.send_bytes(self._encode(ch))
+        lines = self._typed_lines if record else None
+        for part in _ENTER.split(text):
+            if not part:
+                continue
+            if lines is not None:
+                lines.start_line(self.screen_thread.recent_text())
+            hidden = hide or (lines is not None and lines.secret)
+            if part in ("\r\n", "\r", "\n"):
+                self._send_enter(lines, hidden)
+            elif self.character_mode:
+                wire = self._send_wire(self._encode(part))
+                if lines is not None:
+                    for ch in part:
+                        lines.typed(ch, b"")
+                    lines.sent(wire)
+                if self.local_echo and not hidden:
+                    self._local_echo(part)
             else:
-                self._line += ch
-                if self.local_echo:
-                    self._local_echo(ch)
+                for ch in part:
+                    self._edit_line(ch, lines, hidden)
 
-    def _record_typed(self, text: str) -> None:
-        for ch in text:
-            if ch in "\r\n":
-                if ch == "\n" and self._typed_cr:
-                    self._typed_cr = False
-                    continue
-                self.recording.add("send", text=self._typed + "\r\n")
-                self._typed = ""
-            elif ch in "\x7f\b":
-                self._typed = self._typed[:-1]
-            elif ch >= " " or ch == "\t":
-                self._typed += ch
-            self._typed_cr = ch == "\r"
+    def _send_enter(self, lines: TypedLines | None, hidden: bool) -> None:
+        line, self._line = self._line, ""
+        if self.local_echo and not hidden:
+            self._local_echo("\r\n")
+        enter = self._wire_of_bytes(self.enter_bytes)
+        wire = self._wire_of_bytes(self._encode(line) + self.enter_bytes)
+        if lines is not None:  # recorded first: the peer may answer and close at once
+            lines.enter(wire, enter, remote_echo=not self.local_echo)
+        self._queue_out(wire)
+
+    def _edit_line(self, ch: str, lines: TypedLines | None, hidden: bool) -> None:
+        """Line mode: one character edits the local line (control keys go at once)."""
+        echo = self.local_echo and not hidden
+        wire = b""
+        if ch in "\x7f\b":
+            if self._line:
+                self._line = self._line[:-1]
+                if echo:
+                    self._local_echo("\b \b")
+        elif ch == "\x15":  # Ctrl-U erases the line
+            if echo and self._line:
+                self._local_echo("\b \b" * len(self._line))
+            self._line = ""
+        elif ch < " " and ch != "\t":
+            # control keys go through at once (Ctrl-C, Ctrl-D ...)
+            wire = self._send_wire(self._encode(ch))
+        else:
+            self._line += ch
+            if echo:
+                self._local_echo(ch)
+        if lines is not None:
+            lines.typed(ch, wire)
+
+    def wire_of(self, text: str) -> bytes:
+        """The bytes :meth:`send_text` puts on the wire for ``text`` (no erase keys) now."""
+        out = bytearray()
+        for part in _ENTER.split(text):
+            if part in ("\r\n", "\r", "\n"):
+                out += self.enter_bytes
+            elif part:
+                out += self._encode(part)
+        return self._wire_of_bytes(bytes(out))
+
+    def _wire_of_bytes(self, data: bytes) -> bytes:
+        return self.protocol.send_data(data) if self.protocol is not None else data
+
+    def _send_wire(self, data: bytes) -> bytes:
+        """Queue ``data`` for the wire; returns the bytes as they go out (IAC doubled)."""
+        if not data:
+            return b""
+        payload = self._wire_of_bytes(data)
+        self._queue_out(payload)
+        return payload
+
+    def _record_connect(self, settings: TelnetSettings) -> None:
+        """Each connect starts a new recording (core/recording.py), with what a script
+        needs to negotiate as this session does."""
+        local = {0, SGA, 24, NAWS} | ({NEW_ENVIRON} if settings.new_environ else set())
+        self._typed_lines.reset()
+        self.recording.begin(
+            "connect", host=settings.host, port=settings.port, raw=settings.mode == "raw",
+            tls=settings.tls, verify=settings.verify, ca_file=settings.ca_file or None,
+            term=settings.terminal_type, cols=settings.columns, rows=settings.rows,
+            encoding=settings.encoding, active=settings.active,
+            local_options=sorted(local), remote_options=sorted(TelnetConfig().remote_options),
+            environ=dict(self._environ(settings)))
+
+    @staticmethod
+    def _environ(settings: TelnetSettings) -> dict[str, str]:
+        env = dict(settings.environ)
+        if settings.encoding == "utf-8":
+            env.setdefault("LANG", "en_US.UTF-8")
+        return env
 
     def send_key(self, data: str) -> None:
         """A special key's sequence (arrows, F-keys): always sent at once."""
-        self.send_bytes(self._encode(data))
+        self._typed_lines.start_line(self.screen_thread.recent_text())
+        self._typed_lines.sent(self._send_wire(self._encode(data)))  # part of the line
 
     def send_bytes(self, data: bytes) -> None:
-        if not data:
-            return
-        payload = self.protocol.send_data(data) if self.protocol is not None else data
-        self._queue_out(payload)
+        self._send_wire(data)
 
     def special(self, name: str) -> None:
         """Send a telnet special command (AYT, Break, IP, AO, EC, EL, NOP, GA)."""
@@ -251,6 +292,7 @@ class TelnetSession:
             raise UserError("Special commands need telnet mode: raw mode sends plain bytes.",
                             "Mode")
         self._with_protocol(lambda p: p.command(name))
+        self.recording.add("special", name=name, wire=bytes((255, SPECIAL_COMMANDS[name])))
 
     def resize(self, columns: int, rows: int) -> None:
         """The view changed size: reflow the screen and tell the server (NAWS)."""
@@ -263,6 +305,8 @@ class TelnetSession:
         self.settings.columns, self.settings.rows = columns, rows
         if self.protocol is not None:
             self._with_protocol(lambda p: p.resize(columns, rows))
+            if self.running:
+                self.recording.add("resize", cols=columns, rows=rows)
 
     def scroll(self, delta: int) -> None:
         """Scroll the view ``delta`` lines back (positive) or forward (negative)."""
@@ -391,6 +435,7 @@ class TelnetSession:
             with contextlib.suppress(OSError):
                 sock.close()
             self._sock = None
+            self.recording.end("close", by_peer=reason == "closed by peer")
             self._post(Closed(source=self.source, reason=reason))
             self.screen_thread.finish()
 
