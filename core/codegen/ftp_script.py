@@ -2,9 +2,10 @@
 
 Steps (``Recording("ftp")``):
 
-* ``connect``  host, port, user, anonymous, tls ("none", "explicit", "implicit"),
-  verify, ca_file, passive
+* ``connect``  host, port, user, anonymous, tls (the security used: "none", "explicit",
+  "implicit"), asked_tls (what the user chose), verify, ca_file, passive
 * ``cwd`` path · ``list`` path · ``mkd`` path · ``rmd`` path · ``delete`` path
+* ``remove_tree`` path · ``size`` path · ``view`` path
 * ``rename`` src, dst · ``download`` remote, local · ``upload`` local, remote · ``quit``
 
 The password is never written into the script: it comes from the environment variable
@@ -13,7 +14,7 @@ The password is never written into the script: it comes from the environment var
 
 from __future__ import annotations
 
-from core.codegen.pyliteral import header, tls_context_lines
+from core.codegen.pyliteral import comment, header, literal, tls_context_lines
 from core.recording import Recording
 
 _TLS_CLASSES = '''
@@ -44,6 +45,22 @@ class ImplicitFTP_TLS(ReusingFTP_TLS):
 '''
 
 
+_REMOVE_TREE = '''
+
+def remove_tree(ftp, path):
+    """Delete a folder with everything in it (the tab's "Delete folder and contents")."""
+    for name, facts in ftp.mlsd(path, facts=["type"]):
+        if name in (".", "..") or "/" in name:
+            continue
+        child = path.rstrip("/") + "/" + name
+        if facts.get("type") == "dir":
+            remove_tree(ftp, child)
+        elif facts.get("type") == "file":
+            ftp.delete(child)
+    ftp.rmd(path)
+'''
+
+
 def render(recording: Recording) -> str:
     steps = recording.steps()
     imports = ["import ftplib", "import hashlib", "import os"]
@@ -52,8 +69,12 @@ def render(recording: Recording) -> str:
     for step in steps:
         a = step.args
         if step.op == "connect":
-            tls_mode = a.get("tls", "none")
-            host, port = a.get("host", "127.0.0.1"), int(a.get("port", 21))
+            tls_mode = str(a.get("tls", "none"))
+            host, port = str(a.get("host", "127.0.0.1")), int(a.get("port", 21))
+            if a.get("asked_tls", tls_mode) != tls_mode:
+                body += [comment(f"FTPS ({a.get('asked_tls')}) was asked for, but the server "
+                                 "refused AUTH TLS and you agreed to go on in clear: so "
+                                 "does this script (the password travels in clear).")]
             if tls_mode != "none":
                 imports += ["import socket", "import ssl"]
                 body += tls_context_lines(a.get("ca_file"), a.get("verify", True))
@@ -61,48 +82,65 @@ def render(recording: Recording) -> str:
                 body.append(f"ftp = {cls}(context=context, timeout=30)")
             else:
                 body.append("ftp = ftplib.FTP(timeout=30)")
-            body.append(f"print(ftp.connect({host!r}, {port}))")
+            body.append(f"print(ftp.connect({literal(host)}, {port}))")
             if a.get("anonymous"):
                 body.append("print(ftp.login('anonymous', 'wirebench@localhost'))")
             else:
                 imports.append("import getpass")
-                user = a.get("user", "")
-                body += ["# the password is not stored in this script",
+                user = str(a.get("user", ""))
+                body += ["# the password is not stored in this script: set "
+                         "WIREBENCH_FTP_PASSWORD or type it when asked",
                          "password = os.environ.get('WIREBENCH_FTP_PASSWORD') or "
-                         f"getpass.getpass('FTP password for {user}: ')",
-                         f"print(ftp.login({user!r}, password))"]
+                         f"getpass.getpass({literal(f'FTP password for {user}: ')})",
+                         f"print(ftp.login({literal(user)}, password))"]
             if tls_mode != "none":
                 body.append("ftp.prot_p()  # encrypt the data connections too")
             if not a.get("passive", True):
                 body.append("ftp.set_pasv(False)  # active mode, as in the session")
         elif step.op == "cwd":
-            body.append(f"ftp.cwd({a['path']!r})")
+            body.append(f"ftp.cwd({literal(str(a['path']))})")
         elif step.op == "list":
             path = a.get("path") or ""
-            body += [f"# listing of {path or 'the current folder'}",
-                     f"for name, facts in sorted(ftp.mlsd({path!r})):"
-                     if a.get("mlsd") else f"ftp.dir({path!r})"]
+            body += [comment(f"listing of {path or 'the current folder'}"),
+                     f"for name, facts in sorted(ftp.mlsd({literal(str(path))})):"
+                     if a.get("mlsd") else f"ftp.dir({literal(str(path))})"]
             if a.get("mlsd"):
                 body.append("    print(facts.get('type', '?'), facts.get('size', ''), name)")
         elif step.op in ("mkd", "rmd", "delete"):
-            body.append(f"ftp.{step.op}({a['path']!r})")
+            body.append(f"ftp.{step.op}({literal(str(a['path']))})")
         elif step.op == "rename":
-            body.append(f"ftp.rename({a['src']!r}, {a['dst']!r})")
+            body.append(f"ftp.rename({literal(str(a['src']))}, {literal(str(a['dst']))})")
         elif step.op == "download":
-            local = a.get("local") or a["remote"].rsplit("/", 1)[-1]
-            body += [f"with open({local!r}, 'wb') as fh:",
-                     f"    ftp.retrbinary('RETR ' + {a['remote']!r}, fh.write, blocksize=65536)",
-                     f"with open({local!r}, 'rb') as fh:",
-                     f"    print('downloaded', {local!r}, hashlib.sha256(fh.read()).hexdigest())"]
+            remote = literal(str(a["remote"]))
+            local = literal(str(a.get("local") or str(a["remote"]).rsplit("/", 1)[-1]))
+            body += [f"with open({local}, 'wb') as fh:",
+                     f"    ftp.retrbinary('RETR ' + {remote}, fh.write, blocksize=65536)",
+                     f"with open({local}, 'rb') as fh:",
+                     f"    print('downloaded', {local}, hashlib.sha256(fh.read()).hexdigest())"]
         elif step.op == "upload":
-            body += [f"with open({a['local']!r}, 'rb') as fh:",
-                     f"    ftp.storbinary('STOR ' + {a['remote']!r}, fh, blocksize=65536)",
-                     f"print('uploaded', {a['remote']!r}, ftp.size({a['remote']!r}), 'bytes')"]
+            remote = literal(str(a["remote"]))
+            body += [f"with open({literal(str(a['local']))}, 'rb') as fh:",
+                     f"    ftp.storbinary('STOR ' + {remote}, fh, blocksize=65536)",
+                     f"print('uploaded', {remote}, ftp.size({remote}), 'bytes')"]
+        elif step.op == "remove_tree":
+            body.append(f"remove_tree(ftp, {literal(str(a['path']))})")
+        elif step.op == "size":
+            body += ["ftp.voidcmd('TYPE I')  # SIZE counts bytes in binary mode",
+                     f"print('size of', {literal(str(a['path']))}, "
+                     f"ftp.size({literal(str(a['path']))}))"]
+        elif step.op == "view":
+            body += [comment(f"view {a['path']}: the file's text, as the tab showed it"),
+                     f"ftp.retrbinary('RETR ' + {literal(str(a['path']))}, "
+                     "lambda data: print(data.decode('utf-8', 'replace'), end=''))"]
         elif step.op == "quit":
             body.append("ftp.quit()")
+        else:
+            body.append(comment(f"step {step.op!r} has no replay in this script: left out"))
     if not body:
         body.append("# Nothing recorded yet: connect, browse and transfer in the tab.")
     out = header("FTP session.", imports)
     if tls_mode != "none":
         out += _TLS_CLASSES
+    if any(s.op == "remove_tree" for s in steps):
+        out += _REMOVE_TREE
     return out + "\n\n" + "\n".join(body) + "\n"

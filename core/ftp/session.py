@@ -176,6 +176,7 @@ class FtpSession:
         if self.conn is not None:
             self.conn.quit()
             self.conn = None
+            self.recording.end("quit")
         self.post(StateChanged(source=self.source, state=ConnState.CONNECTING,
                                detail=options.display))
         conn = FtpConnection(options, self.log)
@@ -190,11 +191,13 @@ class FtpSession:
             raise
         self.conn = conn
         self.cwd = info.cwd
-        self.recording.clear()
-        self.recording.add("connect", host=options.host, port=options.port, user=options.user,
-                           anonymous=options.anonymous, tls=options.tls,
-                           verify=options.verify, ca_file=options.ca_file,
-                           passive=options.passive)
+        # the security actually used: a refused AUTH TLS the user agreed to go on without
+        # leaves the connection in clear, and so must the script
+        used = options.tls if conn.secure else "none"
+        self.recording.begin("connect", host=options.host, port=options.port,
+                             user=options.user, anonymous=options.anonymous, tls=used,
+                             asked_tls=options.tls, verify=options.verify,
+                             ca_file=options.ca_file, passive=options.passive)
         peer = f"{options.host}:{options.port}"
         self.post(Connected(source=self.source, peer=peer))
         secure = f" ({info.tls})" if info.tls else ""
@@ -257,7 +260,8 @@ class FtpSession:
     def remove_tree(self, name: str) -> None:
         """Delete a remote folder with everything in it."""
         check_argument(name, "Folder name")
-        self._mutate(f"removing {name} and its contents", lambda c: c.remove_tree(name))
+        self._mutate(f"removing {name} and its contents", lambda c: c.remove_tree(name),
+                     ("remove_tree", {"path": name}))
 
     def delete(self, name: str) -> None:
         check_argument(name, "File name")
@@ -274,8 +278,9 @@ class FtpSession:
         check_argument(name, "File name")
 
         def run() -> None:
-            self.post(FtpSizeKnown(source=self.source, path=name,
-                                   size=self._need().size(name)))
+            size = self._need().size(name)
+            self.recording.add("size", path=name)
+            self.post(FtpSizeKnown(source=self.source, path=name, size=size))
 
         self._submit(f"asking the size of {name}", run)
 
@@ -284,6 +289,7 @@ class FtpSession:
 
         def run() -> None:
             text, cut = self._need().read_text(name)
+            self.recording.add("view", path=name)
             self.post(FtpTextViewed(source=self.source,
                                     path=posixpath.join(self.cwd or "/", name),
                                     text=text, truncated=cut))
@@ -295,7 +301,7 @@ class FtpSession:
             if self.conn is not None:
                 self.conn.quit()
                 self.conn = None
-                self.recording.add("quit")
+                self.recording.end("quit")
                 self.post(StateChanged(source=self.source, state=ConnState.CLOSED,
                                        detail="you disconnected"))
                 self.post(Closed(source=self.source, reason="you disconnected"))
