@@ -99,13 +99,15 @@ class SmtpSession:
         peer = smtp.sock.getpeername() if smtp.sock else ("?", 0)
         self.emit("===", f"Connected to {peer[0]}:{peer[1]}")
         self._state(ConnState.ESTABLISHED, f"{settings.host}:{settings.port}")
-        self.recording.add("connect", host=settings.host, port=settings.port,
-                           security=settings.security.value, verify=settings.verify,
-                           ca_file=settings.ca_file or None)
+        # one recording per connection (core/recording.py), ended by its QUIT or close
+        self.recording.begin("connect", host=settings.host, port=settings.port,
+                             security=settings.security.value, verify=settings.verify,
+                             ca_file=settings.ca_file or None)
         if self._stop_here("CONNECT", stop_after):
             return True
         self._greet()
-        self.recording.add("ehlo", name=settings.helo_name or None)
+        # the name EHLO actually carried (smtplib picks one when the field is empty)
+        self.recording.add("ehlo", name=settings.helo_name or smtp.local_hostname or None)
         if self._stop_here("EHLO", stop_after):
             return True
         if settings.security is Security.STARTTLS:
@@ -164,7 +166,7 @@ class SmtpSession:
                     f"{' '.join(offered) or 'none'})")
             smtp.auth(settings.auth_mechanism, method)
         self.emit("===", f"Authenticated as {settings.user}")
-        self.recording.add("login", user=settings.user)
+        self.recording.add("login", user=settings.user, mechanism=settings.auth_mechanism)
 
     def _stop_here(self, step: str, stop_after: str) -> bool:
         if stop_after != step:
@@ -275,11 +277,13 @@ class SmtpSession:
                 assert self.smtp is not None
                 if verb == "QUIT":
                     code, reply = self.smtp.docmd("QUIT")
+                    self.recording.end("quit")
                     self.smtp.close()
                     self.smtp = None
                     self._state(ConnState.CLOSED, "QUIT")
                 else:
                     code, reply = self.smtp.docmd(verb, argument.strip())
+                    self.recording.add("command", verb=verb, argument=argument.strip())
                 return VerbResult(verb, argument.strip(), code,
                                   reply.decode("utf-8", "replace"))
             except BaseException as exc:
@@ -344,16 +348,18 @@ class SmtpSession:
         try:
             if smtp.sock is not None:
                 smtp.docmd("QUIT")
-                self.recording.add("quit")
+                self.recording.end("quit")
         except (smtplib.SMTPException, OSError):
             pass
         finally:
+            self.recording.end("close")  # QUIT failed: the connection just ended
             smtp.close()
             self._state(ConnState.CLOSED, "QUIT")
 
     def close(self) -> None:
         """Drop the connection without QUIT."""
         smtp, self.smtp = self.smtp, None
+        self.recording.end("close")  # no-op when the connection ended with QUIT
         if smtp is not None:
             was_open = smtp.sock is not None
             smtp.close()
