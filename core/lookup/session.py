@@ -39,6 +39,10 @@ class Recorder(Protocol):
     def add(self, op: str, **args: Any) -> None: ...
 
 
+#: a recorded step: (op, args)
+Step = tuple[str, dict[str, Any]]
+
+
 class RecentQueries:
     """Most recent first, no duplicates, bounded; stored as plain lists in settings."""
 
@@ -79,8 +83,9 @@ class LookupSession:
 
     def run(self, fn: Callable[..., T], *args: Any, on_done: Done[T] | None = None,
             on_error: Failure | None = None,
-            record: tuple[str, dict[str, Any]] | None = None) -> threading.Thread:
-        """Run ``fn(*args)`` on a worker; on success add ``record`` (op, args) as a step.
+            record: Step | Callable[[Any], Step] | None = None) -> threading.Thread:
+        """Run ``fn(*args)`` on a worker; on success add ``record`` (op, args) as a step
+        (``record`` may be a function of the result, for what only the result knows).
 
         ``on_done(result)`` / ``on_error(sentence, field_name)`` run on the GUI thread;
         without ``on_error`` a failure is posted as :class:`~core.events.Failed`.
@@ -88,7 +93,8 @@ class LookupSession:
         def work() -> T:
             result = fn(*args)
             if record is not None and self.recording is not None:
-                self.recording.add(record[0], **record[1])
+                op, step_args = record(result) if callable(record) else record
+                self.recording.add(op, **step_args)
             return result
 
         name = getattr(fn, "__name__", "")
@@ -179,7 +185,11 @@ class LookupSession:
 
     def getprotobynumber(self, number: str, on_done: Done[str],
                          on_error: Failure | None = None) -> threading.Thread:
-        return self.run(services.getprotobynumber, number, on_done=on_done, on_error=on_error)
+        # the socket module has no getprotobynumber: the script names it as left out
+        number = number.strip()
+        return self.run(services.getprotobynumber, number, on_done=on_done, on_error=on_error,
+                        record=("resolver", {"function": "getprotobynumber", "args": [
+                            int(number) if number.isdigit() else number]}))
 
     # byte order is arithmetic on this machine: answered at once, on the caller's thread
     def convert(self, name: str, value: str) -> byteorder.Conversion:
@@ -214,21 +224,25 @@ class LookupSession:
     def dns(self, request: dns_query.DnsRequest,
             on_done: Done[dns_query.DnsReply] | None = None,
             on_error: Failure | None = None) -> threading.Thread:
-        port = int(request.port) if str(request.port or "").strip().isdigit() else 53
-        server = request.server or next(iter(dns_query.system_nameservers()), "127.0.0.1")
-        if request.reverse or (request.rdtype.upper() == "PTR"
-                               and is_address(request.name.strip())):
-            step = ("reverse", {"address": request.name.strip(), "server": server,
-                                "port": port, "timeout": request.timeout})
-        else:
-            step = ("query", {"name": request.name.strip(), "rdtype": request.rdtype.upper(),
-                              "server": server, "port": port,
-                              "tcp": request.transport == "tcp",
-                              "timeout": request.timeout})
-        # DoT/DoH have no line in the generated script: record only what it can replay
-        record = step if request.transport in ("udp", "tcp") else None
+        reverse = request.reverse or (request.rdtype.upper() == "PTR"
+                                      and is_address(request.name.strip()))
+
+        def step(reply: dns_query.DnsReply) -> Step:
+            # every transport (UDP, TCP, DoT, DoH) and option, with the server and port
+            # the query actually went to
+            args = {"server": reply.server, "port": reply.port,
+                    "transport": request.transport, "timeout": request.timeout,
+                    "recurse": request.recurse, "edns": request.edns,
+                    "dnssec": request.dnssec, "cd": request.checking_disabled,
+                    "verify": request.verify_tls, "ca_file": request.ca_file or None,
+                    "doh_path": request.doh_path}
+            if reverse:
+                return "reverse", dict(args, address=request.name.strip())
+            return "query", dict(args, name=request.name.strip(),
+                                 rdtype=request.rdtype.upper())
+
         return self.run(dns_query.query, request, on_done=on_done, on_error=on_error,
-                        record=record)
+                        record=step)
 
     def trace(self, name: str, rdtype: str, roots: str, port: int | str,
               timeout: float = 2.0, deadline: float = 30.0,
@@ -237,8 +251,13 @@ class LookupSession:
         def on_step(step: dns_trace.TraceStep) -> None:
             self.worker.post(TraceStepEvent(source=self.source, step=step))
 
+        def step(_result: Any) -> Step:
+            return "trace", {"name": name.strip(), "rdtype": rdtype.upper(),
+                             "roots": [list(pair) for pair in dns_trace.parse_roots(roots)],
+                             "port": int(port), "timeout": timeout}
+
         return self.run(dns_trace.trace, name, rdtype, roots, port, timeout, deadline,
-                        on_step, on_done=on_done, on_error=on_error)
+                        on_step, on_done=on_done, on_error=on_error, record=step)
 
     def batch(self, names: list[str], on_done: Done[dns_batch.BatchResult] | None = None,
               on_error: Failure | None = None, **options: Any) -> threading.Thread:
@@ -253,7 +272,18 @@ class LookupSession:
             return dns_batch.run_batch(names, on_progress=on_progress, cancel=cancel,
                                        **options)
 
-        return self.run(work, on_done=on_done, on_error=on_error)
+        def step(_result: Any) -> Step:
+            server = str(options.get("server") or "") or next(
+                iter(dns_query.system_nameservers()), "127.0.0.1")
+            port = str(options.get("port", 53)).strip()
+            return "batch", {"names": [str(n) for n in names],
+                             "rdtype": str(options.get("rdtype", "A")).upper(),
+                             "server": server, "port": int(port) if port.isdigit() else 53,
+                             "mode": str(options.get("mode", "dns")),
+                             "timeout": float(options.get("timeout", 2.0)),
+                             "tries": int(options.get("tries", 2))}
+
+        return self.run(work, on_done=on_done, on_error=on_error, record=step)
 
     def cancel(self) -> None:
         self._cancel.set()

@@ -116,12 +116,13 @@ def test_successful_lookups_are_recorded_for_show_as_python(dns_lab) -> None:
         finish(session, done)
     finally:
         session.close()
+    options = {"server": "127.0.0.1", "port": dns_lab.port, "timeout": 3.0,
+               "recurse": True, "edns": True, "dnssec": False, "cd": False, "verify": True,
+               "ca_file": None, "doh_path": "/dns-query"}
     assert steps.steps == [
         ("resolver", {"function": "gethostbyname", "args": ["localhost"]}),
-        ("query", {"name": "wirebench.test", "rdtype": "MX", "server": "127.0.0.1",
-                   "port": dns_lab.port, "tcp": True, "timeout": 3.0}),
-        ("reverse", {"address": "127.0.0.1", "server": "127.0.0.1", "port": dns_lab.port,
-                     "timeout": 3.0}),
+        ("query", {"name": "wirebench.test", "rdtype": "MX", "transport": "tcp", **options}),
+        ("reverse", {"address": "127.0.0.1", "transport": "udp", **options}),
     ]
 
 
