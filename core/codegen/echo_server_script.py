@@ -8,7 +8,7 @@ port, path.
 
 from __future__ import annotations
 
-from core.codegen.pyliteral import header
+from core.codegen.pyliteral import header, literal
 from core.recording import Recording
 
 _THREADED = '''
@@ -177,16 +177,16 @@ def render(recording: Recording) -> str:
         body, title = _SELECT, "TCP echo server, select design"
         imports.append("import selectors")
     elif mode == "fork":
-        style = a.get("fork_style", "simple")
+        style = "double" if a.get("fork_style") == "double" else "simple"
         body = _FORK.replace("FORK_STYLE) listening", f"{style}) listening")
         title = f"TCP echo server, fork design ({style} fork)"
         imports.append("import os")
     else:
         body, title = _THREADED, "TCP echo server, threaded design"
         imports.append("import threading")
-    consts = f"\nADDRESS = ({host!r}, {port})\n"
+    consts = f"\nADDRESS = ({literal(str(host))}, {port})\n"
     if proto == "unix":
-        consts = f"\nPATH = {a.get('path', '/tmp/wirebench-echo.sock')!r}\n"
+        consts = f"\nPATH = {literal(str(a.get('path', '/tmp/wirebench-echo.sock')))}\n"
     if mode == "fork" and proto == "tcp":
-        consts += f"FORK_STYLE = {a.get('fork_style', 'simple')!r}\n"
+        consts += f"FORK_STYLE = {literal(str(a.get('fork_style', 'simple')))}\n"
     return header(title + ".", imports) + consts + body + _MAIN

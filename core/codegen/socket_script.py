@@ -8,13 +8,16 @@ Step vocabulary (``Recording("socket")``):
 * ``accept``   (wait for one client)
 * ``option``   level ("SOL_SOCKET", "IPPROTO_TCP"), name ("SO_KEEPALIVE" …), value
 * ``send``     data (bytes), to (host, port) for datagrams
+* ``send_file`` path (the file's bytes, sent as they are read)
+* ``repeat``   payload (the first one), count, interval_ms, macros (payloads change)
+* ``drop`` peer · ``auto_replies`` count (left out, with a comment)
 * ``shutdown`` how ("SHUT_RD", "SHUT_WR", "SHUT_RDWR")
 * ``close``
 """
 
 from __future__ import annotations
 
-from core.codegen.pyliteral import bytes_literal, header, tls_context_lines
+from core.codegen.pyliteral import bytes_literal, comment, header, literal, tls_context_lines
 from core.recording import Recording
 
 _STREAM_HELPER = '''
@@ -59,12 +62,13 @@ def render(recording: Recording) -> str:
     listener = False
     for step in steps:
         a = step.args
+        host = literal(str(a.get("host", "127.0.0.1")))
         if step.op == "connect":
             fam = a.get("family", "tcp")
             datagram = fam in ("udp", "unix-dgram")
             timeout = a.get("timeout", 10)
             if fam == "tcp":
-                addr = f"({a.get('host', '127.0.0.1')!r}, {int(a.get('port', 0))})"
+                addr = f"({host}, {int(a.get('port', 0))})"
                 if _family(str(a.get("ipv", "auto"))):
                     body += [f"sock = socket.socket({_family(str(a['ipv']))}, socket.SOCK_STREAM)",
                              f"sock.settimeout({timeout})", f"sock.connect({addr})"]
@@ -75,12 +79,13 @@ def render(recording: Recording) -> str:
                     imports.append("import ssl")
                     body += tls_context_lines(a.get("ca_file"), a.get("verify", True))
                     sni = a.get("server_hostname") or a.get("host")
-                    body += [f"sock = context.wrap_socket(sock, server_hostname={sni!r})",
+                    sni = literal(str(sni))
+                    body += [f"sock = context.wrap_socket(sock, server_hostname={sni})",
                              "print('TLS:', sock.version(), sock.cipher()[0], file=sys.stderr)"]
             elif fam == "udp":
                 fam_const = _family(str(a.get("ipv", "auto"))) or "socket.AF_INET"
                 body += [f"sock = socket.socket({fam_const}, socket.SOCK_DGRAM)",
-                         f"peer = ({a.get('host', '127.0.0.1')!r}, {int(a.get('port', 0))})"]
+                         f"peer = ({host}, {int(a.get('port', 0))})"]
             else:
                 kind = "SOCK_DGRAM" if fam == "unix-dgram" else "SOCK_STREAM"
                 body += [f"sock = socket.socket(socket.AF_UNIX, socket.{kind})",
@@ -89,21 +94,21 @@ def render(recording: Recording) -> str:
                     body += ["# a datagram UNIX client needs a name of its own to get replies",
                              "import os, tempfile",
                              "sock.bind(os.path.join(tempfile.mkdtemp(), 'client.sock'))",
-                             f"peer = {a.get('path')!r}"]
+                             f"peer = {literal(str(a.get('path')))}"]
                 else:
-                    body.append(f"sock.connect({a.get('path')!r})")
+                    body.append(f"sock.connect({literal(str(a.get('path')))})")
             body.append("received = bytearray()")
         elif step.op == "listen":
             listener = True
             fam = a.get("family", "tcp")
             if fam == "unix":
                 body += ["server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
-                         f"server.bind({a.get('path')!r})"]
+                         f"server.bind({literal(str(a.get('path')))})"]
             else:
                 body += ["server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
                          "# SO_REUSEADDR: restart at once on the same port after a close",
                          "server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
-                         f"server.bind(({a.get('host', '127.0.0.1')!r}, {int(a.get('port', 0))}))"]
+                         f"server.bind(({host}, {int(a.get('port', 0))}))"]
             body += ["server.listen(5)",
                      "print('listening on', server.getsockname(), file=sys.stderr, flush=True)",
                      "received = bytearray()"]
@@ -117,7 +122,7 @@ def render(recording: Recording) -> str:
             data = bytes(a.get("data", b""))
             if datagram:
                 to = a.get("to")
-                target = f"({to[0]!r}, {int(to[1])})" if to else "peer"
+                target = f"({literal(str(to[0]))}, {int(to[1])})" if to else "peer"
                 body += [f"sock.sendto({bytes_literal(data)}, {target})",
                          "for data, sender in read_datagrams(sock):",
                          "    print('from', sender, file=sys.stderr)",
@@ -125,6 +130,28 @@ def render(recording: Recording) -> str:
             else:
                 body += [f"sock.sendall({bytes_literal(data)})",
                          "received += read_for(sock)"]
+        elif step.op == "send_file":
+            body += [f"with open({literal(str(a['path']))}, 'rb') as fh:",
+                     "    sock.sendfile(fh)  # the file's bytes, as the session sent them",
+                     "received += read_for(sock)"]
+        elif step.op == "repeat":
+            count, interval = int(a.get("count", 1)), int(a.get("interval_ms", 0)) / 1000
+            if a.get("macros"):
+                body.append(comment(f"repeat x{count}: left out, its payload used the tab's "
+                                    "{{macros}}, which change with every send"))
+            elif not datagram:
+                imports.append("import time")
+                body += [f"for _ in range({count}):  # the tab's Repeat",
+                         f"    sock.sendall({bytes_literal(bytes(a.get('payload', b'')))})",
+                         f"    time.sleep({interval})",
+                         "received += read_for(sock)"]
+            else:
+                body.append(comment(f"repeat x{count}: left out for datagram sockets"))
+        elif step.op == "drop":
+            body.append(comment(f"the session dropped peer {a.get('peer')}: one client here"))
+        elif step.op == "auto_replies":
+            body.append(comment(f"{a.get('count')} auto-reply rules were set: left out, "
+                                "this script only replays what you sent"))
         elif step.op == "shutdown":
             how = a.get("how", "SHUT_WR")
             why = {"SHUT_WR": "# SHUT_WR sends FIN: the peer sees end of data but can still "

@@ -154,19 +154,18 @@ class SocketSession(RepeatRunner, DatagramIO, StreamSetup, StreamLoop):
         self._record_begin(config, role)
 
     def _record_begin(self, config: SocketConfig, role: str) -> None:
-        rec = self.recording
-        rec.clear()
+        rec = self.recording  # each connect/listen/open starts a new recording
         family = {"unix-stream": "unix"}.get(config.transport, config.transport)
         ipv = {"ipv4": "4", "ipv6": "6"}.get(config.family, "auto")
         if role == "listener":
-            rec.add("listen", family=family, host=config.host, port=config.port,
-                    path=config.path, tls=config.tls)
+            rec.begin("listen", family=family, host=config.host, port=config.port,
+                      path=config.path, tls=config.tls)
             rec.add("accept")
         else:
-            rec.add("connect", family=family, host=config.host, port=config.port,
+            rec.begin("connect", family=family, host=config.host, port=config.port,
                     path=config.path, ipv=ipv, tls=config.tls, verify=config.tls_verify,
-                    ca_file=config.ca_file or None, server_hostname=config.server_name or None,
-                    timeout=config.connect_timeout)
+                      ca_file=config.ca_file or None,
+                      server_hostname=config.server_name or None, timeout=config.connect_timeout)
         for name, value in config.options.items():
             self._record_option(name, value)
 
@@ -216,6 +215,7 @@ class SocketSession(RepeatRunner, DatagramIO, StreamSetup, StreamLoop):
         except OSError as exc:
             raise UserError(f"File {path} cannot be read: {exc.strerror}.", "File") from None
         self._call(lambda: self._start_file(handle, peer))
+        self.recording.add("send_file", path=str(path.resolve()))
 
     def shutdown(self, how: str | int, peer: str | None = None) -> None:
         """Half-close: ``read`` (SHUT_RD), ``write`` (SHUT_WR: send FIN) or ``both``."""
@@ -243,12 +243,12 @@ class SocketSession(RepeatRunner, DatagramIO, StreamSetup, StreamLoop):
         """Close one peer of a listener."""
         stream = self._peer(peer)
         self._call(lambda: self._close_stream(stream, "dropped by you"))
+        self.recording.add("drop", peer=peer)
 
     def close(self, reason: str = "closed by you", timeout: float = 2.0) -> None:
         """Close everything and wait (bounded) for the I/O thread to end."""
         thread = self._thread
-        if len(self.recording) and self.recording.steps()[-1].op != "close":
-            self.recording.add("close")
+        self.recording.end("close")  # once per connection
         if thread is None:
             self.machine.apply("close")
             return
@@ -264,12 +264,16 @@ class SocketSession(RepeatRunner, DatagramIO, StreamSetup, StreamLoop):
             raise UserError("No client is connected to the listener yet: nothing to repeat to.",
                             "Peer")
         self._call(lambda: self._begin_repeat(plan))
+        self.recording.add("repeat", payload=plan.payload(1), count=plan.count,
+                           interval_ms=plan.interval_ms, macros="{{" in plan.template)
 
     def stop_repeat(self) -> None:
         self._call(lambda: self._end_repeat("stopped"))
 
     def set_auto_replies(self, rules: list[AutoReply]) -> None:
         self.auto_replies = list(rules)
+        if rules:
+            self.recording.add("auto_replies", count=len(rules))
 
     def set_option(self, name: str, value: int | bool | str) -> dict[str, int]:
         """Set now if a socket is open (else at the next connect/listen); returns read-back."""

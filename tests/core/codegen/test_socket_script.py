@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from core.codegen import render
@@ -68,3 +69,41 @@ def test_udp_session_replays_each_datagram(udp_echo: EchoPeer, tmp_path: Path) -
     session, echoed = session_echo(config, [NASTY, b"\x00" * 3])
     assert [step.op for step in session.recording] == ["connect", "send", "send", "close"]
     assert run_script(render(session.recording), tmp_path) == echoed == NASTY + b"\x00" * 3
+
+
+def test_send_file_and_repeat_replay_to_the_same_echo(tcp_echo: EchoPeer, tmp_path: Path
+                                                      ) -> None:
+    from core.sockets.automation import RepeatPlan
+
+    data = tmp_path / "payload.bin"
+    data.write_bytes(NASTY * 50)
+    session = SocketSession()
+    watch = Watch(session)
+    try:
+        session.connect(SocketConfig(host="127.0.0.1", port=tcp_echo.port))
+        watch.state("Established")
+        session.send_file(data)
+        watch.wait_bytes(NASTY * 50)
+        session.start_repeat(RepeatPlan(template="tick\\n", fmt="text", count=3,
+                                        interval_ms=0))
+        watch.wait_bytes(NASTY * 50 + b"tick\n" * 3)
+    finally:
+        session.close()
+    echoed = b"".join(e.data for e in watch.of(DataReceived))
+    assert [s.op for s in session.recording] == ["connect", "send_file", "repeat", "close"]
+    assert run_script(render(session.recording), tmp_path) == echoed
+
+
+def test_tcp_session_replays_against_socat(socat_tee, tmp_path: Path) -> None:
+    """A third-party peer that echoes and keeps what each connection sent."""
+    port, seen = socat_tee
+    session, echoed = session_echo(SocketConfig(host="127.0.0.1", port=port),
+                                   [b"hello\r\n", NASTY * 10], half_close=True)
+    assert run_script(render(session.recording), tmp_path) == echoed
+    deadline = time.monotonic() + 10
+    while True:  # the readiness probe's file is empty; the session's and the script's
+        files = [p.read_bytes() for p in seen.iterdir() if p.stat().st_size]
+        if len(files) == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert files == [b"hello\r\n" + NASTY * 10] * 2
