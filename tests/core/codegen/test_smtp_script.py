@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
@@ -17,6 +16,7 @@ from aiosmtpd.handlers import Sink
 
 from core.codegen import render
 from core.recording import Recording
+from tests.fixtures.waiting import wait_for
 
 
 class Keep(Sink):
@@ -153,10 +153,8 @@ def test_every_verb_replays_against_postfix_smtp_sink(postfix_sink, tmp_path: Pa
                             capture_output=True, text=True, timeout=60,
                             stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr
-    deadline = time.monotonic() + 10
-    while len(sink_dialogues(log)) < 2 or len(list(dump.iterdir())) < 2:
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.05)
+    wait_for(lambda: len(sink_dialogues(log)) >= 2 and len(list(dump.iterdir())) >= 2, 10,
+             "smtp-sink did not log both dialogues")
     by_session, by_script = sink_dialogues(log)
     assert by_script == by_session  # the same commands, in the same order, one QUIT
     assert by_session[-1] == "QUIT" and by_session.count("QUIT") == 1

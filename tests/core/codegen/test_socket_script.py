@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from core.codegen import render
@@ -14,6 +13,7 @@ from core.events import DataReceived
 from core.sockets import SocketConfig, SocketSession
 from tests.core.sockets.test_session import Watch
 from tests.fixtures.socket_peers import EchoPeer
+from tests.fixtures.waiting import wait_for
 
 NASTY = bytes([0x00, 0xFF, 0x0D, 0x0A, 0x5C, 0x27, 0x22]) + "é".encode()
 
@@ -100,10 +100,8 @@ def test_tcp_session_replays_against_socat(socat_tee, tmp_path: Path) -> None:
     session, echoed = session_echo(SocketConfig(host="127.0.0.1", port=port),
                                    [b"hello\r\n", NASTY * 10], half_close=True)
     assert run_script(render(session.recording), tmp_path) == echoed
-    deadline = time.monotonic() + 10
-    while True:  # the readiness probe's file is empty; the session's and the script's
-        files = [p.read_bytes() for p in seen.iterdir() if p.stat().st_size]
-        if len(files) == 2 or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert files == [b"hello\r\n" + NASTY * 10] * 2
+    def files() -> list[bytes]:  # the readiness probe's file is empty
+        return [p.read_bytes() for p in seen.iterdir() if p.stat().st_size]
+
+    wait_for(lambda: len(files()) == 2, 10, f"socat kept {files()}")
+    assert files() == [b"hello\r\n" + NASTY * 10] * 2

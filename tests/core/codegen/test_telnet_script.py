@@ -21,6 +21,7 @@ from core.telnet.session import TelnetSession
 from core.telnet.settings import TelnetSettings
 from tests.fixtures.daemon_peers import InetdTelnetd
 from tests.fixtures.telnet_peers import ScriptedPeer
+from tests.fixtures.waiting import wait_for
 
 SECRET = "s3cret-Hunter2"
 LOGIN = """timeout 10
@@ -68,30 +69,25 @@ def telnetd(tmp_path: Path) -> Iterator[tuple[InetdTelnetd, Path]]:
     server.stop()
 
 
-def wait_text(session: TelnetSession, needle: str, count: int = 1, timeout: float = 15) -> None:
-    end = time.monotonic() + timeout
-    while session.recent_text().count(needle) < count:
-        assert time.monotonic() < end, f"{needle!r} never came: {session.recent_text()[-200:]!r}"
-        time.sleep(0.02)
+def wait_text(session: TelnetSession, needle: str, count: int = 1) -> None:
+    wait_for(lambda: session.recent_text().count(needle) >= count, 15,
+             f"{needle!r} never came: {session.recent_text()[-200:]!r}")
 
 
-def wait_closed(session: TelnetSession, timeout: float = 15) -> bool:
+def wait_closed(session: TelnetSession) -> bool:
     """The server hung up and the screen thread fed everything it sent."""
-    end = time.monotonic() + timeout
-    while session.running or session.screen_thread.running:
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.02)
+    wait_for(lambda: not session.running and not session.screen_thread.running, 15,
+             "the server did not hang up")
     return True
 
 
-def wait_lines(log: Path, count: int, timeout: float = 15) -> list[str]:
-    end = time.monotonic() + timeout
-    while True:
-        lines = log.read_text().splitlines() if log.exists() else []
-        if len(lines) >= count or time.monotonic() > end:
-            return lines
-        time.sleep(0.02)
+def wait_lines(log: Path, count: int) -> list[str]:
+    """The first ``count`` lines the login program logged."""
+    def lines() -> list[str]:
+        return log.read_text().splitlines() if log.exists() else []
+
+    wait_for(lambda: len(lines()) >= count, 15, f"the peer logged only {lines()}")
+    return lines()
 
 
 def type_login_by_hand(session: TelnetSession) -> None:
@@ -223,9 +219,7 @@ def test_raw_mode_replays_the_bytes(tmp_path: Path) -> None:
         session.connect(TelnetSettings(port=server.getsockname()[1], mode="raw"))
         wait_text(session, "name?")
         session.send_text("héllo\r")
-        end = time.monotonic() + 10
-        while not seen and time.monotonic() < end:
-            time.sleep(0.02)
+        wait_for(lambda: bool(seen), 10, "the raw peer got no line")
     finally:
         session.close()
     result = run_script(render(session.recording), tmp_path)
