@@ -12,7 +12,6 @@ The Tk thread only calls the methods below; they queue work and return at once.
 from __future__ import annotations
 
 import contextlib
-import re
 import select
 import socket
 import ssl
@@ -29,6 +28,7 @@ from core.errors import UserError, describe_error
 from core.events import Closed, Connected, Event, Failed, LogLine, StateChanged
 from core.recording import Recording
 from core.states import ConnState
+from core.telnet.keyboard import Keyboard
 from core.telnet.protocol import (
     ECHO,
     NAWS,
@@ -39,7 +39,6 @@ from core.telnet.protocol import (
     TelnetProtocol,
 )
 from core.telnet.received import ReceivedBytes
-from core.telnet.recorder import TypedLines
 from core.telnet.screen import TerminalScreen
 from core.telnet.screen_thread import MAX_PENDING, ScreenThread, TerminalFrame, TextListener
 from core.telnet.settings import TelnetSettings
@@ -58,9 +57,6 @@ class InputModeChanged(Event):
     enter: str  # "CR LF" | "CR NUL"
 
 
-_ENTER = re.compile(r"(\r\n|\r|\n)")
-
-
 class TelnetSession:
     def __init__(self, outbox: Outbox | None = None, source: str = "telnet") -> None:
         self.outbox = outbox if outbox is not None else Outbox()
@@ -68,13 +64,13 @@ class TelnetSession:
         self.settings = TelnetSettings()
         #: what "Show as Python" replays (core/codegen/telnet_script.py); secrets stay out
         self.recording = Recording("telnet")
-        self._typed_lines = TypedLines(self.recording)  # typed lines, as wire bytes
+        self.keyboard = Keyboard(self)  # typing, as wire bytes, recorded by line
         self.protocol: TelnetProtocol | None = None
         #: frames out, scroll/resize requests and listeners in
         self.screen_thread = ScreenThread(source, self._post,
-                                    lambda text: self.send_bytes(self._encode(text)))
-        self.screen_thread.tail_sink = self._typed_lines.received  # a typed line's echo
-        self.screen_thread.on_drained = self._typed_lines.closed
+                                    lambda text: self.send_bytes(self.encode(text)))
+        self.screen_thread.tail_sink = self.keyboard.lines.received  # a typed line's echo
+        self.screen_thread.on_drained = self.keyboard.lines.closed
         self.tls_info: dict[str, str] = {}
         self.peer = ""
         self.bytes_in = 0
@@ -86,7 +82,6 @@ class TelnetSession:
         self._out_lock = threading.Lock()
         self._stop = threading.Event()
         self._io_thread: threading.Thread | None = None
-        self._line = ""  # local line-mode buffer
         self._typescript: IO[bytes] | None = None
         #: raw mode's copy of what arrived ("Received" menu: save, open in the browser)
         self.received = ReceivedBytes()
@@ -116,7 +111,6 @@ class TelnetSession:
         self._out.clear()
         self._proto_calls.clear()
         self.received.clear()
-        self._line = ""
         self._echo_state = None
         self.bytes_in = self.bytes_out = 0
         screen = TerminalScreen(settings.columns, settings.rows, settings.scrollback)
@@ -180,86 +174,17 @@ class TelnetSession:
         records its own). ``hide``: no local echo (a secret is being typed); a line
         after a password prompt is hidden too.
         """
-        lines = self._typed_lines if record else None
-        for part in _ENTER.split(text):
-            if not part:
-                continue
-            if lines is not None:
-                lines.start_line(self.screen_thread.recent_text())
-            hidden = hide or (lines is not None and lines.secret)
-            if part in ("\r\n", "\r", "\n"):
-                self._send_enter(lines, hidden)
-            elif self.character_mode:
-                wire = self._send_wire(self._encode(part))
-                if lines is not None:
-                    for ch in part:
-                        lines.typed(ch, b"")
-                    lines.sent(wire)
-                if self.local_echo and not hidden:
-                    self._local_echo(part)
-            else:
-                for ch in part:
-                    self._edit_line(ch, lines, hidden)
-
-    def _send_enter(self, lines: TypedLines | None, hidden: bool) -> None:
-        line, self._line = self._line, ""
-        if self.local_echo and not hidden:
-            self._local_echo("\r\n")
-        enter = self._wire_of_bytes(self.enter_bytes)
-        wire = self._wire_of_bytes(self._encode(line) + self.enter_bytes)
-        if lines is not None:  # recorded first: the peer may answer and close at once
-            lines.enter(wire, enter, remote_echo=not self.local_echo)
-        self._queue_out(wire)
-
-    def _edit_line(self, ch: str, lines: TypedLines | None, hidden: bool) -> None:
-        """Line mode: one character edits the local line (control keys go at once)."""
-        echo = self.local_echo and not hidden
-        wire = b""
-        if ch in "\x7f\b":
-            if self._line:
-                self._line = self._line[:-1]
-                if echo:
-                    self._local_echo("\b \b")
-        elif ch == "\x15":  # Ctrl-U erases the line
-            if echo and self._line:
-                self._local_echo("\b \b" * len(self._line))
-            self._line = ""
-        elif ch < " " and ch != "\t":
-            # control keys go through at once (Ctrl-C, Ctrl-D ...)
-            wire = self._send_wire(self._encode(ch))
-        else:
-            self._line += ch
-            if echo:
-                self._local_echo(ch)
-        if lines is not None:
-            lines.typed(ch, wire)
+        self.keyboard.type(text, record, hide)
 
     def wire_of(self, text: str) -> bytes:
         """The bytes :meth:`send_text` puts on the wire for ``text`` (no erase keys) now."""
-        out = bytearray()
-        for part in _ENTER.split(text):
-            if part in ("\r\n", "\r", "\n"):
-                out += self.enter_bytes
-            elif part:
-                out += self._encode(part)
-        return self._wire_of_bytes(bytes(out))
-
-    def _wire_of_bytes(self, data: bytes) -> bytes:
-        return self.protocol.send_data(data) if self.protocol is not None else data
-
-    def _send_wire(self, data: bytes) -> bytes:
-        """Queue ``data`` for the wire; returns the bytes as they go out (IAC doubled)."""
-        if not data:
-            return b""
-        payload = self._wire_of_bytes(data)
-        self._queue_out(payload)
-        return payload
+        return self.keyboard.wire_of(text)
 
     def _record_connect(self, settings: TelnetSettings) -> None:
         """Each connect starts a new recording (core/recording.py), with what a script
         needs to negotiate as this session does."""
         local = {0, SGA, 24, NAWS} | ({NEW_ENVIRON} if settings.new_environ else set())
-        self._typed_lines.reset()
+        self.keyboard.reset()
         self.recording.begin(
             "connect", host=settings.host, port=settings.port, raw=settings.mode == "raw",
             tls=settings.tls, verify=settings.verify, ca_file=settings.ca_file or None,
@@ -277,11 +202,10 @@ class TelnetSession:
 
     def send_key(self, data: str) -> None:
         """A special key's sequence (arrows, F-keys): always sent at once."""
-        self._typed_lines.start_line(self.screen_thread.recent_text())
-        self._typed_lines.sent(self._send_wire(self._encode(data)))  # part of the line
+        self.keyboard.key(data)
 
     def send_bytes(self, data: bytes) -> None:
-        self._send_wire(data)
+        self.keyboard.send(data)
 
     def special(self, name: str) -> None:
         """Send a telnet special command (AYT, Break, IP, AO, EC, EL, NOP, GA)."""
@@ -327,13 +251,13 @@ class TelnetSession:
         self.screen_thread.remove_listener(listener)
 
     # -- internals: Tk-side helpers ---------------------------------------------------------
-    def _encode(self, text: str) -> bytes:
+    def encode(self, text: str) -> bytes:
         return text.encode(self.settings.encoding, "replace")
 
-    def _local_echo(self, text: str) -> None:
-        self.screen_thread.push(self._encode(text))
+    def echo_locally(self, text: str) -> None:
+        self.screen_thread.push(self.encode(text))
 
-    def _queue_out(self, payload: bytes) -> None:
+    def queue_out(self, payload: bytes) -> None:
         # only the I/O thread touches the socket: callers (the Tk thread above all) queue
         # and wake it, so no network call ever runs on the caller's thread
         with self._out_lock:
