@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
 import shutil
 import socket
 import statistics
@@ -26,7 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-LIGHTTPD = shutil.which("lighttpd") or "/usr/sbin/lighttpd"
+from required_tools import find_tool, require_tool  # noqa: E402
+
+LIGHTTPD = find_tool("lighttpd")
 WORKLOADS = (("shell CGI", "/cgi-bin/hello.sh", 0.5),
              ("Python CGI", "/cgi-bin/hello.py", 1.0),
              ("static file", "/index.html", 0.3))
@@ -135,9 +136,7 @@ def main() -> int:
         port, path, warmup, duration = args.client
         client(int(port), path, float(warmup), float(duration))
         return 0
-    if not os.path.exists(LIGHTTPD):
-        print("lighttpd is not installed: no reference to compare with", file=sys.stderr)
-        return 2
+    require_tool("lighttpd", "lighttpd", "the mod_cgi reference")
     rounds, warmup, duration = (1, 0.5, 1.5) if args.quick else (3, 1.0, 3.0)
     from core.paths import asset
 

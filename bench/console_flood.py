@@ -26,7 +26,6 @@ import argparse
 import os
 import queue
 import resource
-import shutil
 import socket
 import subprocess
 import sys
@@ -36,6 +35,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from required_tools import require_tool  # noqa: E402
 
 MESSAGE = b"msg %08d hello wirebench\n"  # 26 bytes, a typical line protocol message
 END_MARK = b"<END-OF-1MB-LINE>"
@@ -325,8 +326,9 @@ def main() -> int:
     if args.idle_ticker:
         run_idle_ticker(args.idle_ticker)
         return 0
-    if not os.environ.get("DISPLAY") and shutil.which("xvfb-run"):
-        return subprocess.call(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24",
+    if not os.environ.get("DISPLAY"):
+        xvfb_run = require_tool("xvfb-run", "xvfb", "the app (it needs a display)")
+        return subprocess.call([xvfb_run, "-a", "-s", "-screen 0 1280x800x24",
                                 sys.executable, __file__, *sys.argv[1:]])
     msg_seconds = 2.0 if args.quick else 4.0
     bulk = (16 if args.quick else 50) * 1024 * 1024

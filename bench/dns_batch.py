@@ -15,7 +15,6 @@ timeout, sizes are moderate, ``--quick`` cuts them further.
 from __future__ import annotations
 
 import argparse
-import shutil
 import socket
 import statistics
 import subprocess
@@ -28,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import dns.message  # noqa: E402
 import dns.query  # noqa: E402
+from required_tools import find_tool, missing_tool_note  # noqa: E402
 
 from core.lookup.dns_batch import run_batch  # noqa: E402
 from core.servers.dns.lab import DnsLabServer  # noqa: E402
@@ -133,8 +133,8 @@ def main() -> int:
     count = 200 if args.quick else max(1, min(args.names, 20_000))
     rounds = 2 if args.quick else max(1, min(args.rounds, 10))
 
-    dnsmasq_exe = shutil.which("dnsmasq") if args.server == "auto" else None
-    dig = shutil.which("dig")
+    dnsmasq_exe = find_tool("dnsmasq") if args.server == "auto" else None
+    dig = find_tool("dig")
     server: Dnsmasq | DnsLabServer
     if dnsmasq_exe:
         server = Dnsmasq(dnsmasq_exe)
@@ -144,7 +144,7 @@ def main() -> int:
         server.start()
         zone = "batch.wirebench.test"
         label = "the lab DNS server" + ("" if args.server == "lab" else
-                                        " (dnsmasq is not installed)")
+                                        f" ({missing_tool_note('dnsmasq', 'dnsmasq-base')})")
     names = [f"host{i}.{zone}" for i in range(count)]
     with tempfile.TemporaryDirectory(prefix="wb-dnsbench-") as tmp:
         path = Path(tmp) / "names.txt"
@@ -152,7 +152,7 @@ def main() -> int:
         print(f"DNS batch bench: {count} A lookups, {rounds} rounds, server: {label} "
               f"on 127.0.0.1:{server.port}")
         if not dig:
-            print("dig is not installed (apt-get install dnsutils): the dig -f comparison "
+            print(f"{missing_tool_note('dig', 'dnsutils')}: the dig -f comparison "
                   "is skipped, the goal cannot be checked in this run.")
         results: dict[str, list[float]] = {"wirebench batch": [], "dig -f": [],
                                            "dnspython loop": []}

@@ -25,6 +25,7 @@ from queue import Empty
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+
 from core.ftp.options import FtpOptions  # noqa: E402
 from core.ftp.transfers import DONE, FINISHED, OVERWRITE, TransferQueue  # noqa: E402
 from core.servers.ftp_lab import LAB_PASSWORD, LAB_USER  # noqa: E402

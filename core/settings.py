@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 from pathlib import Path
-from typing import Any
 
 from core.paths import config_dir
+
+TYPE_CHECKING = False  # typing is not imported at start-up (the window maps sooner)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Settings:
@@ -49,6 +51,8 @@ class Settings:
         with self._lock:
             text = json.dumps(self._data, indent=2, sort_keys=True, default=str)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # only here: it pulls in shutil, random, bz2, lzma (~5 ms at start)
+
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".settings-")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:

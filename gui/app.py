@@ -3,31 +3,38 @@
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import sys
 import threading
 import time
 import tkinter as tk
-import traceback
-from collections.abc import Callable
 from functools import cached_property
-from tkinter import filedialog, messagebox, ttk
-from typing import TYPE_CHECKING
+from tkinter import ttk
 
 from core.paths import asset
 from core.settings import Settings
 from core.version import __version__
 from gui import theme
 
+# Start-up: what the window needs before it maps is imported here, the rest (logging,
+# typing, file dialogs, traceback: ~15 ms together) when first used
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import logging
+    from collections.abc import Callable
+
     from core.events import Event
     from core.servers.registry import LabRegistry
     from core.worker import Worker
     from gui.bridge import Bridge
     from gui.tabs.base import Tab
 
-log = logging.getLogger(__name__)
+
+
+def _log() -> logging.Logger:
+    import logging
+
+    return logging.getLogger(__name__)
 
 #: (module, class, title, settings key) of every tab, in notebook order (Ctrl+1..6)
 TABS: tuple[tuple[str, str, str, str], ...] = (
@@ -176,7 +183,9 @@ class WirebenchApp:
             cls = getattr(importlib.import_module(module_name), class_name)
             tab = cls(self.notebook, self)
         except Exception:
-            log.exception("tab %s failed to load", title)
+            import traceback
+
+            _log().exception("tab %s failed to load", title)
             from gui.tabs.base import BrokenTab
 
             tab = BrokenTab(self.notebook, self, title, traceback.format_exc())
@@ -206,7 +215,7 @@ class WirebenchApp:
                 try:
                     importlib.import_module(module_name)
                 except Exception:  # reported when the tab is built on the Tk thread
-                    log.debug("preloading %s failed", module_name, exc_info=True)
+                    _log().debug("preloading %s failed", module_name, exc_info=True)
 
         thread = threading.Thread(target=work, name="wb-keep-preload", daemon=True)
         thread.start()
@@ -263,6 +272,8 @@ class WirebenchApp:
         if text is None:
             self.set_status(f"The {tab.title} tab has no transcript to save.")
             return
+        from tkinter import filedialog
+
         path = filedialog.asksaveasfilename(
             parent=self.root, title=f"Save {tab.title} transcript",
             defaultextension=".txt", initialfile=f"wirebench-{tab.key}.txt")
@@ -323,6 +334,8 @@ class WirebenchApp:
 
     # -- help ---------------------------------------------------------------------------
     def show_about(self) -> None:
+        from tkinter import messagebox
+
         messagebox.showinfo(
             "About Wirebench", f"Wirebench {__version__}\n\nA desktop workbench for exploring "
             "network protocols by hand: sockets, DNS, telnet, FTP, SMTP and embedded servers.\n"
@@ -355,12 +368,12 @@ class WirebenchApp:
                 tab.save_fields()
             self.settings.save()
         except (OSError, tk.TclError):
-            log.warning("could not save settings", exc_info=True)
+            _log().warning("could not save settings", exc_info=True)
         for tab in self._built.values():
             try:
                 tab.close()
             except Exception:
-                log.exception("closing tab %s", tab.title)
+                _log().exception("closing tab %s", tab.title)
         # servers stop off the Tk thread but we wait (bounded) so no thread outlives Tk
         if "lab" in self.__dict__:  # never made: nothing to stop
             stopper = threading.Thread(target=self.lab.stop_all, daemon=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
-import runpy
 import sys
 
 from core.version import __version__
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
 
 
 def _run_python(argv: list[str]) -> int:
@@ -14,6 +16,8 @@ def _run_python(argv: list[str]) -> int:
     if not argv:
         print("usage: wirebench --run-python SCRIPT [ARGS...]", file=sys.stderr)
         return 2
+    import runpy
+
     sys.argv = list(argv)
     try:
         runpy.run_path(argv[0], run_name="__main__")
@@ -23,6 +27,8 @@ def _run_python(argv: list[str]) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="wirebench",
         description="A workbench for exploring network protocols by hand.",
@@ -40,7 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--run-python"]:
         return _run_python(argv[1:])
+    if not argv:  # the common start: no parser (argparse and gettext cost ~5 ms)
+        from gui.app import run_app
+
+        return run_app()
     if argv[:1] == ["serve"]:
+        import argparse
+
         from core.servers.serve import build_parser as build_serve
         from core.servers.serve import run
 
