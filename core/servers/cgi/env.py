@@ -78,10 +78,16 @@ def header_variables(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
             for key, values in found.items()}
 
 
-def build_environ(request: CgiRequest, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The complete environment for one script run."""
+def inherited_variables() -> dict[str, str]:
+    """What a script's environment takes from the server's: PATH, locale, a few system."""
     env = {name: os.environ[name] for name in _INHERITED if name in os.environ}
     env.setdefault("PATH", os.defpath)
+    return env
+
+
+def build_environ(request: CgiRequest, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The complete environment for one script run."""
+    env = inherited_variables()
     headers = list(request.headers)
     env.update(header_variables(headers))
     host_header = next((v for n, v in headers if n.lower() == "host"), None)

@@ -216,12 +216,15 @@ class CgiRequestHandler(StaticFiles, BaseHTTPRequestHandler):
             body_length=len(body) if body is not None else None, content_type=content_type,
         ), extra={DATA_DIR_VARIABLE: controller.script_data_dir})
         name = target.script_name
+        deadline = time.monotonic() + self.limits.script_timeout
+        on_stderr = lambda line: controller.log(f"{name} stderr: {line}", "warning")  # noqa: E731
         try:
             command = script_command(target.path, env["PATH"])
-            process = spawn(command, env, target.path.parent, body or b"",
-                            time.monotonic() + self.limits.script_timeout,
-                            lambda line: controller.log(f"{name} stderr: {line}", "warning"),
-                            threaded=controller.threaded_pipes)
+            # a Python script forks from the pre-started zygote when it runs, else starts
+            process = (controller.zygote_spawn(target.path, env, body or b"", deadline,
+                                               on_stderr)
+                       or spawn(command, env, target.path.parent, body or b"", deadline,
+                                on_stderr, threaded=controller.threaded_pipes))
         except ScriptLaunchError as exc:
             self._script_failed(name, exc.problem, exc.diagnosis)
             return None

@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 import webbrowser
+from collections.abc import Callable
 from pathlib import Path
 
 from core.errors import UserError, check_host, check_port
@@ -34,6 +35,8 @@ from core.paths import asset, data_dir
 from core.servers.base import ServerController, ServerStartError
 from core.servers.cgi.filecache import SmallFileCache
 from core.servers.cgi.handler import CgiLimits, CgiRequestHandler, LiveConnection
+from core.servers.cgi.process import CgiProcess
+from core.servers.cgi.zygote import PythonZygote
 from core.servers.registry import ServeKind, TabServer
 from core.servers.serve import add_common_arguments
 
@@ -53,7 +56,8 @@ class CgiServer(ServerController):
                  cgi_dir: str | Path | None = None,
                  outbox: queue.SimpleQueue[Event] | None = None, *,
                  limits: CgiLimits | None = None, data_dir: str | Path | None = None,
-                 access_log: bool = True, threaded_pipes: bool | None = None) -> None:
+                 access_log: bool = True, threaded_pipes: bool | None = None,
+                 python_zygote: bool = True) -> None:
         super().__init__(host, port, outbox)
         #: drive script pipes with threads instead of a selector (default: only on Windows)
         self.threaded_pipes = sys.platform == "win32" if threaded_pipes is None else threaded_pipes
@@ -63,6 +67,9 @@ class CgiServer(ServerController):
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.access_log = access_log
         self.file_cache = SmallFileCache()
+        #: Python scripts fork from a pre-started interpreter (POSIX, selector pipes only)
+        self.python_zygote = python_zygote and os.name == "posix" and not self.threaded_pipes
+        self._zygote: PythonZygote | None = None
         self._listener: socket.socket | None = None
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
@@ -118,6 +125,9 @@ class CgiServer(ServerController):
                                                name="cgi:accept", daemon=True)
         self._janitor = threading.Thread(target=self._janitor_loop, name="cgi:janitor",
                                          daemon=True)
+        if self.python_zygote:
+            self._zygote = PythonZygote(lambda message: self.log(message, "warning"))
+            self._zygote.start()
         self._accept_thread.start()
         self._janitor.start()
 
@@ -146,6 +156,17 @@ class CgiServer(ServerController):
                 sock.close()
         self._listener = self._wake_r = self._wake_w = None
         self._accept_thread = self._janitor = None
+        if self._zygote is not None:
+            self._zygote.stop(max(0.5, end - time.monotonic()))
+            self._zygote = None
+
+    def zygote_spawn(self, script: Path, env: dict[str, str], body: bytes, deadline: float,
+                     on_stderr: Callable[[str], None]) -> CgiProcess | None:
+        """A Python script forked from the zygote; None when it is off or cannot take it."""
+        zygote = self._zygote
+        if zygote is None or script.suffix.lower() != ".py":
+            return None
+        return zygote.spawn(script, env, script.parent, body, deadline, on_stderr)
 
     # -- threads -----------------------------------------------------------------------
     def _accept_loop(self) -> None:
@@ -295,6 +316,9 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"its request is closed (default {CgiLimits().max_connections})")
     parser.add_argument("--no-access-log", action="store_true",
                         help="log errors only, not every request")
+    parser.add_argument("--no-python-zygote", action="store_true",
+                        help="start a new interpreter for every Python script instead of "
+                             "forking a pre-started one (slower; for comparison)")
     add_common_arguments(parser, LAB_PORT)
 
 
@@ -311,7 +335,8 @@ def _build(args: argparse.Namespace) -> list[ServerController]:
     return [CgiServer(host=args.host, port=args.port, root=args.root, cgi_dir=args.cgi_dir,
                       limits=CgiLimits(script_timeout=args.script_timeout,
                                        max_connections=args.max_connections),
-                      access_log=not args.no_access_log)]
+                      access_log=not args.no_access_log,
+                      python_zygote=not args.no_python_zygote)]
 
 
 SERVE_KINDS: dict[str, ServeKind] = {
