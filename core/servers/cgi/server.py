@@ -36,7 +36,7 @@ from core.servers.base import ServerController, ServerStartError
 from core.servers.cgi.filecache import SmallFileCache
 from core.servers.cgi.handler import CgiLimits, CgiRequestHandler, LiveConnection
 from core.servers.cgi.process import CgiProcess
-from core.servers.cgi.zygote import PythonZygote
+from core.servers.cgi.zygote import PYTHON_STARTS, PythonZygote
 from core.servers.registry import ServeKind, TabServer
 from core.servers.serve import add_common_arguments
 
@@ -355,12 +355,13 @@ def _build_from_form(form: dict[str, str]) -> ServerController:
         folders[key] = str(Path(text).expanduser()) if text else None
     return CgiServer(host=check_host(form.get("host", "127.0.0.1")),
                      port=check_port(form.get("port", 0), "Port", allow_zero=True),
-                     **folders)
+                     python_zygote=form.get("python_start") != PYTHON_STARTS[1], **folders)
 
 
 TAB_SERVERS: list[TabServer] = [
-    TabServer("cgi", "CGI web server", ("host", "port", "root", "cgi_dir"),
-              {"host": "127.0.0.1", "port": "8080", "root": "", "cgi_dir": ""},
+    TabServer("cgi", "CGI web server", ("host", "port", "root", "cgi_dir", "python_start"),
+              {"host": "127.0.0.1", "port": "8080", "root": "", "cgi_dir": "",
+               "python_start": PYTHON_STARTS[0]},
               _build_from_form,
               about="A CGI/1.1 web server (section 5): static files from the document "
                     "root, scripts from cgi-bin run as processes. Leave the folders empty "

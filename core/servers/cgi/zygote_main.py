@@ -144,7 +144,7 @@ def run_script(job: dict) -> int:
         tb = exc.__traceback__
         while tb is not None and tb.tb_frame.f_code.co_filename != script:
             tb = tb.tb_next  # hide the zygote's own frame
-        sys.excepthook(type(exc), exc, tb)
+        sys.excepthook(type(exc), exc.with_traceback(tb), tb)
         del exc, tb
         status = 1
     return shut_down(status, main_module)

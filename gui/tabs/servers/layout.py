@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tkinter import filedialog, ttk
 
+from core.servers.cgi.zygote import PYTHON_STARTS
 from core.servers.echo.common import FORK_STYLES, MODES
 from core.sizes import human_rate
 from gui.tabs.servers.model import FIELDS
@@ -71,6 +72,9 @@ class ServersLayout:
             elif key == "fork_style":
                 widget = ttk.Combobox(self.form, textvariable=self.vars[key],
                                       values=FORK_STYLES, state="readonly", width=10)
+            elif key == "python_start":
+                widget = ttk.Combobox(self.form, textvariable=self.vars[key],
+                                      values=PYTHON_STARTS, state="readonly", width=12)
             elif key in ("root", "cgi_dir"):
                 widget = ttk.Frame(self.form)
                 entry = ttk.Entry(widget, textvariable=self.vars[key])

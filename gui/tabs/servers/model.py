@@ -26,7 +26,7 @@ FIELDS: dict[str, str] = {
     "host": "Host", "port": "Port", "mode": "Mode", "fork_style": "Fork style",
     "path": "Path", "root": "Document root", "cgi_dir": "cgi-bin folder",
     "max_clients": "Max clients", "idle_timeout": "Idle timeout (s)",
-    "buffer_kib": "Buffer cap (KiB)",
+    "buffer_kib": "Buffer cap (KiB)", "python_start": "Python scripts",
 }
 
 

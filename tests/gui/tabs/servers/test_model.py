@@ -75,3 +75,12 @@ def test_cgi_folders_must_exist(tmp_path) -> None:
     with pytest.raises(UserError) as info:
         cgi.build()
     assert info.value.field_name == "Document root"
+
+
+def test_cgi_python_start_setting_switches_the_zygote() -> None:
+    from core.servers.cgi.zygote import PYTHON_STARTS
+
+    cgi = entry("cgi")
+    assert cgi.config["python_start"] == PYTHON_STARTS[0] and cgi.build().python_zygote
+    cgi.config["python_start"] = PYTHON_STARTS[1]
+    assert not cgi.build().python_zygote
