@@ -17,6 +17,13 @@ depends far less on what else the machine is doing than req/s does.
 
 Pairs: threaded vs socketserver.ThreadingTCPServer, select vs an asyncio Protocol server,
 fork vs socketserver.ForkingTCPServer. Goal: every mode >= 1.0x its twin at every size.
+
+    python bench/echo.py --c10k     # 10,000 idle clients on select and on asyncio
+
+``--c10k``: the select server and its asyncio twin each get 10,000 concurrent idle
+clients (held by one client process), then new clients each connect and echo 64 bytes
+5 times; reported: the round trips' p50/p99 (goal p99 <= 10 ms) and the server's RSS
+growth per idle connection, ours against the twin in the same run.
 """
 
 from __future__ import annotations
@@ -53,6 +60,8 @@ def serve(name: str) -> None:
         return
     if name == "asyncio Protocol":
         import asyncio
+
+        raise_open_files_limit()  # what ours does at start, so the twin can hold C10K too
 
         class Echo(asyncio.Protocol):
             def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -112,6 +121,107 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def raise_open_files_limit() -> int:
+    """Soft RLIMIT_NOFILE up to the hard limit; the new soft limit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return soft
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def hold_idle_clients(port: int, count: int, deadline: float) -> list[socket.socket]:
+    """``count`` connected clients that send nothing; each checked with one echo."""
+    held: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"only {len(held)} of {count} idle clients connected in time")
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            held.append(sock)
+        for sock in held:  # a held client the server dropped or never served would fail
+            sock.sendall(b"i")
+        for sock in held:
+            if sock.recv(1) != b"i":
+                raise SystemExit("an idle client was closed by the server")
+    except BaseException:
+        for sock in held:
+            sock.close()
+        raise
+    return held
+
+
+def new_client_round_trips(port: int, clients: int, echoes: int) -> list[float]:
+    """Seconds per 64-byte echo of ``clients`` fresh connections, ``echoes`` each."""
+    message, times = os.urandom(64), []
+    for _ in range(clients):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            for _ in range(echoes):
+                started = time.perf_counter()
+                sock.sendall(message)
+                got = b""
+                while len(got) < len(message):
+                    chunk = sock.recv(64 - len(got))
+                    if not chunk:
+                        raise SystemExit("the server closed a new client")
+                    got += chunk
+                times.append(time.perf_counter() - started)
+    return times
+
+
+def c10k(idle: int, new_clients: int) -> int:
+    """Both servers under ``idle`` idle clients: new clients' echo latency and RSS/conn."""
+    if raise_open_files_limit() < idle + 200:
+        raise SystemExit(f"the open files hard limit is below {idle + 200}: raise it "
+                         "(ulimit -Hn, or /etc/security/limits.conf) to hold the clients")
+    print(f"C10K: {idle:,} idle clients, then {new_clients} new clients x 5 echoes of 64 B; "
+          f"load average {os.getloadavg()[0]:.2f}")
+    results = {}
+    for name in ("select", "asyncio Protocol"):
+        server = ServerProcess(name)
+        try:
+            new_client_round_trips(server.port, 20, 5)  # warm-up
+            before = rss_kib(server.proc.pid)
+            started = time.monotonic()
+            held = hold_idle_clients(server.port, idle, started + 120)
+            opened = time.monotonic() - started
+            try:
+                per_conn = (rss_kib(server.proc.pid) - before) * 1024 / idle
+                times = sorted(new_client_round_trips(server.port, new_clients, 5))
+            finally:
+                for sock in held:
+                    sock.close()
+        finally:
+            server.close()
+        p50 = times[len(times) // 2] * 1000
+        p99 = times[min(len(times) - 1, int(len(times) * 0.99))] * 1000
+        results[name] = (p50, p99, per_conn)
+        print(f"  {name:<17} {idle:,} idle clients held (opened in {opened:.1f} s); new "
+              f"client echo p50 {p50:.2f} ms, p99 {p99:.2f} ms; RSS {per_conn:,.0f} B/conn")
+    ours, twin = results["select"], results["asyncio Protocol"]
+    print(f"  select vs asyncio: p99 {twin[1] / ours[1]:.2f}x (>1 = ours faster), RSS per "
+          f"connection {twin[2] / ours[2] if ours[2] > 0 else float('inf'):.2f}x "
+          "(>1 = ours smaller)")
+    met = ours[1] <= 10.0
+    print(f"goal p99 <= 10 ms with {idle:,} idle clients: {'met' if met else 'NOT met'}")
+    return 0 if met else 1
 
 
 # -- clients -------------------------------------------------------------------------------
@@ -182,10 +292,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=None, help="per run (1, quick 0.5)")
     parser.add_argument("--runs", type=int, default=None, help="median of (5, quick 3)")
     parser.add_argument("--modes", default="threaded,select,fork")
+    parser.add_argument("--c10k", action="store_true",
+                        help="10,000 idle clients: new clients' echo latency, RSS/conn")
+    parser.add_argument("--idle", type=int, default=10_000, help="idle clients for --c10k")
     args = parser.parse_args()
     if args.serve:
         serve(args.serve)
         return 0
+    if args.c10k:
+        return c10k(args.idle, 200)
     seconds = args.seconds or (0.5 if args.quick else 1.0)
     runs = args.runs or (3 if args.quick else 5)
     modes = args.modes.split(",")
