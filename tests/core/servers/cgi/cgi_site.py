@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import stat
+import sys
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -107,6 +108,19 @@ def build_site(base: Path) -> Site:
     os.symlink(cgi_dir / "env.py", root / "source.py")
     os.symlink(cgi_dir, root / "scripts")
     return Site(base, root, cgi_dir, data, outside)
+
+
+def pretend_frozen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the app believe it is the frozen build, whose scripts run as ``wirebench
+    --run-python SCRIPT``: a wrapper stands in for the frozen executable and runs the
+    real CLI entry point."""
+    repo = Path(__file__).resolve().parents[4]
+    frozen_exe = tmp_path / "wirebench"
+    frozen_exe.write_text(f"#!/bin/sh\nexport PYTHONPATH={repo}\n"
+                          f"exec {sys.executable} -m gui.cli \"$@\"\n")
+    frozen_exe.chmod(0o755)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(frozen_exe))
 
 
 def write_sleeper(site: Site, pid_file: Path) -> str:

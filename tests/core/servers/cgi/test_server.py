@@ -22,6 +22,7 @@ from tests.core.servers.cgi.cgi_site import (  # noqa: F401 - fixtures
     body_of,
     fetch,
     get,
+    pretend_frozen,
     server_fixture,
     site_fixture,
     status_of,
@@ -179,15 +180,8 @@ def test_stop_is_quick_and_leaves_no_threads(site: Site, tmp_path: Path) -> None
 
 def test_python_scripts_run_as_in_the_frozen_build(sample: CgiServer, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """A frozen build has no python: it runs scripts as ``wirebench --run-python SCRIPT``.
-    A wrapper stands in for the frozen executable and runs the real CLI entry point."""
-    repo = Path(__file__).resolve().parents[4]
-    frozen_exe = tmp_path / "wirebench"
-    frozen_exe.write_text(f"#!/bin/sh\nexport PYTHONPATH={repo}\n"
-                          f"exec {sys.executable} -m gui.cli \"$@\"\n")
-    frozen_exe.chmod(0o755)
-    monkeypatch.setattr(sys, "frozen", True, raising=False)
-    monkeypatch.setattr(sys, "executable", str(frozen_exe))
+    """A frozen build has no python: it runs scripts as ``wirebench --run-python SCRIPT``."""
+    pretend_frozen(tmp_path, monkeypatch)
     status, body, _ = fetch(sample, "/cgi-bin/comment.py", b"yourname=Frozen&comment=ok")
     assert status == 200 and b"Your name: Frozen" in body
 

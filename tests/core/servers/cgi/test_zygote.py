@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import signal
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,14 @@ import pytest
 from core.paths import asset
 from core.servers.cgi.server import CgiLimits, CgiServer
 from core.servers.cgi.zygote import ZYGOTE_SCRIPT
-from tests.core.servers.cgi.cgi_site import body_of, logs, raw_request, status_of
+from tests.core.servers.cgi.cgi_site import (
+    SCRIPTS,
+    body_of,
+    logs,
+    pretend_frozen,
+    raw_request,
+    status_of,
+)
 
 EDGE_SCRIPTS = {
     # reads its body, answers with a status and headers of its own
@@ -60,13 +66,7 @@ EDGE_SCRIPTS = {
         "os.waitpid(pid, 0)\n"
         "print('from parent')\n"
     ),
-    "big.py": (
-        "import sys\n"
-        "sys.stdout.buffer.write(b'Content-Type: application/octet-stream\\n\\n')\n"
-        "block = bytes(range(256)) * 4096\n"  # 1 MiB
-        "for _ in range(10):\n"
-        "    sys.stdout.buffer.write(block)\n"
-    ),
+    "big.py": SCRIPTS["big.py"],  # 10 MiB
     # a file left open: its buffer reaches the disk when the interpreter exits
     "unclosed.py": (
         "import os\n"
@@ -274,15 +274,8 @@ def test_stop_ends_the_zygote(site: Site) -> None:
 
 def test_the_frozen_build_runs_the_zygote_through_run_python(
         site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A frozen build has no python: the zygote runs as ``wirebench --run-python``. A
-    wrapper stands in for the frozen executable and runs the real CLI entry point."""
-    repo = Path(__file__).resolve().parents[4]
-    frozen_exe = tmp_path / "wirebench"
-    frozen_exe.write_text(f"#!/bin/sh\nexport PYTHONPATH={repo}\n"
-                          f"exec {sys.executable} -m gui.cli \"$@\"\n")
-    frozen_exe.chmod(0o755)
-    monkeypatch.setattr(sys, "frozen", True, raising=False)
-    monkeypatch.setattr(sys, "executable", str(frozen_exe))
+    """A frozen build has no python: the zygote runs as ``wirebench --run-python``."""
+    pretend_frozen(tmp_path, monkeypatch)
     server = CgiServer(root=site.root, cgi_dir=site.cgi_dir, data_dir=site.data["zygote"])
     server.start()
     try:
