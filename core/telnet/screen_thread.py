@@ -21,6 +21,13 @@ from core.events import Event
 from core.telnet.screen import Run, TerminalScreen, strip_ansi
 
 FPS = 30
+#: after a keystroke, for KEY_WINDOW seconds, a frame may follow the last one as soon as
+#: the view has painted it (at most KEY_FPS a second): the echo of what was typed is
+#: painted when it arrives, not on the next FPS tick (up to 33 ms later), and never
+#: queues behind frames the view has not caught up with; a flood nobody types into
+#: stays at FPS
+KEY_FPS = 250
+KEY_WINDOW = 0.15
 #: the I/O thread stops reading the socket while this much waits for the screen
 MAX_PENDING = 8 << 20
 #: the screen is fed in slices so a frame is never late by more than one slice
@@ -80,6 +87,8 @@ class ScreenThread:
         self.textlog: IO[str] | None = None
         self._last_frame = 0.0
         self._posted_key: tuple | None = None
+        self._key_until = 0.0  # the keystroke window ends (monotonic clock)
+        self._unpainted = False  # a frame was posted that the view has not painted yet
 
     # -- lifecycle (session side) ---------------------------------------------------------
     def start(self, screen: TerminalScreen, encoding: str) -> None:
@@ -123,6 +132,25 @@ class ScreenThread:
             self.pending_size += len(data)
             self._cond.notify()
 
+    def keystroke(self) -> None:
+        """The user typed: paint what arrives next at once (see KEY_FPS)."""
+        with self._cond:
+            self._key_until = time.monotonic() + KEY_WINDOW
+            self._cond.notify()
+
+    def painted(self) -> None:
+        """The view painted every frame posted so far (called on the GUI thread)."""
+        with self._cond:
+            self._unpainted = False
+            self._cond.notify()
+
+    def _interval(self) -> float:
+        """Shortest time between frames now: 1/FPS, or in a keystroke window 1/KEY_FPS
+        once the view has painted the last frame (a view that never says so: 1/FPS)."""
+        if time.monotonic() < self._key_until and not self._unpainted:
+            return 1.0 / KEY_FPS
+        return 1.0 / FPS
+
     def request(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` with the screen to itself (scroll, resize)."""
         if not self.running:
@@ -164,12 +192,13 @@ class ScreenThread:
     def _main(self) -> None:
         """One tick per frame: take what arrived, feed it in one batch, paint.
 
-        Ticks are at least 1/FPS apart, so the view gets at most FPS frames a second;
+        Ticks are at least 1/FPS apart (1/KEY_FPS just after a keystroke), so the view
+        gets at most FPS frames a second from a flood nobody types into;
         batching a tick's input lets a flood take the screen's shortcut. Scroll and
         resize requests are applied at once but painted on the next tick.
         """
-        interval = 1.0 / FPS
         unshown = False  # the screen changed since the last frame
+        interval = 1.0 / FPS
         while True:
             with self._cond:
                 while True:
@@ -181,6 +210,7 @@ class ScreenThread:
                             for request in requests:
                                 request()
                         unshown = True
+                    interval = self._interval()
                     left = self._last_frame + interval - time.monotonic()
                     if (self._pending or unshown) and left <= 0:
                         break
@@ -230,7 +260,7 @@ class ScreenThread:
             part = text[start:start + _FEED_SLICE]
             screen.stream.feed(part)
             self._fed += len(part)
-            if time.monotonic() >= self._last_frame + interval:
+            if time.monotonic() >= self._last_frame + min(interval, self._interval()):
                 # a long batch (no shortcut) shows progress on the frame clock
                 self._last_frame = time.monotonic()
                 self._emit_frame()
@@ -249,6 +279,7 @@ class ScreenThread:
         if not lines and key == self._posted_key:
             return
         self._posted_key = key
+        self._unpainted = True
         self._post(TerminalFrame(
             source=self.source, lines=lines, cursor=key[0], cursor_visible=cursor_visible,
             columns=screen.columns, rows=screen.lines, offset=offset,

@@ -174,6 +174,7 @@ class TelnetSession:
         records its own). ``hide``: no local echo (a secret is being typed); a line
         after a password prompt is hidden too.
         """
+        self.screen_thread.keystroke()  # its echo is painted at once
         self.keyboard.type(text, record, hide)
 
     def wire_of(self, text: str) -> bytes:
@@ -202,6 +203,7 @@ class TelnetSession:
 
     def send_key(self, data: str) -> None:
         """A special key's sequence (arrows, F-keys): always sent at once."""
+        self.screen_thread.keystroke()
         self.keyboard.key(data)
 
     def send_bytes(self, data: bytes) -> None:

@@ -352,6 +352,9 @@ class TelnetTab(Tab):
                 self.on_event(event)
         if frames:
             self.terminal.apply_frames(frames)
+        if any(isinstance(event, TerminalFrame) for event in events):
+            # lets the screen thread send the next frame at once after a keystroke
+            self.session.screen_thread.painted()
         if lines:
             self.side.inspector.append_many(lines)
 

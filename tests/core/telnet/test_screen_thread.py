@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 from core.events import Event
 from core.telnet.screen import TerminalScreen
@@ -65,3 +66,24 @@ def test_scrolling_back_repaints_from_history_and_finish_paints_the_rest() -> No
     wait_for(lambda: not painter.running)
     painter.scroll(-(1 << 30))  # no thread: applied at once
     assert "last" in painter.transcript_text()
+
+
+def test_a_keystroke_lifts_the_frame_cap_while_the_view_keeps_up(monkeypatch) -> None:
+    """After a keystroke the next frame may follow at KEY_FPS, but only once the view
+    said it painted the last one; without a keystroke (a flood) the cap stays FPS."""
+    from core.telnet import screen_thread as module
+
+    clock = [1000.0]
+    monkeypatch.setattr(module, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    out = Frames()
+    painter = ScreenThread("t", out.post, out.replies.append)  # not started: no thread
+    assert painter._interval() == 1 / module.FPS
+    painter.keystroke()
+    assert painter._interval() == 1 / module.KEY_FPS
+    painter.screen.dirty.add(0)
+    painter._emit_frame()  # posted, not painted yet: no frame may overtake the view
+    assert out.frames and painter._interval() == 1 / module.FPS
+    painter.painted()
+    assert painter._interval() == 1 / module.KEY_FPS
+    clock[0] += module.KEY_WINDOW + 0.01  # the window after the keystroke is over
+    assert painter._interval() == 1 / module.FPS

@@ -172,3 +172,14 @@ def test_connection_fields_come_back_in_a_new_tab(app) -> None:  # noqa: ANN001
         for key, value in before.items():  # the app is shared by later tests
             tab._persisted[key].set(value)
         tab.save_fields()
+
+
+def test_typing_opens_a_key_window_and_painted_frames_are_acknowledged(
+        tab: TelnetTab, wait_until: Callable[..., None]) -> None:
+    """A key lifts the screen thread's frame cap (its echo is painted at once) and the
+    tab tells the screen thread each time it painted, so frames never queue behind it."""
+    painter = tab.session.screen_thread
+    type_keys(tab, "l")
+    assert painter._key_until > 0  # noqa: SLF001 - the window a keystroke opened
+    wait_until(lambda: "login: l" in tab.terminal.all_text(), message="no echo")
+    wait_until(lambda: not painter._unpainted)  # noqa: SLF001
