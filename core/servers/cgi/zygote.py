@@ -14,6 +14,7 @@ returns None and the caller starts the script as a normal process.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -166,7 +167,8 @@ class PythonZygote:
                 self._pending.pop(request_id, None)
                 self._log(f"the Python zygote did not take a request ({exc}): "
                           "starting the script as a new process")
-                self._close_control()
+                if exc.errno != errno.EMSGSIZE:  # an oversized request is no fault of its
+                    self._close_control()
                 return None
         if not pending.done.wait(START_TIMEOUT) or pending.child is None:
             with self._lock:
