@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -26,12 +27,15 @@ from pathlib import Path
 
 from core.paths import python_command
 from core.servers.cgi.env import inherited_variables
-from core.servers.cgi.process import CgiProcess
+from core.servers.cgi.process import RUN_MARK, CgiProcess
 
 ZYGOTE_SCRIPT = Path(__file__).with_name("zygote_main.py")
 #: the Servers tab's "Python scripts" choice: forked from the zygote, or a new
 #: interpreter each time (~40 ms more per request; for comparison)
 PYTHON_STARTS = ("pre-started", "new process")
+#: a placeholder in the zygote's own environment block, which is what /proc/PID/environ
+#: shows of a forked child and its own forks: each child writes its run's mark over it
+ZYGOTE_MARK = {RUN_MARK: "0" * 16}
 START_TIMEOUT = 10.0  # seconds for the zygote to answer a fork request
 MAX_REPLY = 4096
 
@@ -114,7 +118,8 @@ class PythonZygote:
             self._proc = subprocess.Popen(
                 [*python_command(), str(ZYGOTE_SCRIPT), str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, env=inherited_variables(), cwd=ZYGOTE_SCRIPT.parent,
+                stdout=subprocess.DEVNULL, env={**inherited_variables(), **ZYGOTE_MARK},
+                cwd=ZYGOTE_SCRIPT.parent,
                 start_new_session=True)
         except OSError as exc:
             ours.close()
@@ -133,6 +138,10 @@ class PythonZygote:
               deadline: float, on_stderr: Callable[[str], None] | None = None
               ) -> CgiProcess | None:
         """Run ``script`` in a forked child, or None when the zygote cannot take it."""
+        # the run's mark, as for a new process: processes it starts and that leave its
+        # process group are found by it and killed when the request ends
+        token = secrets.token_hex(8)
+        env = {**env, RUN_MARK: token}
         pipes = [os.pipe() for _ in range(3)]
         child_ends = [pipes[0][0], pipes[1][1], pipes[2][1]]
         parent_ends = (pipes[0][1], pipes[1][0], pipes[2][0])
@@ -147,7 +156,9 @@ class PythonZygote:
                     os.close(fd)
         if child is None:
             return None
-        return CgiProcess(child, *parent_ends, body, deadline, on_stderr)
+        process = CgiProcess(child, *parent_ends, body, deadline, on_stderr)
+        process.run_token = token
+        return process
 
     def _fork(self, script: Path, env: dict[str, str], cwd: Path,
               fds: list[int]) -> ZygoteChild | None:

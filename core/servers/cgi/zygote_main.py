@@ -29,6 +29,7 @@ import socket
 import sys
 import types
 
+RUN_MARK = "WIREBENCH_CGI_RUN"  # core.servers.cgi.process.RUN_MARK (no core import here)
 MAX_MESSAGE = 1 << 20  # a request's JSON (the environment is bounded by the head limits)
 
 # stdlib modules CGI scripts commonly import: loaded once here, shared by every child
@@ -99,6 +100,30 @@ def serve(control: socket.socket) -> dict | None:
         reap(control)
 
 
+def mark_process_environ(name: str, value: str) -> bool:
+    """Write ``value`` over the placeholder ``name=000…`` in this process's initial
+    environment block (Linux), in place, so /proc/PID/environ of this process and of
+    what it forks without exec carries the run's mark the server sweeps by (what it
+    execs gets ``os.environ``, which has it too). False when it cannot."""
+    placeholder = f"\0{name}=".encode() + b"0" * len(value)
+    try:
+        with open("/proc/self/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        start, end = int(fields[47]), int(fields[48])  # env_start, env_end: fields 50, 51
+        if not value or not 0 < start < end:
+            return False
+        import ctypes
+
+        block = ctypes.string_at(start, end - start)
+        at = (b"\0" + block).find(placeholder)
+        if at < 0:
+            return False
+        ctypes.memmove(start + at + len(name) + 1, value.encode(), len(value))
+        return True
+    except (OSError, ValueError, IndexError):
+        return False
+
+
 def exit_code(exc: SystemExit) -> int:
     """What the interpreter makes of ``sys.exit(code)``: a message is printed, status 1."""
     code = exc.code
@@ -125,6 +150,7 @@ def run_script(job: dict) -> int:
             os.close(fd)
     os.environ.clear()
     os.environ.update(job["env"])
+    mark_process_environ(RUN_MARK, job["env"].get(RUN_MARK, ""))
     os.chdir(job["cwd"])
     script = job["script"]
     sys.argv = [script]

@@ -89,6 +89,24 @@ EDGE_SCRIPTS = {
         ".write(str(os.getpid()))\n"
         "time.sleep(60)\n"
     ),
+    # leaves its process group two ways, a forked daemon and an exec'd one: both must die
+    # when the request ends (the run's mark in their /proc/PID/environ, issue 14)
+    "escapes.py": (
+        "import os, subprocess, sys, time\n"
+        "data = os.environ['WIREBENCH_DATA_DIR']\n"
+        "subprocess.Popen(['setsid', 'sh', '-c', f'echo $$ > {data}/exec.pid; exec sleep 60'],\n"
+        "                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    open(os.path.join(data, 'fork.pid'), 'w').write(str(os.getpid()))\n"
+        "    os.close(1); os.close(2)\n"
+        "    time.sleep(60)\n"
+        "    os._exit(0)\n"
+        "while not all(os.path.exists(os.path.join(data, n)) for n in ('exec.pid', 'fork.pid')):\n"
+        "    time.sleep(0.01)\n"
+        "print('Content-Type: text/plain\\n')\n"
+        "print('left two behind')\n"
+    ),
     "ppid.py": "import os\nprint('Content-Type: text/plain\\n')\nprint(os.getppid())\n",
 }
 
@@ -140,6 +158,7 @@ def normalized(response: bytes, server: CgiServer) -> tuple[int, list[bytes], by
                if not h.lower().startswith((b"date:", b"content-length:"))]
     body = body_of(response).replace(str(server.port).encode(), b"PORT")
     body = body.replace(str(server.data_dir).encode(), b"DATA")
+    body = re.sub(rb"(WIREBENCH_CGI_RUN</th><td><code>)[0-9a-f]+", rb"\1TOKEN", body)
     body = re.sub(rb"(REMOTE_PORT</th><td><code>)\d+", rb"\1N", body)
     return status_of(response), headers, body
 
@@ -234,6 +253,16 @@ def test_a_hanging_script_is_killed_at_its_deadline(servers: dict[str, CgiServer
     assert status == 504
     for mode in servers:
         assert wait_gone(int((site.data[mode] / "hangs.pid").read_text()))
+
+
+def test_processes_that_leave_the_group_die_with_the_request(
+        servers: dict[str, CgiServer], site: Site) -> None:
+    _, _, body = both(servers, "/cgi-bin/escapes.py")
+    assert body == b"left two behind\n"
+    for mode in servers:
+        for name in ("exec.pid", "fork.pid"):
+            pid = int((site.data[mode] / name).read_text())
+            assert wait_gone(pid), f"{mode}: the {name[:-4]}ed escapee {pid} still runs"
 
 
 def zygote_pid(server: CgiServer) -> int:
