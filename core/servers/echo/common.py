@@ -27,6 +27,11 @@ MODES: tuple[str, ...] = ("threaded", "select", "fork")
 FORK_STYLES: tuple[str, ...] = ("simple", "double")
 
 
+#: the select design's default client limit: one thread and ~1 KB per idle client, so it
+#: holds C10K (the server lifts its open-files limit to the hard limit at start)
+SELECT_MAX_CLIENTS = 10_000
+
+
 @dataclass(frozen=True)
 class EchoLimits:
     """Per-server limits. When ``max_clients`` are connected, the one idle longest is
@@ -294,13 +299,15 @@ class StreamEchoServer(ServerController):
     """Base of the TCP / UNIX-stream echo servers: endpoint, limits, state events."""
 
     mode = "threaded"
+    #: max clients when no limits are given (select mode holds far more)
+    default_max_clients = EchoLimits.max_clients
     proto = "tcp"
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, outbox=None, *,
                  path: str | None = None, limits: EchoLimits | None = None) -> None:
         super().__init__(host, port, outbox)
         self.path = path
-        self.limits = (limits or EchoLimits()).check()
+        self.limits = (limits or EchoLimits(max_clients=self.default_max_clients)).check()
         self.endpoint: ServerEndpoint | None = None
         if path:
             self.proto = "unix"

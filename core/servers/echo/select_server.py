@@ -14,6 +14,7 @@ import threading
 import time
 
 from core.servers.echo.common import (
+    SELECT_MAX_CLIENTS,
     EchoConnection,
     OutOfDescriptors,
     StreamEchoServer,
@@ -28,6 +29,7 @@ class SelectEchoServer(StreamEchoServer):
     kind = "echo-tcp-select"
     title = "Echo (TCP, select)"
     mode = "select"
+    default_max_clients = SELECT_MAX_CLIENTS
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -35,6 +37,12 @@ class SelectEchoServer(StreamEchoServer):
         self._waker: Waker | None = None
         self._loop_thread: threading.Thread | None = None
         self._clients: set[EchoConnection] = set()
+        # C10K: the sweeps touch only what moved. Clients in order of their last seen
+        # activity (oldest first: the idle ones to drop or evict are at the front), and
+        # the ones that read or wrote since the last sweep; a sweep over every client
+        # cost ~7 ms at 10,000 clients, twice a second, in everybody's latency
+        self._by_idle: dict[EchoConnection, None] = {}
+        self._active: set[EchoConnection] = set()
         self._sel: selectors.BaseSelector | None = None
         # one buffer shared by every client (one thread), as big as a client's cap
         self._view = memoryview(bytearray(self.limits.buffer_cap))
@@ -79,9 +87,7 @@ class SelectEchoServer(StreamEchoServer):
                 now = time.monotonic()
                 if now >= next_sweep:
                     # activity is seen here, twice a second, not stamped on every recv
-                    for conn in self._clients:
-                        if self._flush(conn):
-                            conn.last_active = now
+                    self._note_activity(now)
                     self._sweep_idle(now)
                     next_sweep = now + 0.5
         finally:
@@ -98,17 +104,16 @@ class SelectEchoServer(StreamEchoServer):
                 self.log_limit("open files", "out of file descriptors (open files "
                                "limit): evicting the idlest client")
                 if self._clients:
-                    self._drop(min(self._clients, key=lambda c: c.last_active),
+                    self._note_activity(time.monotonic())
+                    self._drop(next(iter(self._by_idle)),
                                "evicted: the server ran out of file descriptors")
                 continue
             if conn is None:
                 return
             if len(self._clients) >= self.limits.max_clients:
                 now = time.monotonic()
-                for live in self._clients:  # activity since the last sweep counts too
-                    if self._flush(live):
-                        live.last_active = now
-                victim = min(self._clients, key=lambda c: c.last_active)
+                self._note_activity(now)  # activity since the last sweep counts too
+                victim = next(iter(self._by_idle))
                 self.log_limit("max clients", f"{victim.peer} evicted after "
                                f"{now - victim.last_active:.0f} s idle: "
                                f"{self.limits.max_clients} clients connected (max clients)")
@@ -117,6 +122,7 @@ class SelectEchoServer(StreamEchoServer):
             conn.interest = READ
             self._sel.register(conn.sock, READ, conn)
             self._clients.add(conn)
+            self._by_idle[conn] = None
             self._opened(conn)
 
     def _read(self, conn: EchoConnection) -> None:
@@ -141,6 +147,7 @@ class SelectEchoServer(StreamEchoServer):
             return
         conn.bytes_in += n
         conn.requests += 1
+        self._active.add(conn)
         if conn.outbuf:
             conn.outbuf += view[:n]
         else:
@@ -168,6 +175,7 @@ class SelectEchoServer(StreamEchoServer):
             return
         del conn.outbuf[:sent]
         conn.bytes_out += sent
+        self._active.add(conn)
         self._update(conn)
 
     def _update(self, conn: EchoConnection) -> None:
@@ -190,9 +198,26 @@ class SelectEchoServer(StreamEchoServer):
             self._sel.modify(conn.sock, want, conn)
             conn.interest = want
 
+    def _note_activity(self, now: float) -> None:
+        """Fold what the clients active since the last call moved into the totals and
+        move them to the back of the idle order."""
+        by_idle = self._by_idle
+        for conn in self._active:
+            if conn in by_idle:
+                self._flush(conn)
+                conn.last_active = now
+                del by_idle[conn]
+                by_idle[conn] = None
+        self._active.clear()
+
     def _sweep_idle(self, now: float) -> None:
         limit = self.limits.idle_timeout
-        for conn in [c for c in self._clients if now - c.last_active > limit]:
+        expired = []
+        for conn in self._by_idle:  # oldest activity first: stop at the first recent one
+            if now - conn.last_active <= limit:
+                break
+            expired.append(conn)
+        for conn in expired:
             self._drop(conn, f"idle for {limit:g} s")
 
     def _drop(self, conn: EchoConnection, reason: str) -> None:
@@ -200,6 +225,8 @@ class SelectEchoServer(StreamEchoServer):
             return
         self._flush(conn)  # before it leaves _live(): totals never dip
         self._clients.discard(conn)
+        self._by_idle.pop(conn, None)
+        self._active.discard(conn)
         if conn.interest and self._sel is not None:
             try:
                 self._sel.unregister(conn.sock)

@@ -11,7 +11,13 @@ import argparse
 from core.errors import UserError, check_host, check_number, check_port
 from core.paths import data_dir
 from core.servers.base import ServerController
-from core.servers.echo.common import FORK_STYLES, MODES, EchoLimits, StreamEchoServer
+from core.servers.echo.common import (
+    FORK_STYLES,
+    MODES,
+    SELECT_MAX_CLIENTS,
+    EchoLimits,
+    StreamEchoServer,
+)
 from core.servers.echo.fork import ForkEchoServer
 from core.servers.echo.select_server import SelectEchoServer
 from core.servers.echo.threaded import ThreadedEchoServer
@@ -79,9 +85,10 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fork-style", choices=FORK_STYLES, default="simple",
                         help="fork mode: simple fork, or double (separate) fork")
     parser.add_argument("--path", help="UNIX socket file (default: echo.sock in the data dir)")
-    parser.add_argument("--max-clients", type=int, default=EchoLimits.max_clients,
+    parser.add_argument("--max-clients", type=int, default=None,
                         help="clients served at once; when full the one idle longest is "
-                             f"closed for a new one (default {EchoLimits.max_clients})")
+                             f"closed for a new one (default {EchoLimits.max_clients}, "
+                             f"select mode {SELECT_MAX_CLIENTS:,})")
     parser.add_argument("--idle-timeout", type=float, default=EchoLimits.idle_timeout,
                         help="seconds before a silent client is dropped")
     parser.add_argument("--buffer-cap", type=int, default=EchoLimits.buffer_cap,
@@ -113,8 +120,9 @@ def _print_code(args: argparse.Namespace) -> bool:
 
 def _build(args: argparse.Namespace) -> list[ServerController]:
     check_port(args.port, "--port", allow_zero=True)
-    limits = EchoLimits(max_clients=args.max_clients, idle_timeout=args.idle_timeout,
-                        buffer_cap=args.buffer_cap)
+    default_clients = SELECT_MAX_CLIENTS if args.mode == "select" else EchoLimits.max_clients
+    limits = EchoLimits(max_clients=args.max_clients or default_clients,
+                        idle_timeout=args.idle_timeout, buffer_cap=args.buffer_cap)
     path = args.path or (default_unix_path() if args.proto == "unix" else None)
     return [make_echo_server(args.proto, args.mode, args.host, args.port, path=path,
                              fork_style=args.fork_style, limits=limits)]
@@ -129,8 +137,11 @@ SERVE_KINDS: dict[str, ServeKind] = {
 # -- the Servers tab's form --------------------------------------------------------------
 def build_from_form(proto: str, form: dict[str, str]) -> ServerController:
     """An echo server from the Servers tab's text fields; UserError names a bad field."""
+    # Max clients left empty: the mode's default (select 10,000, the others 512)
+    max_clients = str(form.get("max_clients", "")).strip() or (
+        SELECT_MAX_CLIENTS if form.get("mode") == "select" else EchoLimits.max_clients)
     limits = EchoLimits(
-        max_clients=check_number(form.get("max_clients", 512), "Max clients", 1),
+        max_clients=check_number(max_clients, "Max clients", 1),
         idle_timeout=check_number(form.get("idle_timeout", 300), "Idle timeout", 0.001,
                                   float),
         buffer_cap=check_number(form.get("buffer_kib", 256), "Buffer cap", 1) * 1024,
@@ -145,7 +156,7 @@ def build_from_form(proto: str, form: dict[str, str]) -> ServerController:
 
 _LIMITS = ("max_clients", "idle_timeout", "buffer_kib")
 _FORM = {"host": "127.0.0.1", "mode": "threaded", "fork_style": "simple",
-         "max_clients": "512", "idle_timeout": "300", "buffer_kib": "256", "port": "7001"}
+         "max_clients": "", "idle_timeout": "300", "buffer_kib": "256", "port": "7001"}
 TAB_SERVERS: list[TabServer] = [
     TabServer("echo-tcp", "Echo · TCP", ("host", "port", "mode", "fork_style", *_LIMITS),
               _FORM, lambda form: build_from_form("tcp", form),

@@ -84,3 +84,13 @@ def test_cgi_python_start_setting_switches_the_zygote() -> None:
     assert cgi.config["python_start"] == PYTHON_STARTS[0] and cgi.build().python_zygote
     cgi.config["python_start"] = PYTHON_STARTS[1]
     assert not cgi.build().python_zygote
+
+
+def test_max_clients_left_empty_is_the_modes_default() -> None:
+    tcp = entry("echo-tcp")
+    tcp.config.update(port="0", mode="select")
+    assert tcp.config["max_clients"] == "" and tcp.build().limits.max_clients == 10_000
+    tcp.config.update(mode="threaded")
+    assert tcp.build().limits.max_clients == 512
+    tcp.config.update(mode="select", max_clients="40")
+    assert tcp.build().limits.max_clients == 40
