@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from core.servers.echo.select_server import SelectEchoServer
-from tests.fixtures.server_peers import StreamEchoContract, connect, recv_all
+from tests.fixtures.server_peers import StreamEchoContract, connect, recv_all, wait_for
 
 
 class TestSelectEcho(StreamEchoContract):
@@ -47,9 +47,14 @@ def test_when_full_the_client_idle_longest_is_evicted(started) -> None:
     server = started(SelectEchoServer(limits=EchoLimits(max_clients=2)))
     first, second = connect(server), connect(server)
     try:
-        for sock in (first, second, first):  # first spoke last: second is the idlest
+        for sock in (first, second):
             sock.sendall(b"x")
             assert recv_all(sock, 1) == b"x"
+        # activity is noted twice a second, not per recv: let a sweep note both, then
+        # only first speaks again, so second is the idlest
+        wait_for(lambda: not server._active)  # noqa: SLF001
+        first.sendall(b"x")
+        assert recv_all(first, 1) == b"x"
         with connect(server) as third:
             third.sendall(b"new")
             assert recv_all(third, 3) == b"new"
