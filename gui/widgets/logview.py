@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 import tkinter as tk
 from collections.abc import Iterable
 from tkinter import ttk
@@ -16,6 +17,11 @@ from tkinter import ttk
 from gui.widgets.scrolling import grid_scrolled
 
 MONO = ("TkFixedFont", 10)
+
+
+def tk_columns(text: str) -> int:
+    """How many index columns Tk 8.6 gives ``text``: a non-BMP character counts as two."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 class LogView(ttk.Frame):
@@ -93,24 +99,27 @@ class LogView(ttk.Frame):
         return self._lines
 
     def find(self, needle: str, nocase: bool = True) -> int:
-        """Highlight every match, show the first; returns the match count."""
+        """Highlight every match, show the first; returns the match count.
+
+        The search runs in Python: Tk 8.6's ``Text.search(nocase=True)`` crashes the
+        whole process (segfault in libtcl) once the text holds a character outside the
+        Basic Multilingual Plane, such as an emoji or binary that decodes to one.
+        """
         self.text.tag_remove("found", "1.0", "end")
         if not needle:
             return 0
+        pattern = re.compile(re.escape(needle), re.IGNORECASE if nocase else 0)
         count = 0
-        start = "1.0"
-        length = tk.IntVar(self)
         first = None
-        while True:
-            pos = self.text.search(needle, start, stopindex="end", nocase=nocase,
-                                   count=length)
-            if not pos:
-                break
-            end = f"{pos}+{length.get()}c"
-            self.text.tag_add("found", pos, end)
-            first = first or pos
-            count += 1
-            start = end
+        ranges: list[str] = []
+        for row, line in enumerate(self.get_text().split("\n"), start=1):
+            for match in pattern.finditer(line):
+                start = f"{row}.{tk_columns(line[:match.start()])}"
+                ranges += [start, f"{start}+{tk_columns(match.group())}c"]
+                first = first or start
+                count += 1
+        if ranges:
+            self.text.tag_add("found", *ranges)
         if first:
             self.follow = False
             self.text.see(first)

@@ -41,3 +41,49 @@ def test_find_highlights_every_match(view: LogView) -> None:
     assert view.find("zeta") == 0
     view.clear()
     assert view.get_text() == "" and view.line_count() == 0
+
+
+# A child process runs the app's Find: Tk 8.6's nocase search segfaulted on non-BMP text,
+# which would take the whole test session down with it.
+_FIND_IN_SOCKET_TAB = r"""
+import os, tempfile, tkinter as tk
+home = tempfile.mkdtemp()
+os.environ["WIREBENCH_CONFIG_DIR"] = os.path.join(home, "c")
+os.environ["WIREBENCH_DATA_DIR"] = os.path.join(home, "d")
+from gui.app import WirebenchApp
+root = tk.Tk(className="Wirebench")
+app = WirebenchApp(root, lab_ephemeral=True)
+tab = app.tab("socket")
+app.select_tab(0)
+root.update()
+tab.view.append_many([("data \U0001F600 then Beta \U0001F40D beta", ""), ("BETA", "")])
+tab.find_entry.focus_force()
+tab.find_entry.insert(0, "beta")
+tab.find_entry.event_generate("<Return>")
+root.update()
+found = tab.view.text.tag_ranges("found")
+spans = [tab.view.text.get(a, b) for a, b in zip(found[::2], found[1::2])]
+print("matches", len(spans), spans)
+app.close()
+"""
+
+
+def test_find_on_text_with_emoji_survives_and_marks_the_right_spans() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run([sys.executable, "-c", _FIND_IN_SOCKET_TAB], cwd=root,
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0, f"Find crashed the app (rc {done.returncode}): {done.stderr}"
+    assert "matches 3 ['Beta', 'beta', 'BETA']" in done.stdout
+
+
+def test_find_is_case_sensitive_when_asked(view: LogView) -> None:
+    view.append_many([("x \U0001F600 Beta beta", "")])
+    assert view.find("beta", nocase=False) == 1
+    start, end = view.text.tag_ranges("found")
+    assert view.text.get(start, end) == "beta"
