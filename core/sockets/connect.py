@@ -33,8 +33,9 @@ class StreamSetup:
 
     def _setup_client(self) -> None:
         cfg = self.config
-        if cfg.tls:
-            self._tls_ctx = tlscerts.client_context(cfg.tls_verify, cfg.ca_file or None)
+        # reset every time: a context kept from an earlier TLS run would wrap this plain one
+        self._tls_ctx = (tlscerts.client_context(cfg.tls_verify, cfg.ca_file or None)
+                         if cfg.tls else None)
         if is_unix(cfg.transport):
             self._candidates = [(socket.AF_UNIX, cfg.path)]
         else:
@@ -96,9 +97,8 @@ class StreamSetup:
 
     def _setup_listener(self) -> None:
         cfg = self.config
-        if cfg.tls:
-            self._tls_ctx = tlscerts.server_context(cfg.cert_file or None,
-                                                    cfg.key_file or None)
+        self._tls_ctx = (tlscerts.server_context(cfg.cert_file or None, cfg.key_file or None)
+                         if cfg.tls else None)
         if is_unix(cfg.transport):
             claim_unix_path(cfg.path, cfg.transport)
             sock = self._new_socket(socket.AF_UNIX)

@@ -423,3 +423,19 @@ def test_options_set_and_read_back(session, tcp_echo: EchoPeer) -> None:
     assert values["SO_KEEPALIVE"] == 1 and values["TCP_NODELAY"] == 1
     assert values["SO_RCVBUF"] >= 65536  # Linux doubles it for bookkeeping
     assert s.set_option("SO_KEEPALIVE", False)["SO_KEEPALIVE"] == 0
+
+
+def test_plain_listener_after_a_tls_one_serves_plain_clients(session) -> None:
+    s, w = session
+    s.listen(SocketConfig(host="127.0.0.1", port=0, tls=True))
+    w.until(lambda e: isinstance(e, LocalAddress))
+    s.close()
+    w.closed()
+    s.listen(SocketConfig(host="127.0.0.1", port=0))  # tls=False: no context kept
+    port = int(w.until(lambda e: isinstance(e, LocalAddress), fresh=True)
+               .address.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+        client.sendall(b"plain text")
+        w.wait_bytes(b"plain text")
+        s.send(b"plain reply")
+        assert client.recv(100) == b"plain reply"

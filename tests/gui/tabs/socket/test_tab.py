@@ -255,3 +255,22 @@ def test_dialogs_open_and_apply(tab, tcp_echo: EchoPeer, wait_until) -> None:
     assert "not a valid regular expression" in auto.message.get()
     auto.destroy()
 
+
+
+def test_unticking_tls_after_a_tls_attempt_gives_plain_tcp(tab, tcp_echo: EchoPeer,
+                                                            wait_until) -> None:
+    choose_mode(tab, "TCP client")
+    fill(tab.host_entry, "127.0.0.1")
+    fill(tab.port_entry, str(tcp_echo.port))
+    if not tab.tls_var.get():
+        tab.tls_check.invoke()
+    tab.primary_button.invoke()  # the plain echo cannot speak TLS: this attempt fails
+    wait_until(lambda: tab.primary_button.instate(["!disabled"]) and not tab.session.running)
+    tab.tls_check.invoke()
+    assert not tab.tls_var.get()
+    tab.primary_button.invoke()
+    wait_until(lambda: "Established" in tab.state_var.get())
+    type_and_send(tab, "plain again")
+    wait_until(lambda: tab.counters["in"][0] == len("plain again"))
+    assert tcp_echo.received.endswith(b"plain again")
+    assert "TLS" not in tab.error_var.get()
