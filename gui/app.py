@@ -14,7 +14,7 @@ from tkinter import ttk
 from core.paths import asset
 from core.settings import Settings
 from core.version import __version__
-from gui import theme
+from gui import geometry, theme
 
 # Start-up: what the window needs before it maps is imported here, the rest (logging,
 # typing, file dialogs, traceback: ~15 ms together) when first used
@@ -47,7 +47,6 @@ TABS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 MIN_SIZE = (960, 640)
-DEFAULT_GEOMETRY = "1280x800"
 
 
 class WirebenchApp:
@@ -62,7 +61,8 @@ class WirebenchApp:
 
         root.title("Wirebench")
         root.minsize(*MIN_SIZE)
-        root.geometry(self.settings.get("geometry", DEFAULT_GEOMETRY))
+        root.geometry(geometry.restore(self.settings.get("geometry"), root.winfo_screenwidth(),
+                                       root.winfo_screenheight(), MIN_SIZE))
         self._set_icon()
         self.apply_theme(self.settings.get("theme", "light"))
 
@@ -363,7 +363,8 @@ class WirebenchApp:
             return
         self._closing = True
         try:
-            self.settings.set("geometry", self.root.winfo_geometry())
+            # what geometry() takes back: the frame's place, not the client area's
+            self.settings.set("geometry", self.root.wm_geometry())
             for tab in self._built.values():
                 tab.save_fields()
             self.settings.save()

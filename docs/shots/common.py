@@ -22,13 +22,15 @@ os.environ.setdefault("WIREBENCH_CONFIG_DIR", tempfile.mkdtemp(prefix="wb-shot-c
 os.environ.setdefault("WIREBENCH_DATA_DIR", tempfile.mkdtemp(prefix="wb-shot-data-"))
 
 
-def launch(geometry: str = "1280x772+0+0", theme: str = "light"):  # -> WirebenchApp
+def launch(geometry: str | None = "1280x772+0+0", theme: str = "light"):  # -> WirebenchApp
+    """The app with fresh settings; ``geometry=None`` keeps the size it picks itself."""
     from gui.app import WirebenchApp
 
     root = tk.Tk(className="Wirebench")
     app = WirebenchApp(root, lab_ephemeral=True)
     app.apply_theme(theme)
-    root.geometry(geometry)
+    if geometry is not None:
+        root.geometry(geometry)
     pump(root, 0.5)
     return app
 
@@ -42,10 +44,10 @@ def pump(root: tk.Misc, seconds: float, until: Callable[[], object] | None = Non
         time.sleep(0.01)
 
 
-def capture(root: tk.Misc, name: str) -> Path:
-    """Save the app's window (menu bar included) as docs/NAME.png (imagemagick's import)."""
+def capture(root: tk.Misc, name: str, folder: Path = ROOT / "docs") -> Path:
+    """Save the app's window (menu bar included) as FOLDER/NAME.png (imagemagick's import)."""
     pump(root, 0.4)
-    out = ROOT / "docs" / f"{name}.png"
+    out = folder / f"{name}.png"
     top = root.winfo_toplevel()
     # the menu bar lives in the toplevel's wrapper, above the client area: crop the
     # screen from the wrapper's top edge to the client area's bottom edge

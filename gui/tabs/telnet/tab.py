@@ -94,7 +94,7 @@ class TelnetTab(Tab):
                                            command=self.toggle_inspector)
         self.inspector_button.pack(side="right")
         ttk.Label(bar2, text="TERM").pack(side="left")
-        ttk.Combobox(bar2, textvariable=self.ttype_var, values=TERMINAL_TYPES, width=13,
+        ttk.Combobox(bar2, textvariable=self.ttype_var, values=TERMINAL_TYPES, width=12,
                      state="readonly").pack(side="left", padx=(4, 8))
         ttk.Label(bar2, text="Echo").pack(side="left")
         echo_box = ttk.Combobox(bar2, textvariable=self.echo_var, values=LOCAL_ECHO, width=4,
@@ -131,12 +131,13 @@ class TelnetTab(Tab):
         received_menu.add_command(label="Open it in the browser", command=self.open_received)
         received["menu"] = received_menu
         received.pack(side="left")
-        ttk.Button(bar2, text="Show as Python", command=self.show_python).pack(
-            side="left", padx=(8, 0))
 
 
         status = ttk.Frame(self)
         status.pack(side="bottom", fill="x", pady=(6, 0))
+        # here, not on the crowded second row: at 1024 px that row had no room for it
+        ttk.Button(status, text="Show as Python", command=self.show_python).pack(
+            side="right")
         ttk.Label(status, textvariable=self.status_var).pack(side="left")
         ttk.Label(status, textvariable=self.mode_info_var, foreground="#777").pack(
             side="right")
