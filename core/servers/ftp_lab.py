@@ -24,14 +24,13 @@ from pyftpdlib.servers import FTPServer
 
 from core.errors import UserError
 from core.servers.base import ServerController
+from core.servers.lab_account import LAB_PASSWORD, LAB_USER
 from core.servers.registry import ServeKind
 
 # pyftpdlib logs every command at INFO on the root handlers; the lab reports via log()
 logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
 
 LAB_PORT = 2121
-LAB_USER = "lab"
-LAB_PASSWORD = "lab-password"
 ANON_PERMS = "elr"
 USER_PERMS = "elradfmwMT"
 LARGE_NAME = "large.bin"

@@ -23,7 +23,10 @@ from dataclasses import dataclass
 from core.errors import describe_error
 from core.events import Event
 from core.servers.base import ServerController
+from core.servers.lab_account import lab_ca_file
 from core.worker import Outbox
+
+LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
 
 SERVER_MODULES: tuple[str, ...] = (
     "core.servers.echo.server",
@@ -132,3 +135,30 @@ class LabRegistry:
 
     def running(self) -> list[ServerController]:
         return [p for p in self.peers() if p.running]
+
+    def peer_at(self, host: str, port: int | str) -> ServerController | None:
+        """The running lab peer listening on ``host:port`` (either of its ports), if any."""
+        try:
+            port = int(port)
+        except (TypeError, ValueError):
+            return None
+        host = host.strip().lower().strip("[]")
+        for peer in self.running():
+            names = {peer.host}
+            if peer.host in LOOPBACK_NAMES:
+                names |= LOOPBACK_NAMES
+            ports = {peer.port, getattr(peer, "tls_port", None)}
+            if host in names and port in ports:
+                return peer
+        return None
+
+    def ca_for(self, host: str, port: int | str) -> str | None:
+        """The lab's CA file when ``host:port`` is a running lab peer, else None.
+
+        A tab passes it for that one connection: the lab's self-signed certificate is
+        then verified like any other (verification stays on), and no other connection
+        trusts it.
+        """
+        if self.peer_at(host, port) is None:
+            return None
+        return str(lab_ca_file())

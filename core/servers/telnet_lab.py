@@ -22,13 +22,12 @@ from telnetlib3.server import TelnetServer
 
 from core.errors import UserError
 from core.servers.base import ServerController, ServerStartError
+from core.servers.lab_account import LAB_PASSWORD, LAB_USER
 from core.servers.registry import ServeKind
 from core.servers.serve import add_common_arguments
 from core.servers.telnet_samples import color_demo, ls_listing, ls_lr_lines
 
 LAB_PORT = 2323
-LAB_USER = "lab"
-LAB_PASSWORD = "wirebench"
 PROMPT = "\x1b[1;32mlab@wirebench\x1b[0m:\x1b[1;34m~\x1b[0m$ "
 #: ``flood`` stops at this many lines (a typo must not keep the server busy for hours)
 MAX_FLOOD = 5_000_000

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import tkinter as tk
+from collections.abc import Callable
 from tkinter import ttk
 from typing import TYPE_CHECKING, Any
 
 from core.events import Event, Failed
 
 if TYPE_CHECKING:
+    from core.servers.base import ServerController
     from gui.app import WirebenchApp
 
 
@@ -68,6 +70,27 @@ class Tab(ttk.Frame):
 
     def show_info(self, message: str) -> None:
         self.app.set_status(message)
+
+    def with_lab_peer(self, kind: str, then: Callable[[ServerController], None]) -> None:
+        """Call ``then(peer)`` with the running lab peer ``kind``, starting the lab when it
+        is off (so a tab's Lab button works on its first click)."""
+        peer = self.app.lab.peer(kind)
+        if peer is None:
+            self.show_error(f"The lab {kind} server is not part of this build.")
+            return
+        if peer.running:
+            then(peer)
+            return
+        self.show_info("Starting the lab peers…")
+
+        def started(errors: dict[str, str]) -> None:
+            if peer.running:
+                then(peer)
+            else:
+                self.show_error(f"The lab {kind} server did not start: "
+                                f"{errors.get(peer.kind, 'it stopped at once')}")
+
+        self.app.start_lab(done=started)
 
     # -- app hooks ------------------------------------------------------------------
     def transcript_text(self) -> str | None:

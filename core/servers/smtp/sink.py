@@ -26,14 +26,13 @@ from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Se
 from core.errors import UserError
 from core.paths import data_dir
 from core.servers.base import ServerController
+from core.servers.lab_account import LAB_PASSWORD, LAB_USER
 from core.servers.registry import ServeKind
 from core.servers.serve import add_common_arguments
 from core.servers.smtp.inbox import MailReceived, MailRecord, MailStore
 from core.tlscerts import server_context
 
 LAB_PORT = 2525
-LAB_USER = "lab"
-LAB_PASSWORD = "lab"
 LAB_DATA_LIMIT = 64 * 1024 * 1024  # a 25 MB attachment is ~34 MB once base64-encoded
 #: recipients of one message (Postfix's smtpd_recipient_limit 1000)
 MAX_RECIPIENTS = 1000

@@ -31,7 +31,6 @@ from core.smtp.session import SmtpSession
 from core.smtp.settings import SendResult, SmtpCapabilitiesSeen, SmtpSettings, VerbResult
 from core.smtp.transcript import SmtpLine
 from core.states import ConnState
-from core.tlscerts import self_signed
 from gui.tabs.base import Tab
 from gui.tabs.smtp.inbox import InboxView
 from gui.tabs.smtp.layout import STOP_CHOICES, SmtpLayout
@@ -84,7 +83,8 @@ class SmtpTab(SmtpLayout, Tab):
             self.host_var.get(), self.port_var.get(), self.security_var.get(),
             user=self.user_var.get().strip(), password=self.password_var.get(),
             auth_mechanism=self.mechanism_var.get(), verify=bool(self.verify_var.get()),
-            ca_file=self.ca_var.get().strip(),
+            ca_file=self.app.lab.ca_for(self.host_var.get(), self.port_var.get())
+            or self.ca_var.get().strip(),
             allow_cleartext_auth=bool(self.cleartext_var.get()),
             show_body=bool(self.show_body_var.get()))
 
@@ -132,21 +132,24 @@ class SmtpTab(SmtpLayout, Tab):
         self.app.worker.submit(action)
 
     def use_lab_sink(self) -> None:
-        """Point the server bar at the lab sink, trusting its own certificate."""
-        sink = self.sink()
-        self.host_var.set("127.0.0.1")
-        self.port_var.set(str(sink.port if sink is not None and sink.running else 2525))
-        self.security_var.set("starttls")
+        """Point the server bar at the lab sink (starting the lab when it is off).
+
+        Its own certificate is trusted for connections to it only (see ``settings``):
+        verification stays on and the CA file field keeps the user's own choice.
+        """
+        self.with_lab_peer("smtp", self._fill_lab_sink)
+
+    use_lab = use_lab_sink
+
+    def _fill_lab_sink(self, sink) -> None:  # noqa: ANN001 - SmtpSink
+        self.host_var.set(sink.host)
+        self.port_var.set(str(sink.port))
+        self.security_var.set("tls" if sink.implicit_tls else "starttls")
         self.verify_var.set(True)
-        try:
-            self.ca_var.set(str(self_signed()[0]))
-        except OSError as exc:
-            self.show_error(f"The lab certificate could not be made ({exc}).")
-        if sink is not None:
-            self.user_var.set(sink.user)
-            self.password_var.set(sink.password)
-        if sink is None or not sink.running:
-            self.show_info("Lab sink is not running: start it in the Inbox or the Lab menu.")
+        self.user_var.set(sink.user)
+        self.password_var.set(sink.password)
+        self.show_info(f"Lab sink at {sink.address}: login {sink.user} / {sink.password}, "
+                       "its certificate trusted for this connection.")
 
     def _on_lab_events(self, events: list[Event]) -> None:
         received = [e for e in events if isinstance(e, MailReceived)]

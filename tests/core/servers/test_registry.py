@@ -148,3 +148,35 @@ def test_tab_servers_build_real_servers_from_their_forms(tmp_path) -> None:
     with pytest.raises(UserError, match="is not a folder") as info:
         kinds["cgi"].build({**kinds["cgi"].defaults, "root": str(tmp_path / "none")})
     assert info.value.field_name == "Document root"
+
+
+def test_the_lab_ca_is_trusted_for_lab_peers_only() -> None:
+    import ftplib
+    import ssl
+
+    from core.servers.ftp_lab import lab_peers as ftp_lab_peers
+    from core.servers.lab_account import LAB_PASSWORD, LAB_USER
+    from core.tlscerts import client_context
+
+    registry = LabRegistry(factories=[ftp_lab_peers], ephemeral=True)
+    try:
+        assert registry.start_all() == {}
+        port = registry.peer("ftp").port
+        with socket.socket() as other:  # not a lab peer: no lab trust for it
+            other.bind(("127.0.0.1", 0))
+            assert registry.ca_for("127.0.0.1", other.getsockname()[1]) is None
+        assert registry.ca_for("127.0.0.1", "not a port") is None
+        ca = registry.ca_for("localhost", port)
+        assert ca is not None and registry.ca_for(" 127.0.0.1 ", str(port)) == ca
+
+        def login(context: ssl.SSLContext) -> str:
+            with ftplib.FTP_TLS(context=context, timeout=5) as ftp:
+                ftp.connect("127.0.0.1", port)
+                ftp.auth()
+                return ftp.login(LAB_USER, LAB_PASSWORD)
+
+        with pytest.raises(ssl.SSLCertVerificationError):
+            login(client_context(verify=True))  # the system CAs alone reject the lab
+        assert login(client_context(verify=True, ca_file=ca)).startswith("230")
+    finally:
+        registry.stop_all()

@@ -8,6 +8,7 @@ import socket
 
 import pytest
 
+from core.servers.lab_account import LAB_PASSWORD, LAB_USER
 from core.smtp.drafts import DraftStore
 from gui.tabs.smtp.tab import SmtpTab
 
@@ -274,9 +275,12 @@ def test_inbox_starts_and_stops_the_lab_sink(app, tab, wait_until):
     assert tab.inbox.sink_button.cget("text") == "Start sink"
 
 
-def test_untrusted_certificate_points_at_the_ca_field(app, tab, lab_sink, wait_until):
+def test_untrusted_certificate_points_at_the_ca_field(app, tab, lab_sink, smtp_sink,
+                                                      wait_until):
     tab.use_lab_sink()
-    tab.ca_var.set("")  # the lab certificate is self-signed: nothing vouches for it now
+    # a sink that is not the app's lab peer: its certificate is not trusted for it
+    tab.port_var.set(str(smtp_sink.port))
+    tab.ca_var.set("")
     tab.verb_var.set("NOOP")
     tab.run_verb()
     wait_until(lambda: "TLS certificate rejected" in status(app), message=status(app))
@@ -323,3 +327,37 @@ def test_new_message_keeps_the_sender_and_saves_the_empty_draft(app, tab):
     draft = tab.composer.get_draft()
     assert (draft.sender, draft.to, draft.subject, draft.body) == ("me@example.com", "", "", "")
     assert DraftStore().load() == draft
+
+
+def test_lab_button_on_first_click_sends_with_verification_on(app, tab, lab_sink,
+                                                              wait_until):
+    tab.ca_var.set("")  # a new user's fields: no CA file chosen
+    tab.user_var.set("")
+    tab.password_var.set("")
+    tab.lab_button.invoke()
+    assert tab.verify_var.get() and tab.ca_var.get() == ""
+    assert (tab.user_var.get(), tab.password_var.get()) == (LAB_USER, LAB_PASSWORD)
+    assert f"{LAB_USER} / {LAB_PASSWORD}" in status(app)
+    compose(tab, sender="ann@example.com", to="lab@localhost", subject="first click",
+            body="hi\n")
+    tab.send_button.invoke()
+    wait_until(lambda: status(app).startswith("Sent"), timeout=20, message=status(app))
+    assert "TLS started" in tab.log.get_text() and "235" in tab.log.get_text()
+    (mail,) = lab_sink.store.all()
+    assert b"Subject: first click" in mail.data and mail.tls and mail.auth_user == LAB_USER
+
+
+def test_default_fields_reach_the_running_lab_sink_with_verification_on(app, tab, lab_sink,
+                                                                        wait_until):
+    # a new user's fields point at the lab port (2525 outside the tests); nothing else set
+    tab.host_var.set("127.0.0.1")
+    tab.port_var.set(str(lab_sink.port))
+    tab.security_var.set("starttls")
+    tab.verify_var.set(True)
+    tab.ca_var.set("")
+    tab.user_var.set("")
+    tab.password_var.set("")
+    compose(tab, sender="ann@example.com", to="lab@localhost", subject="defaults", body="x\n")
+    tab.send_button.invoke()
+    wait_until(lambda: status(app).startswith("Sent"), timeout=20, message=status(app))
+    assert "TLS started" in tab.log.get_text()
