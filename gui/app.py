@@ -83,8 +83,9 @@ class WirebenchApp:
         self.first_tab_built = False
 
         for index in range(len(TABS)):
-            root.bind_all(f"<Control-Key-{index + 1}>", lambda e, i=index: self.select_tab(i))
-        root.bind_all("<Control-q>", lambda e: self.close())
+            root.bind_all(f"<Control-Key-{index + 1}>",
+                          self._shortcut(lambda i=index: self.select_tab(i)))
+        root.bind_all("<Control-q>", self._shortcut(self.close, anywhere=True))
         root.protocol("WM_DELETE_WINDOW", self.close)
 
     # -- the plumbing, made on first use (after the window is shown) -------------------
@@ -153,7 +154,33 @@ class WirebenchApp:
         menu.add_cascade(label="Help", menu=help_menu)
         self.root.configure(menu=menu)
         self.menu = menu
-        self.root.bind_all("<Control-s>", lambda e: self.save_transcript())
+        self.root.bind_all("<Control-s>", self._shortcut(self.save_transcript))
+
+    def _shortcut(self, action: Callable[[], object],
+                  anywhere: bool = False) -> Callable[[tk.Event], str | None]:
+        """A window-wide key binding that stays out of the way of dialogs.
+
+        It acts only when the key was pressed in the main window (``anywhere``: in any
+        window of the app) and no modal dialog holds the grab: Ctrl+1 typed in "Save
+        transcript" must not switch the tab behind it, nor Ctrl+S open a second one.
+        """
+
+        def handler(event: tk.Event) -> str | None:
+            # Tcl paths, not widgets: Tk's own file dialog has no tkinter objects
+            call = self.root.tk.call
+            try:
+                grab = str(call("grab", "current"))
+                if grab and str(call("winfo", "toplevel", grab)) != ".":
+                    return None
+                top = str(call("winfo", "toplevel", str(event.widget)))
+            except tk.TclError:
+                return None
+            if top != "." and not anywhere:
+                return None
+            action()
+            return "break"
+
+        return handler
 
     def _build_status_bar(self) -> None:
         bar = ttk.Frame(self.root, padding=(8, 4))

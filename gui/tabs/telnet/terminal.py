@@ -220,8 +220,10 @@ class TerminalView(tk.Frame):
         if keysym in ("Shift_L", "Shift_R", "Control_L", "Control_R", "Alt_L", "Alt_R",
                       "Meta_L", "Meta_R", "Super_L", "Super_R", "Caps_Lock", "Num_Lock"):
             return "break"
-        if state & _CONTROL and keysym in "123456" and len(keysym) == 1:
-            return ""  # Ctrl+1..6 switch the app's tabs, as everywhere else in the window
+        if state & _CONTROL and len(keysym) == 1 and keysym in "123456qQsS":
+            # Ctrl+1..6 switch the app's tabs, Ctrl+Q quits, Ctrl+S saves the transcript,
+            # as everywhere else in the window (XON/XOFF would only freeze the session)
+            return ""
         alt = bool(state & _ALT)
         prefix = "\x1b" if alt else ""
         if keysym in ("Return", "KP_Enter"):
