@@ -409,6 +409,11 @@ class WirebenchApp:
             stopper.join(3.0)
         if "bridge" in self.__dict__:
             self.bridge.close()
+        # timers of views (counters, idle ticks) would fire into destroyed widgets and
+        # print "bgerror … invalid command name" on the way out
+        # (Tcl's own cancel: each widget deletes its callback commands when destroyed)
+        for pending in self.root.tk.splitlist(self.root.tk.call("after", "info")):
+            self.root.tk.call("after", "cancel", pending)
         self.root.destroy()
 
 

@@ -159,3 +159,61 @@ def test_ctrl_q_quits_while_the_terminal_has_focus(tmp_path: Path,
         fresh.close()
         del fresh, root
         gc.collect()
+
+
+_FLOOD_THEN_QUIT = r"""
+import os, socket, tempfile, threading, time, tkinter as tk
+home = tempfile.mkdtemp()
+os.environ["WIREBENCH_CONFIG_DIR"] = os.path.join(home, "c")
+os.environ["WIREBENCH_DATA_DIR"] = os.path.join(home, "d")
+from gui.app import TABS, WirebenchApp
+server = socket.create_server(("127.0.0.1", 0))
+def flood():
+    conn, _ = server.accept()
+    end = time.monotonic() + 1.0
+    while time.monotonic() < end:
+        try:
+            conn.sendall(b"x" * 65536)
+        except OSError:
+            break
+    conn.close()
+threading.Thread(target=flood, daemon=True).start()
+root = tk.Tk(className="Wirebench")
+app = WirebenchApp(root, lab_ephemeral=True)
+for index in range(len(TABS)):
+    app.select_tab(index)
+    root.update()
+app.select_tab(0)
+tab = app.tab("socket")
+tab.host_var.set("127.0.0.1")
+tab.port_var.set(str(server.getsockname()[1]))
+tab.primary_button.invoke()
+end = time.monotonic() + 20
+while time.monotonic() < end and tab.counters["in"][0] < 1_000_000:
+    root.update()
+print("received", tab.counters["in"][0])
+root.after(1, app.close)  # from the event loop, as the window's close button does
+root.mainloop()
+# timers left behind fire in the next event loop of this thread (Tcl's timer queue is
+# per thread): run one for a while, as a second window or Tk's exit handlers would
+other = tk.Tk()
+end = time.monotonic() + 1.5
+while time.monotonic() < end:
+    other.update()
+    time.sleep(0.01)
+other.destroy()
+"""
+
+
+def test_quitting_after_a_flood_leaves_no_background_errors() -> None:
+    import os
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", _FLOOD_THEN_QUIT], cwd=root, timeout=90,
+                          capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stderr
+    assert "received" in done.stdout and int(done.stdout.split()[-1]) >= 1_000_000
+    assert "bgerror" not in done.stderr and "invalid command name" not in done.stderr, \
+        done.stderr
