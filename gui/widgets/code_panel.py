@@ -49,8 +49,11 @@ class CodeWindow(tk.Toplevel):
         bar.pack(fill="x")
         self.info = ttk.Label(bar, text="")
         self.info.pack(side="left")
-        ttk.Button(bar, text="Save…", command=self.save).pack(side="right")
+        self.close_button = ttk.Button(bar, text="Close", command=self.destroy)
+        self.close_button.pack(side="right")
+        ttk.Button(bar, text="Save…", command=self.save).pack(side="right", padx=(6, 0))
         ttk.Button(bar, text="Copy", command=self.copy).pack(side="right", padx=6)
+        self.bind("<Escape>", lambda e: self.destroy())
         body = ttk.Frame(self)
         body.pack(fill="both", expand=True)
         self.text = tk.Text(body, wrap="none", font=("TkFixedFont", 10), padx=8, pady=6,
