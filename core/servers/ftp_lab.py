@@ -27,8 +27,12 @@ from core.servers.base import ServerController
 from core.servers.lab_account import LAB_PASSWORD, LAB_USER
 from core.servers.registry import ServeKind
 
-# pyftpdlib logs every command at INFO on the root handlers; the lab reports via log()
-logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
+# pyftpdlib logs every session and transfer at INFO; the lab reports via log() instead.
+# Its IOLoop.loop() installs a stderr handler at INFO when the "pyftpdlib" logger has no
+# handler yet: a NullHandler keeps that from happening (and the level at WARNING).
+_PYFTPDLIB_LOG = logging.getLogger("pyftpdlib")
+_PYFTPDLIB_LOG.setLevel(logging.WARNING)
+_PYFTPDLIB_LOG.addHandler(logging.NullHandler())
 
 LAB_PORT = 2121
 ANON_PERMS = "elr"

@@ -43,6 +43,12 @@ def test_menus_exist(app: WirebenchApp) -> None:
 def test_theme_switch_round_trip(app: WirebenchApp) -> None:
     app.apply_theme("dark")
     assert app.settings.get("theme") == "dark"
+    app.root.update()
+    # the menu bar (and its X11 clone, the one on screen) goes dark with the rest
+    bars = [w for w in app.root.tk.splitlist(app.root.tk.call("winfo", "children", "."))
+            if app.root.tk.call("winfo", "class", w) == "Menu"]
+    assert bars and all(str(app.root.tk.call(w, "cget", "-background")).lower()
+                        in ("#1c1c1c", "#292929") for w in bars)
     app.apply_theme("light")
     assert app.theme_var.get() == "light"
 

@@ -97,3 +97,33 @@ def test_wirebench_serve_ftp_runs_headless_and_stops_on_sigterm(tmp_path):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0
         proc.stdout.close()
+
+
+_LOGIN_AND_FETCH = r"""
+import ftplib
+from core.servers.ftp_lab import FtpLabServer
+from core.servers.lab_account import LAB_PASSWORD, LAB_USER
+server = FtpLabServer(port=0, tls="none")
+server.start()
+with ftplib.FTP() as ftp:
+    ftp.connect("127.0.0.1", server.port, timeout=5)
+    ftp.login(LAB_USER, LAB_PASSWORD)
+    ftp.retrbinary("RETR readme.txt", lambda block: None)
+server.stop()
+print("fetched")
+"""
+
+
+def test_sessions_and_transfers_print_nothing_on_stderr() -> None:
+    """pyftpdlib's access lines ("[I …] USER 'lab' logged in") stay off the app's stderr."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run([sys.executable, "-c", _LOGIN_AND_FETCH], cwd=root, timeout=60,
+                          capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0 and "fetched" in done.stdout, done.stderr
+    assert "logged in" not in done.stderr and "[I " not in done.stderr, done.stderr
