@@ -316,7 +316,9 @@ class WirebenchApp:
             self.set_status(f"Transcript saved to {path}")
 
     # -- lab ----------------------------------------------------------------------------
-    def start_lab(self, done: Callable[[dict[str, str]], None] | None = None) -> None:
+    def start_lab(self, done: Callable[[dict[str, str]], None] | None = None,
+                  kinds: tuple[str, ...] | None = None) -> None:
+        """Start the lab peers (only ``kinds`` when given) off the Tk thread."""
         self.set_status("Starting lab peers…")
 
         def started(errors: dict[str, str]) -> None:
@@ -328,10 +330,12 @@ class WirebenchApp:
             if done:
                 done(errors)
 
-        self.worker.submit(self.lab.start_all, on_done=started)
+        self.worker.submit(self.lab.start_all, kinds, on_done=started)
 
     def stop_lab(self) -> None:
-        self.worker.submit(self.lab.stop_all)
+        # the "Lab running: 7 peers" of the start must not outlive the peers
+        self.worker.submit(self.lab.stop_all, on_done=lambda _: self.set_status(
+            "Lab stopped: every lab peer is off."))
 
     def _on_app_events(self, events: list[Event]) -> None:
         from core.events import Failed, LogLine, ServerStarted, ServerStopped

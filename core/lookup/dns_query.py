@@ -258,14 +258,32 @@ def network_problem(exc: BaseException, server: str, port: int, transport: str,
     return UserError(describe_error(exc, where), "Server")
 
 
+def _connected_udp(server: str, port: int) -> socket.socket:
+    """A non-blocking UDP socket connected to the server, as dig uses.
+
+    Connected, it hears the ICMP "port unreachable" of a closed port as ECONNREFUSED at
+    once; an unconnected socket never does and the query would wait for its timeout.
+    """
+    family = socket.AF_INET6 if ":" in server else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.setblocking(False)
+        sock.connect((server, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def _send(query: dns.message.Message, request: DnsRequest, server: str, port: int,
           deadline: float) -> tuple[dns.message.Message, str]:
     transport = request.transport
     left = max(0.05, deadline - time.monotonic())
     if transport == "udp":
         try:
-            reply = dns.query.udp(query, server, timeout=left, port=port,
-                                  ignore_unexpected=True, raise_on_truncation=True)
+            with _connected_udp(server, port) as sock:
+                reply = dns.query.udp(query, server, timeout=left, port=port, sock=sock,
+                                      ignore_unexpected=True, raise_on_truncation=True)
             return reply, "udp"
         except dns.message.Truncated:
             left = deadline - time.monotonic()

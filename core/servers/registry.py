@@ -17,7 +17,7 @@ import argparse
 import importlib
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from core.errors import describe_error
@@ -119,10 +119,13 @@ class LabRegistry:
     def peer(self, kind: str) -> ServerController | None:
         return next((p for p in self.peers() if p.kind == kind), None)
 
-    def start_all(self) -> dict[str, str]:
-        """Start every peer not running; returns ``{kind: error sentence}`` for failures."""
+    def start_all(self, kinds: Collection[str] | None = None) -> dict[str, str]:
+        """Start every peer not running (or only those of ``kinds``); returns
+        ``{kind: error sentence}`` for failures."""
         errors: dict[str, str] = {}
         for peer in self.peers():
+            if kinds is not None and peer.kind not in kinds:
+                continue
             try:
                 peer.start()
             except Exception as exc:  # one broken peer must not keep the others down

@@ -72,8 +72,8 @@ class Tab(ttk.Frame):
         self.app.set_status(message)
 
     def with_lab_peer(self, kind: str, then: Callable[[ServerController], None]) -> None:
-        """Call ``then(peer)`` with the running lab peer ``kind``, starting the lab when it
-        is off (so a tab's Lab button works on its first click)."""
+        """Call ``then(peer)`` with the running lab peer ``kind``, starting that peer when
+        it is off (so a tab's Lab button works on its first click)."""
         peer = self.app.lab.peer(kind)
         if peer is None:
             self.show_error(f"The lab {kind} server is not part of this build.")
@@ -81,7 +81,7 @@ class Tab(ttk.Frame):
         if peer.running:
             then(peer)
             return
-        self.show_info("Starting the lab peers…")
+        self.show_info(f"Starting the lab {kind} server…")
 
         def started(errors: dict[str, str]) -> None:
             if peer.running:
@@ -90,7 +90,7 @@ class Tab(ttk.Frame):
                 self.show_error(f"The lab {kind} server did not start: "
                                 f"{errors.get(peer.kind, 'it stopped at once')}")
 
-        self.app.start_lab(done=started)
+        self.app.start_lab(done=started, kinds=(peer.kind,))
 
     # -- app hooks ------------------------------------------------------------------
     def transcript_text(self) -> str | None:

@@ -223,3 +223,15 @@ def test_quitting_after_a_flood_leaves_no_background_errors() -> None:
     assert "received" in done.stdout and int(done.stdout.split()[-1]) >= 1_000_000
     assert "bgerror" not in done.stderr and "invalid command name" not in done.stderr, \
         done.stderr
+
+
+def test_lab_status_follows_stop_all(app: WirebenchApp, wait_until) -> None:
+    started: dict[str, dict] = {}
+    app.start_lab(done=lambda errors: started.setdefault("errors", errors),
+                  kinds=("echo-tcp",))
+    wait_until(lambda: "errors" in started)
+    assert started["errors"] == {} and "Lab running: 1 peers" in app.status_var.get()
+    app.stop_lab()
+    wait_until(lambda: not app.lab.running() and "Lab stopped" in app.status_var.get(),
+               message=app.status_var.get())
+    assert "running" not in app.status_var.get()

@@ -88,11 +88,15 @@ class BatchView(LookupView):
         names += ["nope.wirebench.test", "big.wirebench.test", "example.com", "a..b"]
         self.names.delete("1.0", "end")
         self.names.insert("1.0", "\n".join(names) + "\n")
-        peer = self.app.lab.peer("dns")
+        self.tab.with_lab_peer("dns", self._use_lab_server)
+
+    def _use_lab_server(self, peer) -> None:  # noqa: ANN001 - DnsLabServer
+        """The lab server answers the sample (the lab is started when it is off)."""
         self.server.set("127.0.0.1")
         self.port.delete(0, "end")
-        self.port.insert(0, str(peer.port if peer is not None and peer.running else 5353))
+        self.port.insert(0, str(peer.port))
         self.mode.set("dns")
+        self.show_info(f"Lab DNS server at 127.0.0.1:{peer.port}: press Start.")
 
     def open_file(self) -> None:
         path = filedialog.askopenfilename(parent=self, title="Names file")

@@ -10,11 +10,13 @@ from core.events import Event
 from core.lookup.dns_query import COMMON_TYPES, TRANSPORTS, DnsReply, DnsRequest, transport_note
 from core.lookup.dns_trace import INTERNET_ROOTS, LAB_ROOTS, TraceResult, TraceStep, TraceStepEvent
 from gui.tabs.lookup.common import PAD, LookupView, host_port_from_record, make_tree
+from gui.tabs.lookup.dns_history import DnsHistory
 from gui.widgets.logview import LogView
 
 LAB_PORT = 5353
 LAB_TLS_PORT = 8853
 SYSTEM = "system"  # in the Server box: the first nameserver of /etc/resolv.conf
+LAB_ZONE = "wirebench.test"  # served by the lab DNS server only
 
 
 def roots_text(roots: tuple[tuple[str, str], ...]) -> str:
@@ -119,6 +121,10 @@ class DnsView(LookupView):
             ("detail", "Records / note", 420)), tree_column=("Step / zone", 200))
         trace_frame.pack(fill="both", expand=True)
         self.results.add(trace_page, text="Trace")
+        self.history = DnsHistory(self.results, on_run_again=self.run_again)
+        self.results.add(self.history, text="History")
+        #: the query on its way: its answer (or failure) goes into the history
+        self._pending: DnsRequest | None = None
         self.last_reply: DnsReply | None = None
         self.last_trace: TraceResult | None = None
         self._transport_changed()
@@ -138,6 +144,14 @@ class DnsView(LookupView):
         text = self.server.get().strip()
         return "" if text.lower() == SYSTEM else text
 
+    def _is_lab_name(self, qname: str) -> bool:
+        name = qname.rstrip(".").lower()
+        lab = self.app.lab.peer("dns")
+        asked_lab = (lab is not None and lab.running and self.server_text() in
+                     ("127.0.0.1", "localhost") and self.port.get().strip() in
+                     (str(lab.port), str(getattr(lab, "tls_port", ""))))
+        return not asked_lab and (name == LAB_ZONE or name.endswith("." + LAB_ZONE))
+
     def trust_lab(self) -> None:
         """Trust the lab's self-signed certificate for DoT/DoH (made on first use)."""
         from core.tlscerts import self_signed
@@ -147,23 +161,22 @@ class DnsView(LookupView):
         self.ca_file.insert(0, str(cert))
 
     def use_lab(self) -> None:
-        """Point the form at the running lab DNS server (or its usual port)."""
-        peer = self.app.lab.peer("dns")
-        secure = self.transport.get() in ("tls", "https")
-        running = peer is not None and peer.running
-        if secure:
-            port = getattr(peer, "tls_port", None) if running else LAB_TLS_PORT
-            port = port or LAB_TLS_PORT
+        """Point the form at the lab DNS server, starting the lab when it is off."""
+        self.tab.with_lab_peer("dns", self._fill_lab)
+
+    def _fill_lab(self, peer) -> None:  # noqa: ANN001 - DnsLabServer
+        if self.transport.get() in ("tls", "https"):
+            port = getattr(peer, "tls_port", None) or LAB_TLS_PORT
             self.trust_lab()
         else:
-            port = peer.port if running else LAB_PORT
+            port = peer.port
         self.server.set("127.0.0.1")
         self.port.delete(0, "end")
         self.port.insert(0, str(port))
         self._set_roots(LAB_ROOTS)
-        if peer is None or not peer.running:
-            self.show_info(f"The lab DNS server is not running: start it (Lab menu or "
-                           f"Servers tab); it will answer on 127.0.0.1:{LAB_PORT}.")
+        self.clear_error()
+        self.show_info(f"Lab DNS server at 127.0.0.1:{port}: try {LAB_ZONE} or "
+                       f"www.{LAB_ZONE}.")
         self._transport_changed()
 
     def _transport_changed(self) -> None:
@@ -193,7 +206,43 @@ class DnsView(LookupView):
             self.recent("dns_servers").add(self.server_text())
         self.show_info(f"Asking {request.server or 'the system server'} for "
                        f"{request.name} {request.rdtype} over {request.transport.upper()} …")
-        self.session.dns(request, on_done=self.show_reply, on_error=self.show_error)
+        # dig prints each answer afresh: a query that fails must not leave the last one
+        # on show as if it were its own
+        self._clear_answer()
+        self._pending = request
+        self.session.dns(request, on_done=self._answered, on_error=self._failed)
+
+    def _answered(self, reply: DnsReply) -> None:
+        if self._pending is not None:
+            self.history.add(self._pending, reply)
+            self._pending = None
+        self.show_reply(reply)
+
+    def _failed(self, message: str, field_name: str = "") -> None:
+        if self._pending is not None:
+            self.history.add(self._pending, error=message)
+            self._pending = None
+        self._clear_answer()
+        self.show_error(message, field_name)
+
+    def _clear_answer(self) -> None:
+        self.last_reply = None
+        self.tree.delete(*self.tree.get_children())
+        self.raw.clear()
+
+    def run_again(self, request: DnsRequest) -> None:
+        """Put a query of the history back in the form and ask again."""
+        self.name.set(request.name)
+        self.rdtype.set(request.rdtype)
+        self.server.set(request.server or SYSTEM)
+        self.port.delete(0, "end")
+        self.port.insert(0, str(request.port or ""))
+        self.transport.set(request.transport)
+        for key, var in self.opt.items():
+            var.set(bool(getattr(request, key)))
+        self.ca_file.delete(0, "end")
+        self.ca_file.insert(0, request.ca_file)
+        self.query()
 
     def trace(self) -> None:
         self.clear_error()
@@ -241,7 +290,11 @@ class DnsView(LookupView):
             tree.selection_set(first)
         self.raw.clear()
         self.raw.append((reply.sent + "\n" if self.show_query.get() else "") + reply.raw)
-        if reply.rcode != "NOERROR" or not reply.answer:
+        if reply.rcode == "NXDOMAIN" and self._is_lab_name(reply.qname):
+            self.show_error(f"{reply.server} does not know {reply.qname.rstrip('.')}: "
+                            f"{LAB_ZONE} is the lab's own zone, press Use lab server.",
+                            "Server")
+        elif reply.rcode != "NOERROR" or not reply.answer:
             self.show_error(reply.problem)
         else:
             retry = " (truncated over UDP, retried over TCP)" if reply.retried_over_tcp else ""

@@ -78,6 +78,10 @@ class LookupTab(Tab):
         self.views.select(view)
         return view
 
+    def use_lab(self) -> None:
+        """The Lab button of the DNS view (Batch has its own "Lab sample")."""
+        self.show_view("dns").use_lab()
+
     def host_hint(self) -> str:
         """The host other views send to other tabs when they have none of their own."""
         return self.host_view.host.get().strip() or "localhost"

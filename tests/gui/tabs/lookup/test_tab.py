@@ -55,11 +55,20 @@ def test_trace_fills_the_trace_view_step_by_step(lookup, dns_lab, wait_until) ->
     assert view.results.index("current") == 2
 
 
-def test_batch_runs_and_exports(lookup, dns_lab, wait_until, tmp_path) -> None:
+def test_batch_runs_and_exports(lookup, wait_until, tmp_path) -> None:
     view = lookup.show_view("batch")
-    view.lab_sample()
+    peer = lookup.app.lab.peer("dns")
+    assert not peer.running
     view.port.delete(0, "end")
-    view.port.insert(0, str(dns_lab.port))
+    view.lab_sample()  # starts the app's lab DNS server and points the batch at it
+    wait_until(lambda: peer.running and view.port.get() == str(peer.port))
+    try:
+        run_batch_and_export(view, wait_until, tmp_path)
+    finally:
+        peer.stop()
+
+
+def run_batch_and_export(view, wait_until, tmp_path) -> None:
     view.result = None
     view.run_button.invoke()
     wait_until(lambda: view.result is not None, message="batch did not finish")
@@ -312,3 +321,60 @@ def test_one_session_and_an_error_reaches_the_view_that_asked(lookup, wait_until
     services.service.insert(0, "http")
     services.by_name()
     wait_until(lambda: "= 80" in services.message_var.get())
+
+
+def test_lab_button_works_on_first_click_and_names_the_lab_zone(lookup, wait_until) -> None:
+    view = lookup.show_view("dns")
+    peer = lookup.app.lab.peer("dns")
+    assert not peer.running
+    view.server.set("system")
+    view.port.delete(0, "end")
+    view.transport.set("udp")
+    lookup.use_lab()  # the tab's Lab button: the lab starts, the form points at it
+    try:
+        wait_until(lambda: peer.running and view.port.get() == str(peer.port))
+        assert view.server.get() == "127.0.0.1"
+        view.name.set("www.wirebench.test")
+        view.rdtype.set("A")
+        view.query_button.invoke()
+        wait_until(lambda: view.last_reply is not None, message=view.message_var.get())
+        assert view.last_reply.short() == ["127.0.0.1"]
+    finally:
+        peer.stop()
+
+
+def test_a_failed_query_clears_the_last_answer_and_history_keeps_both(
+        lookup, dns_lab, wait_until, closed_udp_port) -> None:
+    lookup.show_view("dns").history.clear()  # other tests asked before
+    view = ask_lab(lookup, dns_lab, wait_until, "www.wirebench.test", "A")
+    assert view.tree.get_children()
+    view.port.delete(0, "end")
+    view.port.insert(0, str(closed_udp_port))
+    view.timeout.set("30")
+    view.query_button.invoke()
+    # a closed UDP port answers with ICMP: refused at once, not after the 30 s timeout
+    wait_until(lambda: "refused" in view.message_var.get(), timeout=20,
+               message=view.message_var.get())
+    assert view.tree.get_children() == () and view.raw.get_text() == ""
+    assert view.last_reply is None
+    rows = [view.history.tree.item(i, "values") for i in view.history.tree.get_children()]
+    assert [r[1] for r in rows] == ["www.wirebench.test A"] * 2
+    assert rows[0][3].startswith("failed: Connection refused")
+    assert rows[1][3] == "NOERROR, 1 answer"
+
+    # compare the two, then run the good one again from the history
+    view.history.tree.selection_set(view.history.tree.get_children())
+    diff = view.history.compare()
+    assert "+;; Connection refused" in diff and "-www.wirebench.test." in diff
+    view.history.tree.selection_set(view.history.tree.get_children()[1])
+    view.history.again_button.invoke()
+    wait_until(lambda: view.last_reply is not None, message=view.message_var.get())
+    assert view.port.get() == str(dns_lab.port) and view.last_reply.short() == ["127.0.0.1"]
+    assert len(view.history.tree.get_children()) == 3
+
+
+def test_nxdomain_for_a_lab_name_from_another_server_points_at_the_lab(
+        lookup, dns_lab, wait_until) -> None:
+    view = ask_lab(lookup, dns_lab, wait_until, "nope.wirebench.test", "A")
+    # dns_lab is not the app's lab peer: to the view it is "another server"
+    assert "press Use lab server" in view.message_var.get()
