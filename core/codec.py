@@ -97,14 +97,17 @@ def line_ending_bytes(name: str) -> bytes:
 
 def parse_payload(text: str, fmt: str = "text", line_ending: str = "none",
                   encoding: str = "utf-8", field: str = "Payload") -> bytes:
-    """What the user typed, in format ``fmt`` ("text" or "hex"), plus the line ending."""
+    """What the user typed, in format ``fmt`` ("text" or "hex").
+
+    Text gets the line ending; hex is exactly the bytes typed (as in Packet Sender): a
+    user who types 7 hex bytes means 7 bytes, not 9 with a CR LF added.
+    """
+    ending = line_ending_bytes(line_ending)  # checked in both formats
     if fmt == "text":
-        data = parse_escaped(text, encoding, field)
-    elif fmt == "hex":
-        data = parse_hex(text, field)
-    else:
-        raise UserError(f"Format must be text or hex, got {fmt!r}.", "Format")
-    return data + line_ending_bytes(line_ending)
+        return parse_escaped(text, encoding, field) + ending
+    if fmt == "hex":
+        return parse_hex(text, field)
+    raise UserError(f"Format must be text or hex, got {fmt!r}.", "Format")
 
 
 def format_escaped(data: bytes, encoding: str = "utf-8") -> str:

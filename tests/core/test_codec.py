@@ -86,7 +86,7 @@ def test_bad_hex_is_a_clear_sentence() -> None:
 def test_payload_line_endings_and_formats() -> None:
     assert {k: parse_payload("hi", "text", k) for k in LINE_ENDINGS} == {
         "none": b"hi", "CR": b"hi\r", "LF": b"hi\n", "CRLF": b"hi\r\n"}
-    assert parse_payload("41 42", "hex", "CRLF") == b"AB\r\n"
+    assert parse_payload("41 42", "hex", "CRLF") == b"AB"  # hex: exactly the bytes typed
     with pytest.raises(UserError, match="Format must be text or hex"):
         parse_payload("x", "base64")
     with pytest.raises(UserError, match="Line ending must be one of"):

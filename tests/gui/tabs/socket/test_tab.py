@@ -274,3 +274,23 @@ def test_unticking_tls_after_a_tls_attempt_gives_plain_tcp(tab, tcp_echo: EchoPe
     wait_until(lambda: tab.counters["in"][0] == len("plain again"))
     assert tcp_echo.received.endswith(b"plain again")
     assert "TLS" not in tab.error_var.get()
+
+
+def test_hex_sends_exactly_the_bytes_typed(tab, tcp_echo: EchoPeer, wait_until) -> None:
+    choose_mode(tab, "TCP client")
+    fill(tab.host_entry, "127.0.0.1")
+    fill(tab.port_entry, str(tcp_echo.port))
+    tab.primary_button.invoke()
+    wait_until(lambda: "Established" in tab.state_var.get())
+    tab.ending_box.set("CRLF")
+    tab.format_box.set("hex")
+    tab.format_box.event_generate("<<ComboboxSelected>>")
+    assert tab.ending_box.instate(["disabled"])  # no line end in hex
+    fill(tab.input, "de ad be ef 01 02 03")
+    tab.input.focus_force()
+    tab.input.event_generate("<Return>")
+    wait_until(lambda: tab.counters["in"][0] == 7)
+    assert tab.counters["out"][0] == 7 and tcp_echo.received == bytes.fromhex("deadbeef010203")
+    tab.format_box.set("text")
+    tab.format_box.event_generate("<<ComboboxSelected>>")
+    assert tab.ending_box.instate(["!disabled"])
