@@ -26,6 +26,8 @@ class Record:
     data: bytes
     peer: str = ""
     at: float = field(default_factory=time.time)
+    #: a note that begins a connection with ``peer``: its hex offsets count from 0 again
+    starts_stream: bool = False
 
 
 def stamp(at: float) -> str:

@@ -54,7 +54,10 @@ class ChunkView(LogView):
         self._skipped = [0, 0]  # chunks, bytes dropped since the last note
         self._after: str | None = None
         self._drawn_at = 0.0
-        self._offsets = {IN: 0, OUT: 0}
+        #: bytes drawn so far per (direction, peer): the next hex dump's first offset
+        self._offsets: dict[tuple[str, str], int] = {}
+        #: datagrams are messages of their own: each one's dump starts at offset 0
+        self.per_message_offsets = False
         self.chunks_drawn = 0
         self.chunks_skipped = 0
         self.bytes_skipped = 0
@@ -92,8 +95,11 @@ class ChunkView(LogView):
         self._pending_chars = 0
         self._skipped = [0, 0]
         self.clear()
-        self._offsets = {IN: 0, OUT: 0}
         self.add(records)
+
+    def clear(self) -> None:
+        super().clear()
+        self._offsets.clear()
 
     def _frame(self) -> None:
         self._after = None
@@ -118,8 +124,7 @@ class ChunkView(LogView):
             self._skipped[0] += 1
             self._skipped[1] += len(record.data)
             self.bytes_skipped += len(record.data)
-            if record.direction in self._offsets:
-                self._offsets[record.direction] += len(record.data)
+            self._advance(record)
 
     def _draw_some(self, budget: int) -> None:
         items: list[tuple[str, str]] = []
@@ -179,6 +184,9 @@ class ChunkView(LogView):
         tag = record.direction
         prefix = self._prefix(record)
         if record.direction == NOTE:
+            if record.starts_stream:
+                for direction in (IN, OUT):
+                    self._offsets.pop((direction, record.peer), None)
             return [(f"{prefix}  {record.data.decode('utf-8', 'replace')}", tag)]
         out: list[tuple[str, str]] = []
         if self.mode in ("text", "both"):
@@ -189,8 +197,16 @@ class ChunkView(LogView):
         if self.mode in ("hex", "both"):
             if self.mode == "hex" and first:
                 out.append((f"{prefix}  {len(record.data)} bytes", "meta"))
-            offset = self._offsets[record.direction]
+            key = (record.direction, record.peer)
+            if self.per_message_offsets and first:
+                self._offsets[key] = 0  # a new datagram (its later slices continue)
+            offset = self._offsets.get(key, 0)
             if record.data:
                 out.append((hexdump(record.data, offset), tag))
-        self._offsets[record.direction] += len(record.data)
+        self._advance(record)
         return out
+
+    def _advance(self, record: Record) -> None:
+        if record.direction in (IN, OUT):
+            key = (record.direction, record.peer)
+            self._offsets[key] = self._offsets.get(key, 0) + len(record.data)

@@ -294,3 +294,64 @@ def test_hex_sends_exactly_the_bytes_typed(tab, tcp_echo: EchoPeer, wait_until) 
     tab.format_box.set("text")
     tab.format_box.event_generate("<<ComboboxSelected>>")
     assert tab.ending_box.instate(["!disabled"])
+
+
+def dump_offsets(tab: SocketTab) -> list[str]:
+    """The first column of every hexdump line on show."""
+    return [line.split()[0] for line in shown(tab).splitlines()
+            if line[:8].isalnum() and len(line) > 10 and line[8:10] == "  "]
+
+
+def connect_echo(tab: SocketTab, port: int, wait_until) -> None:  # noqa: ANN001
+    choose_mode(tab, "TCP client")
+    fill(tab.host_entry, "127.0.0.1")
+    fill(tab.port_entry, str(port))
+    tab.primary_button.invoke()
+    wait_until(lambda: "Established" in tab.state_var.get())
+
+
+def test_clear_and_new_connections_restart_counters_and_offsets(tab, tcp_echo: EchoPeer,
+                                                                 wait_until) -> None:
+    tab.view_var.set("hex")
+    tab._redraw()
+    connect_echo(tab, tcp_echo.port, wait_until)
+    for word in ("abc", "def"):
+        type_and_send(tab, word)
+        wait_until(lambda w=word: tcp_echo.received.endswith(w.encode())
+                   and tab.counters["in"][0] >= len(tcp_echo.received))
+    assert dump_offsets(tab) == ["00000000", "00000000", "00000003", "00000003"]
+
+    tab.clear_button.invoke()
+    tab.counter_var.set("")
+    wait_until(lambda: tab.counter_var.get() != "")  # the next 500 ms refresh
+    assert "-" not in tab.counter_var.get() and min(tab.rates) >= 0
+    type_and_send(tab, "gh")
+    wait_until(lambda: tab.counters["in"][0] == 2)
+    assert dump_offsets(tab) == ["00000000", "00000000"]
+
+    tab.close_button.invoke()
+    wait_until(lambda: "Closed" in tab.state_var.get() and not tab.session.running)
+    tab.primary_button.invoke()  # a new connection: a new stream
+    wait_until(lambda: "Established" in tab.state_var.get())
+    type_and_send(tab, "ij")
+    wait_until(lambda: tab.counters["in"][0] == 4)
+    assert dump_offsets(tab)[-2:] == ["00000000", "00000000"]
+
+
+def test_each_datagram_dumps_from_zero_and_close_forgets_peers(tab, udp_echo: EchoPeer,
+                                                                wait_until) -> None:
+    tab.view_var.set("hex")
+    tab._redraw()
+    choose_mode(tab, "UDP")
+    fill(tab.host_entry, "127.0.0.1")
+    fill(tab.port_entry, str(udp_echo.port))
+    tab.primary_button.invoke()
+    wait_until(lambda: "Open (datagram)" in tab.state_var.get())
+    for word in ("one", "two"):
+        type_and_send(tab, word)
+    wait_until(lambda: tab.counters["in"][1] == 2)
+    assert dump_offsets(tab) == ["00000000"] * 4
+    assert tab.peer_list.size() == 1
+    tab.close_button.invoke()
+    wait_until(lambda: "Closed" in tab.state_var.get() and not tab.session.running)
+    assert tab.peer_list.size() == 0 and len(tab.to_box.cget("values")) == 1  # "all peers"
