@@ -290,8 +290,14 @@ class WirebenchApp:
     def set_status(self, text: str, error: bool = False) -> None:
         self.status_var.set(("⚠ " if error else "") + text)
         self.status_label.configure(foreground="#c0392b" if error else "")
+        self.status_is_error = error
         if error:
             self.last_error = text
+
+    def clear_error(self, text: str = "Ready") -> None:
+        """A tab's next success: an error on show is old news now (info stays)."""
+        if getattr(self, "status_is_error", False):
+            self.set_status(text)
 
     def save_transcript(self) -> None:
         tab = self.current_tab()

@@ -138,10 +138,13 @@ class SocketTab(SocketLayout, SocketActions, Tab):
             return ""
         if isinstance(event, Connected):
             self.error_var.set("")
+            self.app.clear_error(f"{self.title}: connected to {event.peer}")
             if self.transport_role()[1] == "client":
                 self.info_var.set(f"Peer {event.peer}\nLocal {event.local}")
             return f"connected ({event.peer} ⇄ local {event.local})"
         if isinstance(event, LocalAddress):
+            self.error_var.set("")
+            self.app.clear_error(f"{self.title}: bound to {event.address}")
             note = f" — {event.note}" if event.note else ""
             self.info_var.set(f"Local {event.address}{note}")
             verb = "listening on" if self.transport_role()[1] == "listener" else "bound to"

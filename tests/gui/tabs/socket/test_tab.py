@@ -355,3 +355,22 @@ def test_each_datagram_dumps_from_zero_and_close_forgets_peers(tab, udp_echo: Ec
     tab.close_button.invoke()
     wait_until(lambda: "Closed" in tab.state_var.get() and not tab.session.running)
     assert tab.peer_list.size() == 0 and len(tab.to_box.cget("values")) == 1  # "all peers"
+
+
+def test_a_success_clears_the_last_error(tab, tcp_echo: EchoPeer, wait_until) -> None:
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    status = tab.app.status_var
+    choose_mode(tab, "TCP client")
+    fill(tab.host_entry, "127.0.0.1")
+    fill(tab.port_entry, str(port))
+    tab.primary_button.invoke()
+    wait_until(lambda: "refused" in tab.error_var.get(), message=tab.error_var.get())
+    assert status.get().startswith("⚠")
+    fill(tab.port_entry, str(tcp_echo.port))
+    tab.primary_button.invoke()
+    wait_until(lambda: "Established" in tab.state_var.get())
+    assert tab.error_var.get() == "" and not status.get().startswith("⚠")
+    assert f"connected to 127.0.0.1:{tcp_echo.port}" in status.get()
