@@ -374,3 +374,28 @@ def test_a_success_clears_the_last_error(tab, tcp_echo: EchoPeer, wait_until) ->
     wait_until(lambda: "Established" in tab.state_var.get())
     assert tab.error_var.get() == "" and not status.get().startswith("⚠")
     assert f"connected to 127.0.0.1:{tcp_echo.port}" in status.get()
+
+
+def test_lab_button_starts_the_echo_and_fills_the_form(tab, wait_until) -> None:
+    peer = tab.app.lab.peer("echo-tcp")
+    assert not peer.running
+    choose_mode(tab, "TCP listener")
+    fill(tab.port_entry, "1")
+    tab.lab_button.invoke()
+    try:
+        wait_until(lambda: peer.running and tab.port_var.get() == str(peer.port))
+        assert tab.mode_var.get() == "TCP client" and tab.host_var.get() == "127.0.0.1"
+        assert "Lab echo server" in tab.app.status_var.get()
+        tab.primary_button.invoke()
+        wait_until(lambda: "Established" in tab.state_var.get())
+        type_and_send(tab, "hello lab")
+        wait_until(lambda: tab.counters["in"][0] == len("hello lab"))
+    finally:
+        tab.close_button.invoke()
+        wait_until(lambda: not tab.session.running)
+        peer.stop()
+
+
+def test_menu_buttons_show_one_arrow(tab) -> None:
+    for button in (tab.save_button, tab.shutdown_button):
+        assert "▾" not in button.cget("text")  # the theme draws its own
