@@ -14,7 +14,7 @@ import posixpath
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from core.errors import UserError, describe_error
@@ -22,7 +22,7 @@ from core.events import Closed, Connected, Event, Failed, LogLine, StateChanged
 from core.ftp.client import CleartextRefused, FtpConnection, LoginInfo
 from core.ftp.guards import check_argument
 from core.ftp.listing import RemoteEntry
-from core.ftp.options import FtpOptions
+from core.ftp.options import TLS_NONE, FtpOptions
 from core.recording import Recording
 from core.states import ConnState
 from core.worker import Outbox, new_source
@@ -200,9 +200,13 @@ class FtpSession:
                              ca_file=options.ca_file, passive=options.passive)
         peer = f"{options.host}:{options.port}"
         self.post(Connected(source=self.source, peer=peer))
-        secure = f" ({info.tls})" if info.tls else ""
-        self.post(StateChanged(source=self.source, state=ConnState.ESTABLISHED,
-                               detail=f"{options.display}{secure}"))
+        if info.tls:
+            shown = f"{options.display} ({info.tls})"
+        elif options.tls != TLS_NONE:  # the user agreed to go on in clear: say so
+            shown = f"{replace(options, tls=TLS_NONE).display} (cleartext — AUTH TLS refused)"
+        else:
+            shown = options.display
+        self.post(StateChanged(source=self.source, state=ConnState.ESTABLISHED, detail=shown))
         self.post(FtpLoggedIn(source=self.source, info=info))
         self._list(self.cwd)
 

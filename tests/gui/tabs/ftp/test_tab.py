@@ -182,7 +182,8 @@ def test_saved_site_without_keyring_says_so_and_reloads(app, tab, wait_until):
         tab.save_site("example")
         assert "without its password" in app.status_var.get()
         assert "example" in tab.site_names
-        assert tab.sites_menu.entrycget(0, "label") == "example"
+        assert tab.sites_menu.entrycget(0, "label").startswith("Lab FTP server")
+        assert tab.sites_menu.entrycget(2, "label") == "example"  # after the lab site
         tab.host_var.set("elsewhere")
         tab.load_site("example")
         assert (tab.host_var.get(), tab.user_var.get(), tab.password_var.get()) == \
@@ -271,3 +272,36 @@ def test_local_pane_creates_renames_and_deletes_off_the_tk_thread(app, tab, tmp_
     wait_until(lambda: tab.local.path_var.get() == str(tmp_path / "fresh"))
     tab.local_up()
     wait_until(lambda: tab.local.path_var.get() == str(tmp_path))
+
+
+def test_lab_site_connects_on_first_click_with_ftps_verified(app, tab, wait_until):
+    peer = app.lab.peer("ftp")
+    assert not peer.running
+    tab.password_var.set("")
+    tab.ca_file = ""  # a new user: no CA chosen
+    tab.sites_menu.invoke(0)  # Sites > Lab FTP server
+    try:
+        wait_until(lambda: peer.running and tab.port_var.get() == str(peer.port))
+        assert (tab.user_var.get(), tab.password_var.get()) == (LAB_USER, LAB_PASSWORD)
+        assert tab.tls_var.get() == "explicit" and tab.verify_var.get()
+        assert f"{LAB_USER} / {LAB_PASSWORD}" in app.status_var.get()
+        tab.connect_button.invoke()
+        wait_until(lambda: "readme.txt" in tab.remote.names(), message=app.status_var.get())
+        assert "TLS" in tab.state_var.get() and tab.ca_file == ""
+        assert "ftps://" in tab.remote.title_label.cget("text")
+    finally:
+        tab.session.disconnect()
+        wait_until(lambda: not tab.session.connected, timeout=5)
+        peer.stop()
+
+
+def test_a_session_in_clear_is_not_labelled_ftps(app, tab, ftp_lab_list_only, wait_until):
+    from dataclasses import replace
+
+    fill(tab, ftp_lab_list_only.port)  # FTPS explicit; this plain server refuses AUTH TLS
+    options = tab.read_options()
+    tab.connect(replace(options, allow_cleartext=True))  # the user said yes to the question
+    wait_until(lambda: "readme.txt" in tab.remote.names(), message=app.status_var.get())
+    title = tab.remote.title_label.cget("text")
+    assert "ftps://" not in title and f"ftp://lab@127.0.0.1:{ftp_lab_list_only.port}" in title
+    assert "cleartext" in title and "cleartext" in tab.state_var.get()
