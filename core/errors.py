@@ -57,7 +57,9 @@ def check_number(value: object, field_name: str, low: float, cast: type = int) -
 
 
 def _ssl_reason(exc: BaseException) -> str:
-    return str(getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or exc)
+    """OpenSSL's reason, without its own final period (the sentence adds one)."""
+    reason = str(getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or exc)
+    return reason.rstrip(". ")
 
 
 def describe_error(exc: BaseException, target: str = "") -> str:

@@ -144,7 +144,10 @@ class FtpSession:
 
     def _fail(self, exc: BaseException, task: str) -> None:
         lost = isinstance(exc, EOFError | OSError) and not isinstance(exc, UserError)
-        self.post(Failed(source=self.source, message=friendly_error(exc, task),
+        # "connecting" names the task, not the peer: errors name the server instead
+        target = (f"{self.options.host}:{self.options.port}"
+                  if task == "connecting" and self.options is not None else task)
+        self.post(Failed(source=self.source, message=friendly_error(exc, target),
                          field_name=getattr(exc, "field_name", "")))
         if self.conn is not None and (lost or not self.conn.connected):
             self._drop("connection lost")

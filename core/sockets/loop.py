@@ -54,6 +54,15 @@ class Stream:
 
 
 
+def tls_hang_up(exc: BaseException, stream: Stream) -> BaseException:
+    """An EOF on a TLS stream past its handshake means the peer hung up; it does speak
+    TLS, so "check that the peer speaks TLS" would send the user the wrong way."""
+    if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError) and not stream.handshaking:
+        return UserError(f"{stream.label} closed the TLS connection: connect again to "
+                         "send more.")
+    return exc
+
+
 class StreamLoop:
     """The selector loop, the command queue's consumer and stream reads/writes."""
 
@@ -194,9 +203,10 @@ class StreamLoop:
             if mask & selectors.EVENT_WRITE and stream.sock.fileno() >= 0:
                 self._flush(stream)
         except (OSError, ssl.SSLError) as exc:
+            problem = tls_hang_up(exc, stream)
             if self.role == "client":
-                raise  # the session's only connection: end the session with this error
-            self._fail(exc, stream.label)
+                raise problem from exc  # the session's only connection: end it with this
+            self._fail(problem, stream.label)
             self._close_stream(stream, "failed")
 
     def _handshake(self, stream: Stream) -> None:
@@ -314,9 +324,10 @@ class StreamLoop:
             try:
                 self._queue(stream, data)
             except (OSError, ssl.SSLError) as exc:
+                problem = tls_hang_up(exc, stream)
                 if stream is self._client:
-                    raise
-                self._fail(exc, stream.label)
+                    raise problem from exc
+                self._fail(problem, stream.label)
                 self._close_stream(stream, "failed")
 
     def _start_file(self, handle: BinaryIO, peer: str | None) -> None:

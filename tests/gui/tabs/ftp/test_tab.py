@@ -305,3 +305,16 @@ def test_a_session_in_clear_is_not_labelled_ftps(app, tab, ftp_lab_list_only, wa
     title = tab.remote.title_label.cget("text")
     assert "ftps://" not in title and f"ftp://lab@127.0.0.1:{ftp_lab_list_only.port}" in title
     assert "cleartext" in title and "cleartext" in tab.state_var.get()
+
+
+def test_a_rejected_certificate_names_the_server_not_the_task(app, tab, ftp_lab,
+                                                              wait_until):
+    fill(tab, ftp_lab.port)
+    tab.verify_var.set(True)  # ftp_lab is not the app's lab peer: its certificate is unknown
+    tab.ca_file = ""
+    tab.connect_button.invoke()
+    wait_until(lambda: "certificate rejected" in app.status_var.get(),
+               message=app.status_var.get())
+    status = app.status_var.get()
+    assert f"127.0.0.1:{ftp_lab.port}" in status and "connecting" not in status
+    assert ".." not in status

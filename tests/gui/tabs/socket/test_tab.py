@@ -399,3 +399,57 @@ def test_lab_button_starts_the_echo_and_fills_the_form(tab, wait_until) -> None:
 def test_menu_buttons_show_one_arrow(tab) -> None:
     for button in (tab.save_button, tab.shutdown_button):
         assert "▾" not in button.cget("text")  # the theme draws its own
+
+
+def test_tls_errors_read_right(tab, trust_ca, wait_until, tmp_path: Path) -> None:
+    import ssl
+    import threading
+
+    ca_file = tmp_path / "ca.pem"
+    trust_ca.cert_pem.write_to_path(str(ca_file))
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    trust_ca.issue_cert("localhost").configure_cert(server_ctx)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+
+    def accept_twice() -> None:  # 1: rejected by the client; 2: hangs up after hello
+        for _ in range(2):
+            try:
+                conn, _ = listener.accept()
+                with server_ctx.wrap_socket(conn, server_side=True) as tls:
+                    tls.sendall(b"hello\n")
+            except (OSError, ssl.SSLError):
+                continue  # the client rejected our name: fine, that is the first test
+
+    server = threading.Thread(target=accept_twice)
+    server.start()
+    choose_mode(tab, "TCP client")
+    fill(tab.host_entry, "127.0.0.1")
+    fill(tab.port_entry, str(listener.getsockname()[1]))
+    if not tab.tls_var.get():
+        tab.tls_check.invoke()
+    tab.ca_var.set(str(ca_file))
+    tab.sni_var.set("wrong.example")
+    try:
+        tab.primary_button.invoke()
+        wait_until(lambda: "certificate rejected" in tab.error_var.get(),
+                   message=tab.error_var.get())
+        assert ".." not in tab.error_var.get()  # was "…'wrong.example'.. Give a CA file"
+        wait_until(lambda: not tab.session.running)
+
+        tab.sni_var.set("localhost")
+        tab.primary_button.invoke()
+        wait_until(lambda: tab.counters["in"][0] == 6)  # "hello", then the peer is gone
+        server.join(10)
+        wait_until(lambda: "ReadShut" in tab.session.state.name or not tab.session.running,
+                   message=tab.state_var.get())
+        type_and_send(tab, "anyone there?")
+        wait_until(lambda: tab.error_var.get() != "", message=shown(tab))
+        assert "closed the TLS connection" in tab.error_var.get(), tab.error_var.get()
+        assert "speaks TLS" not in tab.error_var.get()
+    finally:
+        listener.close()
+        server.join(10)
+        tab.ca_var.set("")
+        tab.sni_var.set("")
+        tab.tls_check.invoke()
