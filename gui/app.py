@@ -321,6 +321,24 @@ class WirebenchApp:
         else:
             self.set_status(f"Transcript saved to {path}")
 
+    def open_in_browser(self, url: str) -> None:
+        """Open ``url`` in the user's browser (off the Tk thread); the status bar says
+        whether a browser took it, not merely that it was asked to."""
+        import webbrowser
+
+        def work() -> tuple[bool, str]:
+            return webbrowser.open(url, new=2), url
+
+        self.set_status(f"Opening {url} in your web browser…")
+        self.worker.submit(work, on_done=lambda result: self._browser_done(*result))
+
+    def _browser_done(self, opened: bool, url: str) -> None:
+        if opened:
+            self.set_status(f"Opened {url} in your web browser.")
+        else:
+            self.set_status(f"No web browser could be started for {url}: open it in one "
+                            "yourself, or set the BROWSER variable.", error=True)
+
     # -- lab ----------------------------------------------------------------------------
     def start_lab(self, done: Callable[[dict[str, str]], None] | None = None,
                   kinds: tuple[str, ...] | None = None) -> None:

@@ -20,7 +20,6 @@ from core.paths import data_dir
 from core.servers.telnet_lab import LAB_PASSWORD, LAB_USER
 from core.telnet.automation import AutomationDone, AutomationProgress
 from core.telnet.protocol import SPECIAL_COMMANDS, Negotiation, OptionsChanged
-from core.telnet.received import open_in_browser
 from core.telnet.session import InputModeChanged, TelnetSession, TerminalFrame
 from core.telnet.settings import ENCODINGS, LOCAL_ECHO, MODES, TERMINAL_TYPES, TelnetSettings
 from core.worker import Outbox, new_source
@@ -334,7 +333,7 @@ class TelnetTab(Tab):
     def open_received(self) -> None:
         path = self._save_to(data_dir() / "telnet" / "received.html")
         if path is not None:
-            self.app.worker.submit(open_in_browser, path)
+            self.app.open_in_browser(path.resolve().as_uri())
 
     # -- events ---------------------------------------------------------------------------
     def on_events(self, events: list[Event]) -> None:

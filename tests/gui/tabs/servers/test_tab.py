@@ -137,7 +137,13 @@ def test_cgi_row_serves_and_opens_the_browser(app, tab, wait_until, monkeypatch)
     entry = tab.current
     assert str(tab.browser_button.cget("state")) == "disabled"  # not running yet
     opened: list[str] = []
-    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url))
+    browser_found = [False]  # the machine has no browser at first
+
+    def fake_open(url: str, *args: object, **kwargs: object) -> bool:
+        opened.append(url)
+        return browser_found[0]
+
+    monkeypatch.setattr(webbrowser, "open", fake_open)
     tab.set_fields(host="127.0.0.1", port=0, root="", cgi_dir="")
     tab.start_button.invoke()
     wait_until(lambda: entry.running and not entry.busy, timeout=20)
@@ -145,7 +151,13 @@ def test_cgi_row_serves_and_opens_the_browser(app, tab, wait_until, monkeypatch)
     with urllib.request.urlopen(url, timeout=10) as reply:
         assert reply.status == 200
     tab.browser_button.invoke()
-    wait_until(lambda: opened == [url])
+    wait_until(lambda: opened == [url] and "No web browser" in app.status_var.get(),
+               message=app.status_var.get())
+    assert "Opened" not in app.status_var.get()
+    browser_found[0] = True
+    tab.browser_button.invoke()
+    wait_until(lambda: app.status_var.get() == f"Opened {url} in your web browser.",
+               message=app.status_var.get())
 
 
 def test_fork_style_only_for_fork_mode(app, tab) -> None:
