@@ -47,6 +47,8 @@ class RequestHead:
     headers: list[tuple[str, str]]
     #: lower-cased name -> every value, in order
     by_name: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    #: bytes the head took on the wire (request line, headers, blank line)
+    size: int = 0
 
     def __post_init__(self) -> None:
         for name, value in self.headers:
@@ -74,8 +76,10 @@ class RequestHead:
 def read_request_head(rfile: BinaryIO, limits: RequestLimits) -> RequestHead | None:
     """Read one request head; None when the peer closed before sending anything."""
     line = rfile.readline(limits.max_request_line + 1)
+    skipped = 0
     # RFC 9112 2.2: ignore at least one empty line before the request line
     if line in (b"\r\n", b"\n"):
+        skipped = len(line)
         line = rfile.readline(limits.max_request_line + 1)
     if not line:
         return None
@@ -118,7 +122,7 @@ def read_request_head(rfile: BinaryIO, limits: RequestLimits) -> RequestHead | N
         if match is None:
             raise HttpError(400, "malformed header line")
         headers.append((match.group(1).decode("ascii"), match.group(2).decode("latin-1")))
-    head = RequestHead(method, target, version, headers)
+    head = RequestHead(method, target, version, headers, size=skipped + len(line) + total)
     if version == "HTTP/1.1" and head.header("Host") is None:
         raise HttpError(400, "HTTP/1.1 request without a Host header")
     return head

@@ -128,6 +128,7 @@ class CgiRequestHandler(StaticFiles, BaseHTTPRequestHandler):
         if self.controller.stopping:
             return
         self.head = head
+        self.controller.count(bytes_in=head.size)  # the head counts, not just a body
         self.command, self.path, self.request_version = head.method, head.target, head.version
         self.requestline = head.requestline
         self.close_connection = not head.keep_alive

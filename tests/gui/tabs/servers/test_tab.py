@@ -148,8 +148,11 @@ def test_cgi_row_serves_and_opens_the_browser(app, tab, wait_until, monkeypatch)
     tab.start_button.invoke()
     wait_until(lambda: entry.running and not entry.busy, timeout=20)
     url = f"http://127.0.0.1:{entry.controller.port}/"
-    with urllib.request.urlopen(url, timeout=10) as reply:
+    request = urllib.request.Request(url, headers={"X-Padding": "p" * 300})
+    with urllib.request.urlopen(request, timeout=10) as reply:
         assert reply.status == 200
+    # "bytes in" counts the request head too (a GET has no body): > 300 padding bytes
+    wait_until(lambda: entry.controller.stats().bytes_in > 300)
     tab.browser_button.invoke()
     wait_until(lambda: opened == [url] and "No web browser" in app.status_var.get(),
                message=app.status_var.get())
