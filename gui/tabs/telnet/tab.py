@@ -8,6 +8,7 @@ negotiation events fill the inspector; the automation panel runs expect/send scr
 
 from __future__ import annotations
 
+import textwrap
 import time
 import tkinter as tk
 from pathlib import Path
@@ -240,6 +241,7 @@ class TelnetTab(Tab):
         self.save_fields()
         self.side.inspector.clear()
         self.connect_button.configure(text="Disconnect")
+        self._reached_peer = False  # a failure before Connected is told in the terminal
         self.status_var.set(f"Connecting to {settings.host}:{settings.port}…")
         if settings.typescript_path:
             self.show_info(f"Logging to {settings.typescript_path} and {settings.log_path}")
@@ -363,9 +365,12 @@ class TelnetTab(Tab):
             tls = " (TLS)" if self.session.tls_info else ""
             self.status_var.set(f"Connected to {event.peer}{tls} from {event.local}")
             self.show_info(f"Telnet: connected to {event.peer}")
+            self._reached_peer = True
             self.resize(*self.terminal._size)
         elif isinstance(event, Closed):
             self.status_var.set(f"Disconnected ({event.reason})")
+            if self.app.status_var.get().startswith("Telnet: connected"):
+                self.show_info(f"Telnet: disconnected ({event.reason})")  # not "connected"
             self.connect_button.configure(text="Connect")
             self.mode_info_var.set("")
         elif isinstance(event, StateChanged):
@@ -374,6 +379,11 @@ class TelnetTab(Tab):
             self.status_var.set(event.message)
             self.show_error(event.message)
             self._mark_field(event.field_name)
+            if not getattr(self, "_reached_peer", True):
+                # as PuTTY does: where the user looks, not only in the status bar
+                self.terminal.show_message(["Connection failed.", "", *textwrap.wrap(
+                    event.message, max(20, self.terminal.columns - 4)), "",
+                    "Check the host and port, then press Connect again."])
         elif isinstance(event, LogLine):
             self.side.inspector.append(event.text, "")
         elif isinstance(event, InputModeChanged):

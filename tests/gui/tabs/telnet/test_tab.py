@@ -183,3 +183,35 @@ def test_typing_opens_a_key_window_and_painted_frames_are_acknowledged(
     assert painter._key_until > 0  # noqa: SLF001 - the window a keystroke opened
     wait_until(lambda: "login: l" in tab.terminal.all_text(), message="no echo")
     wait_until(lambda: not painter._unpainted)  # noqa: SLF001
+
+
+def test_a_failed_connect_is_told_in_the_terminal(app, wait_until) -> None:  # noqa: ANN001
+    import socket
+
+    tab = app.tab("telnet")
+    app.select_tab(app.tabs.index(tab))
+    with socket.socket() as probe:  # a port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    tab.host_var.set("127.0.0.1")
+    tab.port_var.set(str(port))
+    tab.mode_var.set("telnet")
+    tab.tls_var.set(False)
+    tab.connect_button.invoke()
+    wait_until(lambda: "Connection failed." in tab.terminal.all_text(),
+               message=tab.terminal.all_text())
+    assert "refused" in tab.terminal.all_text().replace("\n", " ")
+    wait_until(lambda: tab.connect_button.cget("text") == "Connect", timeout=5)
+
+
+def test_the_status_bar_stops_saying_connected_when_the_peer_leaves(
+        app, tab: TelnetTab, wait_until) -> None:  # noqa: ANN001
+    assert app.status_var.get().startswith("Telnet: connected")
+    type_keys(tab, "lab\r")
+    wait_until(lambda: "Password:" in tab.terminal.all_text())
+    type_keys(tab, "wirebench\r")
+    wait_until(lambda: "$ " in tab.terminal.all_text())
+    type_keys(tab, "exit\r")  # the server ends the session
+    wait_until(lambda: tab.connect_button.cget("text") == "Connect", timeout=10)
+    assert not app.status_var.get().startswith("Telnet: connected")
+    assert "disconnected" in app.status_var.get()
