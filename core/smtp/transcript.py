@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from core.events import Event
 from core.smtp.errors import StoppedByUser
 from core.smtp.replies import Reply, ReplyReader, ReplyTooLong
+from core.smtp.reply_codes import explain
 from core.tlscerts import describe_tls
 
 MASK = "********"
@@ -215,13 +216,17 @@ class TranscriptSMTP(smtplib.SMTP):
 
     def getreply(self) -> tuple[int, bytes]:
         reply = self._next_reply()
-        for raw in reply.raw:
+        for index, raw in enumerate(reply.raw):
             shown = raw.decode("utf-8", "replace")
             if self._auth_mechanism and shown.startswith("334 "):
                 decoded = _b64_text(shown[4:].strip())
                 if decoded:
                     self._last_challenge = decoded
                     shown += f"   [{decoded}]"
+            if index == len(reply.raw) - 1:  # the reply's meaning, once, on its last line
+                meaning = explain(reply.code, shown[4:])
+                if meaning:
+                    shown += f"   — {meaning}"
             self._in(shown)
         return reply.code, reply.message()
 

@@ -11,6 +11,7 @@ import pytest
 
 from core.errors import UserError
 from core.events import Progress, StateChanged
+from core.servers.lab_account import LAB_PASSWORD
 from core.smtp.errors import StoppedByUser, describe_smtp_error
 from core.smtp.message import MailDraft, build_message
 from core.smtp.session import SmtpSession
@@ -79,7 +80,7 @@ def test_capabilities_as_data(smtp_sink, session):
 
 
 def test_starttls_and_auth_verified_with_the_ca(tls_sink, smtp_ca, session):
-    s = settings(tls_sink, "starttls", user="lab", password="lab", ca_file=str(smtp_ca[1]),
+    s = settings(tls_sink, "starttls", user="lab", password=LAB_PASSWORD, ca_file=str(smtp_ca[1]),
                  auth_mechanism="PLAIN")
     result = session.send(s, mail())
     assert result.accepted == ("lab@localhost",)
@@ -94,7 +95,7 @@ def test_starttls_and_auth_verified_with_the_ca(tls_sink, smtp_ca, session):
 
 
 def test_starttls_fails_without_the_ca(tls_sink, session):
-    s = settings(tls_sink, "starttls", user="lab", password="lab")
+    s = settings(tls_sink, "starttls", user="lab", password=LAB_PASSWORD)
     with pytest.raises(ssl.SSLCertVerificationError) as info:
         session.send(s, mail())
     assert "certificate" in describe_smtp_error(info.value).lower()
@@ -103,13 +104,13 @@ def test_starttls_fails_without_the_ca(tls_sink, session):
 
 
 def test_verification_off_is_explicit(tls_sink, session):
-    s = settings(tls_sink, "starttls", user="lab", password="lab", verify=False)
+    s = settings(tls_sink, "starttls", user="lab", password=LAB_PASSWORD, verify=False)
     session.send(s, mail())
     assert any("NOT verified" in line.text for line in session.transcript)
 
 
 def test_implicit_tls(smtps_sink, smtp_ca, session):
-    s = settings(smtps_sink, "tls", ca_file=str(smtp_ca[1]), user="lab", password="lab",
+    s = settings(smtps_sink, "tls", ca_file=str(smtp_ca[1]), user="lab", password=LAB_PASSWORD,
                  auth_mechanism="LOGIN")
     session.send(s, mail())
     [record] = smtps_sink.store.all()
@@ -122,7 +123,7 @@ def test_implicit_tls(smtps_sink, smtp_ca, session):
 
 @pytest.mark.parametrize("mechanism", ["auto", "PLAIN", "LOGIN", "CRAM-MD5"])
 def test_auth_mechanisms_and_wrong_password(smtp_sink, session, mechanism):
-    ok = settings(smtp_sink, "starttls", user="lab", password="lab", verify=False,
+    ok = settings(smtp_sink, "starttls", user="lab", password=LAB_PASSWORD, verify=False,
                   auth_mechanism=mechanism)
     session.open(ok)
     assert any(line.text.startswith("Authenticated") for line in session.transcript)
@@ -136,7 +137,7 @@ def test_auth_mechanisms_and_wrong_password(smtp_sink, session, mechanism):
 
 
 def test_no_starttls_offered_stops_before_auth(no_starttls_sink, session):
-    s = settings(no_starttls_sink, "starttls", user="lab", password="lab")
+    s = settings(no_starttls_sink, "starttls", user="lab", password=LAB_PASSWORD)
     with pytest.raises(UserError) as info:
         session.send(s, mail())
     assert info.value.field_name == "Security"
@@ -147,11 +148,11 @@ def test_no_starttls_offered_stops_before_auth(no_starttls_sink, session):
 
 
 def test_cleartext_auth_needs_explicit_permission(no_starttls_sink, session):
-    s = settings(no_starttls_sink, "none", user="lab", password="lab")
+    s = settings(no_starttls_sink, "none", user="lab", password=LAB_PASSWORD)
     with pytest.raises(UserError, match="cleartext"):
         session.send(s, mail())
     assert no_starttls_sink.auth_attempts == []
-    allowed = settings(no_starttls_sink, "none", user="lab", password="lab",
+    allowed = settings(no_starttls_sink, "none", user="lab", password=LAB_PASSWORD,
                        allow_cleartext_auth=True, auth_mechanism="PLAIN")
     session.send(allowed, mail())
     assert no_starttls_sink.auth_attempts == ["PLAIN"]
@@ -255,7 +256,7 @@ def test_size_limit_checked_before_mail(make_sink, session, tmp_path):
 
 @pytest.mark.parametrize("step", STEPS)
 def test_stop_after_each_step(smtp_sink, session, step):
-    s = settings(smtp_sink, "starttls", user="lab", password="lab", verify=False)
+    s = settings(smtp_sink, "starttls", user="lab", password=LAB_PASSWORD, verify=False)
     result = session.send(s, mail(), stop_after="" if step == "DATA" else step)
     sent = [t.lower() for t in sent_lines(session)]
     assert sent[-1] == "quit"
@@ -367,7 +368,7 @@ def test_open_session_is_reused_until_the_server_bar_changes(smtp_sink, session)
 
 def test_auth_not_offered_is_explained_and_quits_politely(make_sink, session):
     sink = make_sink(starttls=False, auth_require_tls=True)  # hides AUTH without TLS
-    s = settings(sink, "none", user="lab", password="lab", allow_cleartext_auth=True)
+    s = settings(sink, "none", user="lab", password=LAB_PASSWORD, allow_cleartext_auth=True)
     with pytest.raises(smtplib.SMTPNotSupportedError) as info:
         session.send(s, mail())
     assert "offers no AUTH" in describe_smtp_error(info.value)

@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from core.servers.lab_account import LAB_PASSWORD
 from core.servers.smtp.sink import SmtpSink
 from core.smtp.errors import StoppedByUser
 from core.smtp.transcript import MASK, TranscriptSMTP, _quote_periods
@@ -66,14 +67,14 @@ def test_auth_is_decoded_and_the_password_masked(smtp_sink, mechanism, expected)
     everything = " ".join(t for _, t in rec.lines)
     assert "s3cret" not in everything and "czNjcmV0" not in everything
     if mechanism == "LOGIN":
-        assert any(t.endswith("[Password\\0]") for m, t in rec.lines if m == "<~")
+        assert any("[Password\\0]   — 334 " in t for m, t in rec.lines if m == "<~")
 
 
 def test_cram_md5_shows_the_user_and_a_digest_prefix(smtp_sink):
     rec = Recorder()
     with client(smtp_sink.port, rec) as smtp:
         smtp.ehlo()
-        smtp.user, smtp.password = "lab", "lab"
+        smtp.user, smtp.password = "lab", LAB_PASSWORD
         assert smtp.auth("CRAM-MD5", smtp.auth_cram_md5)[0] == 235
     [response] = [t for t in rec.sent() if t.startswith("[")]
     assert response.startswith("[lab <hmac-md5 ") and response.endswith("…>]")
@@ -142,3 +143,30 @@ def test_implicit_tls_greeting_arrives_inside_tls():
 
 def test_quote_periods():
     assert _quote_periods(b".\r\n..x\r\na.b\r\n.") == b"..\r\n...x\r\na.b\r\n.."
+
+
+def test_each_reply_says_what_its_codes_mean(smtp_sink):
+    """Like an annotated swaks run: RFC 5321 and RFC 3463 meanings beside the codes."""
+    rec = Recorder()
+    with client(smtp_sink.port, rec) as smtp:
+        smtp.ehlo()
+        smtp.mail("ann@example.com")
+        smtp.rcpt("lab@localhost")
+    replies = [t for m, t in rec.lines if m == "<-"]
+    assert replies[0].startswith("220 ") and "— 220 service ready" in replies[0]
+    assert replies[-1] == "221 Bye   — 221 closing the connection"
+    assert replies.count("250 OK   — 250 done") == 2  # MAIL, RCPT
+    ehlo = [t for t in replies if t.startswith("250-")]
+    assert ehlo and not any("—" in t for t in ehlo)  # once, on a reply's last line
+
+
+def test_enhanced_status_codes_are_explained() -> None:
+    from core.smtp.reply_codes import explain
+
+    assert explain(250, "2.1.0 Ok") == "250 done; 2.1.0 success: other address status"
+    assert explain(550, "5.7.1 Relaying denied") == (
+        "550 mailbox unavailable or refused; 5.7.1 permanent failure: delivery not "
+        "authorized")
+    assert explain(451, "4.4.9 odd") == ("451 local error (try later); 4.4.9 temporary "
+                                         "failure: other network or routing status")
+    assert explain(299, "") == "299 done"

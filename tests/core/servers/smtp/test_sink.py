@@ -11,6 +11,7 @@ import pytest
 
 from core.events import ServerStarted
 from core.servers.base import ServerStartError
+from core.servers.lab_account import LAB_PASSWORD
 from core.servers.smtp.inbox import MailReceived
 from core.servers.smtp.sink import LAB_PORT, SERVE_KINDS, SmtpSink, lab_peers
 from core.worker import drain
@@ -43,7 +44,7 @@ def test_starttls_with_the_lab_certificate_and_auth_plain_login_cram(smtp_sink):
         with smtplib.SMTP("127.0.0.1", smtp_sink.port, timeout=5, local_hostname="t") as c:
             c.starttls(context=insecure_context())
             c.ehlo()
-            c.user, c.password = "lab", "lab"
+            c.user, c.password = "lab", LAB_PASSWORD
             method = getattr(c, "auth_" + mechanism.lower().replace("-", "_"))
             code, _ = c.auth(mechanism, method)
             assert code == 235
@@ -119,7 +120,7 @@ def test_lab_peers_and_serve_kind():
     [peer] = lab_peers()
     assert isinstance(peer, SmtpSink) and peer.port == LAB_PORT and peer.host == "127.0.0.1"
     assert lab_peers(ephemeral=True)[0].port == 0
-    assert "lab/lab" in peer.describe() and "STARTTLS" in peer.describe()
+    assert f"lab/{LAB_PASSWORD}" in peer.describe() and "STARTTLS" in peer.describe()
     kind = SERVE_KINDS["smtp"]
     parser = argparse.ArgumentParser()
     kind.add_arguments(parser)
@@ -147,7 +148,7 @@ def test_serve_smtp_process_prints_its_address(tmp_path):
         line = proc.stdout.readline()
         assert line.startswith("smtp listening on 127.0.0.1:")
         port = int(line.split()[3].rsplit(":", 1)[1])
-        assert "lab/lab" in line
+        assert f"lab/{LAB_PASSWORD}" in line
         with smtplib.SMTP("127.0.0.1", port, timeout=5, local_hostname="t") as c:
             assert c.noop()[0] == 250
     finally:

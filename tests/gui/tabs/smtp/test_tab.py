@@ -361,3 +361,31 @@ def test_default_fields_reach_the_running_lab_sink_with_verification_on(app, tab
     tab.send_button.invoke()
     wait_until(lambda: status(app).startswith("Sent"), timeout=20, message=status(app))
     assert "TLS started" in tab.log.get_text()
+
+
+def test_transcript_explains_codes_and_caps_say_when_they_are_old(app, tab, lab_sink,
+                                                                  wait_until):
+    tab.use_lab_sink()
+    tab.verb_var.set("NOOP")
+    tab.run_verb()
+    wait_until(lambda: "NOOP" in status(app), message=status(app))
+    assert "— 250 done" in tab.log.get_text()  # RFC 5321 meaning beside the code
+    assert "Server capabilities — 127.0.0.1:" in tab.caps_frame.cget("text")
+    tab.verb_var.set("QUIT")
+    tab.run_verb()
+    wait_until(lambda: tab.connection_var.get() == "Not connected",
+               message=tab.connection_var.get())
+    assert "last seen on 127.0.0.1:" in tab.caps_frame.cget("text")
+    assert "(not connected)" in tab.caps_frame.cget("text")
+
+
+def test_choosing_tls_says_that_the_port_changed(app, tab):
+    tab.port_var.set("587")
+    tab.security_var.set("tls")
+    box = tab.widgets["Security"]
+    box.event_generate("<<ComboboxSelected>>")
+    assert tab.port_var.get() == "465"
+    assert "Port changed from 587 to 465" in status(app)
+    tab.security_var.set("starttls")
+    box.event_generate("<<ComboboxSelected>>")
+    assert tab.port_var.get() == "587" and "Port changed from 465 to 587" in status(app)
