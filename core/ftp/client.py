@@ -123,9 +123,20 @@ class FtpConnection:
             reply = self.ftp.sendcmd("FEAT")
         except ftplib.Error:
             return
+        mlst_facts = ""
         for line in reply.splitlines()[1:-1]:
-            self.features.add(line.strip().split(" ")[0].upper())
+            name, _, rest = line.strip().partition(" ")
+            self.features.add(name.upper())
+            if name.upper() == "MLST":
+                mlst_facts = rest.lower()
         self.mlsd = "MLST" in self.features
+        if "unix.mode" in mlst_facts and "unix.mode*" not in mlst_facts:
+            # offered but not sent by default: ask for it, so the listing can show
+            # rwxr-xr-x as users know it rather than the MLSD "perm" letters
+            try:
+                self.ftp.sendcmd("OPTS MLST type;size;modify;perm;unix.mode;")
+            except ftplib.Error:
+                pass
         if "UTF8" in self.features:
             try:
                 self.ftp.sendcmd("OPTS UTF8 ON")

@@ -85,9 +85,20 @@ def parse_mlsd_line(line: str) -> RemoteEntry | None:
         kind = LINK
     size = _int_or_none(facts.get("size") or facts.get("sizd"))
     modified = _mlsd_time(facts.get("modify", ""))
-    perms = facts.get("unix.mode", "") or facts.get("perm", "")
+    perms = unix_mode_text(facts.get("unix.mode", ""), kind) or facts.get("perm", "")
     return RemoteEntry(name=name, kind=kind, size=size, modified=modified,
                        permissions=perms, raw=line)
+
+
+def unix_mode_text(mode: str, kind: str = FILE) -> str:
+    """MLSD's ``unix.mode=0755`` as ``ls -l`` shows it: ``-rwxr-xr-x`` (d for folders)."""
+    try:
+        bits = int(mode, 8)
+    except ValueError:
+        return ""
+    text = "".join(flag if bits & (1 << (8 - i)) else "-"
+                   for i, flag in enumerate("rwxrwxrwx"))
+    return {DIR: "d", LINK: "l"}.get(kind, "-") + text
 
 
 def _mlsd_time(value: str) -> dt.datetime | None:

@@ -11,7 +11,7 @@ import tkinter as tk
 from collections.abc import Iterable
 from tkinter import ttk
 
-from core.ftp.transfers import DONE, FAILED, RUNNING, TransferItem
+from core.ftp.transfers import CANCELLED, DONE, FAILED, RUNNING, TransferItem
 from core.sizes import human_rate, human_size
 
 BAR_CELLS = 12
@@ -50,7 +50,7 @@ class TransferQueueView(ttk.Frame):
                                  selectmode="extended", height=4)
         for column, label, width, anchor in (
                 ("#0", "File", 220, "w"), ("dir", "", 30, "center"),
-                ("state", "State", 150, "w"), ("progress", "Progress", 200, "w"),
+                ("state", "State", 180, "w"), ("progress", "Progress", 170, "w"),
                 ("size", "Size", 90, "e"), ("speed", "Speed", 90, "e"),
                 ("eta", "ETA", 60, "e")):
             self.tree.heading(column, text=label)
@@ -86,6 +86,7 @@ class TransferQueueView(ttk.Frame):
             else:
                 self.tree.insert("", "end", iid=iid, text=text, values=values,
                                  tags=(item.state,))
+                self.tree.see(iid)  # a new transfer is in view, as in FileZilla
             if item.state == RUNNING and not item.folder:
                 self.progress.configure(value=item.fraction * 1000)
                 eta = duration(item.eta)
@@ -99,6 +100,10 @@ class TransferQueueView(ttk.Frame):
             elif item.state == DONE and not item.folder:
                 self.progress.configure(value=1000)
                 self.current_var.set(f"{item.name}: done ({human_size(item.size)}).")
+            elif item.state == CANCELLED and not item.folder:
+                # not "Downloading … ETA 0:02" for a transfer that no longer runs
+                self.progress.configure(value=0)
+                self.current_var.set(f"{item.name}: {state}.")
 
     def selected_ids(self) -> list[int]:
         return [int(i) for i in self.tree.selection()]

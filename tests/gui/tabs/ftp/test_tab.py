@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -318,3 +319,70 @@ def test_a_rejected_certificate_names_the_server_not_the_task(app, tab, ftp_lab,
     status = app.status_var.get()
     assert f"127.0.0.1:{ftp_lab.port}" in status and "connecting" not in status
     assert ".." not in status
+
+
+def test_panes_get_the_room_and_the_log_folds_away(app, tab, wait_until):
+    tab.go_local(Path.home())
+    rows = tab.local.tree.get_children()
+    assert len(rows) >= 8, "the test needs a local folder with 8 entries"
+    tab.local.tree.yview_moveto(0)
+    app.root.update()
+    assert tab.local.tree.bbox(rows[7]), "the 8th local row is not in view"
+    shown = tab.log_shown.get()
+    tab.log_toggle.invoke()
+    app.root.update()
+    assert (str(tab.log_box) in tab.split.panes()) is not shown
+    tab.log_toggle.invoke()
+    app.root.update()
+    assert (str(tab.log_box) in tab.split.panes()) is shown
+    assert tab.local.tree.bbox(rows[7])
+
+
+def test_unix_permissions_new_rows_in_view_and_cancel_clears_the_eta(
+        app, tab, tmp_path, wait_until):
+    from core.servers.ftp_lab import FtpLabServer
+
+    slow = FtpLabServer(port=0, tls="none", rate_limit=200_000, large_size=8 * 1024 * 1024)
+    slow.start()
+    try:
+        for i in range(8):
+            (slow.root / f"small{i}.txt").write_text(f"file {i}\n")
+        fill(tab, slow.port)
+        tab.tls_var.set("none")
+        tab.go_local(tmp_path)
+        tab.connect_button.invoke()
+        wait_until(lambda: "large.bin" in tab.remote.names(), message=app.status_var.get())
+        perms = {r.key: r.permissions for r in tab.remote.rows.values()}
+        assert perms["readme.txt"] == "-rw-r--r--" and perms["docs"].startswith("drwx")
+
+        view = tab.transfers
+        tab.remote.tree.selection_set([i for i, r in tab.remote.rows.items()
+                                       if r.key.startswith("small")])
+        tab.download_selected()
+        wait_until(lambda: all((tmp_path / f"small{i}.txt").exists() for i in range(8)))
+        app.root.update()
+        last = view.tree.get_children()[-1]
+        assert view.tree.bbox(last), "the newest transfer row is scrolled out of view"
+
+        tab.remote.tree.selection_set([i for i, r in tab.remote.rows.items()
+                                       if r.key == "large.bin"])
+        tab.download_selected()
+        wait_until(lambda: "Downloading large.bin" in view.current_var.get(), timeout=20)
+        view.tree.selection_set([iid for iid in view.tree.get_children()
+                                 if view.tree.item(iid, "text") == "large.bin"])
+        tab.cancel_selected()
+        wait_until(lambda: "cancelled" in view.current_var.get(),
+                   message=view.current_var.get())
+        assert "ETA" not in view.current_var.get()
+        state = next(view.tree.set(i, "state") for i in view.tree.get_children()
+                     if view.tree.item(i, "text") == "large.bin")
+        width = view.tree.column("state", "width")
+        import tkinter.font as tkfont
+        assert tkfont.nametofont("TkDefaultFont").measure(state) < width, state
+    finally:
+        tab.session.disconnect()
+        if tab.queue is not None:
+            tab.queue.close()
+            tab.queue = None
+        wait_until(lambda: not tab.session.connected, timeout=5)
+        slow.stop()
