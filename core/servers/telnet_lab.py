@@ -224,7 +224,7 @@ def _remember(seen: list, item: object) -> None:
 
 class TelnetLabServer(ServerController):
     kind = "telnet"
-    title = "Telnet (lab login + shell)"
+    title = "Telnet (login + shell)"
 
     def __init__(self, host: str = "127.0.0.1", port: int = LAB_PORT, outbox=None,  # noqa: ANN001
                  tls: bool = False, max_line: int = MAX_LINE,

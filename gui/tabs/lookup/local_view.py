@@ -61,7 +61,7 @@ class HostView(LookupView):
 
         self.message_label(self).pack(fill="x", **PAD)
         tree_frame, self.tree = make_tree(self, (
-            ("call", "Call", 150), ("family", "Family", 80), ("type", "Type", 100),
+            ("call", "Call", 150), ("family", "Family", 80), ("type", "Type", 150),
             ("address", "Address", 220), ("port", "Port", 60), ("name", "Name / aliases", 300)))
         tree_frame.pack(fill="both", expand=True, **PAD)
         self.session.machine(on_done=self._show_machine, on_error=self.show_error)

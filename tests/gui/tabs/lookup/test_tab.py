@@ -112,6 +112,11 @@ def test_host_and_services_views(lookup, wait_until) -> None:
     host.gai_button.invoke()
     wait_until(lambda: any(str(host.tree.item(i, "values")[4]) == "21"
                            for i in host.tree.get_children()))
+    import tkinter.font as tkfont
+
+    font, width = tkfont.nametofont("TkDefaultFont"), host.tree.column("type", "width")
+    for item in host.tree.get_children():  # "SOCK_STREAM tcp" was cut to "SOCK_STREA"
+        assert font.measure(host.tree.set(item, "type")) + 8 <= width
     assert "gethostname()" in host.machine_var.get()
     assert ", 80)" in host.machine_var.get()  # hostname and getservbyname('http', 'tcp')
 

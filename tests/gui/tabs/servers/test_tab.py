@@ -221,3 +221,16 @@ def test_show_as_python_follows_the_chosen_design(app, tab, tmp_path) -> None:
         assert "selectors.DefaultSelector()" in window.script
     finally:
         window.destroy()
+
+
+def test_server_names_fit_their_column(app, tab) -> None:
+    import tkinter.font as tkfont
+
+    app.root.update()
+    font = tkfont.nametofont("TkDefaultFont")
+    width = tab.tree.column("#0", "width")
+    for parent in ("", *tab.tree.get_children("")):
+        for iid in tab.tree.get_children(parent):
+            indent = 40 if parent else 20  # the tree's indent and its open/close mark
+            text = tab.tree.item(iid, "text")
+            assert font.measure(text) + indent <= width, f"{text!r} is cut at {width} px"
