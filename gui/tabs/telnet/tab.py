@@ -94,14 +94,14 @@ class TelnetTab(Tab):
                                            command=self.toggle_inspector)
         self.inspector_button.pack(side="right")
         ttk.Label(bar2, text="TERM").pack(side="left")
-        ttk.Combobox(bar2, textvariable=self.ttype_var, values=TERMINAL_TYPES, width=12,
+        ttk.Combobox(bar2, textvariable=self.ttype_var, values=TERMINAL_TYPES, width=14,
                      state="readonly").pack(side="left", padx=(4, 8))
         ttk.Label(bar2, text="Echo").pack(side="left")
-        echo_box = ttk.Combobox(bar2, textvariable=self.echo_var, values=LOCAL_ECHO, width=4,
+        echo_box = ttk.Combobox(bar2, textvariable=self.echo_var, values=LOCAL_ECHO, width=3,
                                 state="readonly")
         echo_box.pack(side="left", padx=(4, 8))
         echo_box.bind("<<ComboboxSelected>>", self._echo_changed)
-        ttk.Label(bar2, text="Keepalive (s)").pack(side="left")
+        ttk.Label(bar2, text="Keepalive s").pack(side="left")
         self.keepalive_entry = ttk.Spinbox(bar2, textvariable=self.keepalive_var, from_=0,
                                            to=3600, width=3)
         self.keepalive_entry.pack(side="left", padx=(4, 8))
