@@ -14,7 +14,7 @@ from tkinter import ttk
 from core.paths import asset
 from core.settings import Settings
 from core.version import __version__
-from gui import geometry, theme
+from gui import geometry, shortcuts, theme
 
 # Start-up: what the window needs before it maps is imported here, the rest (logging,
 # typing, file dialogs, traceback: ~15 ms together) when first used
@@ -82,10 +82,9 @@ class WirebenchApp:
         self._first_map = root.bind("<Map>", self._build_first_tab, add="+")
         self.first_tab_built = False
 
-        for index in range(len(TABS)):
-            root.bind_all(f"<Control-Key-{index + 1}>",
-                          self._shortcut(lambda i=index: self.select_tab(i)))
-        root.bind_all("<Control-q>", self._shortcut(self.close, anywhere=True))
+        shortcuts.install(root, {
+            **{f"<Control-Key-{i + 1}>": lambda i=i: self.select_tab(i) for i in range(len(TABS))},
+            "<Control-s>": self.save_transcript}, {"<Control-q>": self.close})
         root.protocol("WM_DELETE_WINDOW", self.close)
 
     # -- the plumbing, made on first use (after the window is shown) -------------------
@@ -154,33 +153,6 @@ class WirebenchApp:
         menu.add_cascade(label="Help", menu=help_menu)
         self.root.configure(menu=menu)
         self.menu = menu
-        self.root.bind_all("<Control-s>", self._shortcut(self.save_transcript))
-
-    def _shortcut(self, action: Callable[[], object],
-                  anywhere: bool = False) -> Callable[[tk.Event], str | None]:
-        """A window-wide key binding that stays out of the way of dialogs.
-
-        It acts only when the key was pressed in the main window (``anywhere``: in any
-        window of the app) and no modal dialog holds the grab: Ctrl+1 typed in "Save
-        transcript" must not switch the tab behind it, nor Ctrl+S open a second one.
-        """
-
-        def handler(event: tk.Event) -> str | None:
-            # Tcl paths, not widgets: Tk's own file dialog has no tkinter objects
-            call = self.root.tk.call
-            try:
-                grab = str(call("grab", "current"))
-                if grab and str(call("winfo", "toplevel", grab)) != ".":
-                    return None
-                top = str(call("winfo", "toplevel", str(event.widget)))
-            except tk.TclError:
-                return None
-            if top != "." and not anywhere:
-                return None
-            action()
-            return "break"
-
-        return handler
 
     def _build_status_bar(self) -> None:
         bar = ttk.Frame(self.root, padding=(8, 4))
