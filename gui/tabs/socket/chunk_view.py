@@ -33,6 +33,13 @@ DARK_TAGS = {IN: {"foreground": "#7fb4ff"}, OUT: {"foreground": "#7fd99a"},
              "skip": {"foreground": "#e0a040"}}
 
 
+def looks_binary(data: bytes, sample: int = 4096) -> bool:
+    """More than a quarter of control bytes (tabs and line ends aside) in the first 4 KiB."""
+    head = data[:sample]
+    controls = sum(1 for b in head if (b < 32 and b not in (9, 10, 13)) or b == 127)
+    return bool(head) and controls * 4 > len(head)
+
+
 class ChunkView(LogView):
     def __init__(self, master: tk.Misc, max_lines: int = 10_000, wrap_at: int = 1024,
                  frame_ms: int = 40, frame_chars: int = 160_000,
@@ -189,11 +196,17 @@ class ChunkView(LogView):
                     self._offsets.pop((direction, record.peer), None)
             return [(f"{prefix}  {record.data.decode('utf-8', 'replace')}", tag)]
         out: list[tuple[str, str]] = []
+        # "both" shows binary as Packet Sender does, as the dump with its ASCII column:
+        # an escaped text line of \x01\x02… above it would only repeat it, unreadably
+        binary = self.mode == "both" and looks_binary(record.data)
         if self.mode in ("text", "both"):
-            text = display_text(record.data, self.encoding)
             if self.mode == "both" and first:
-                out.append((f"{prefix}  {len(record.data)} bytes", "meta"))
-            out.append((f"{prefix}  {text}" if self.mode == "text" and first else text, tag))
+                out.append((f"{prefix}  {len(record.data)} bytes" + (" (binary)" if binary
+                                                                     else ""), "meta"))
+            if not binary:
+                text = display_text(record.data, self.encoding)
+                out.append((f"{prefix}  {text}" if self.mode == "text" and first else text,
+                            tag))
         if self.mode in ("hex", "both"):
             if self.mode == "hex" and first:
                 out.append((f"{prefix}  {len(record.data)} bytes", "meta"))

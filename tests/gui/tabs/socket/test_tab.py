@@ -496,3 +496,16 @@ def test_saved_messages_send_with_one_click_and_travel_as_a_file(tab, tcp_echo: 
     window.import_(str(tmp_path / "junk.json"))
     assert "not a list of saved messages" in window.note_var.get()
     window.destroy()
+
+
+def test_both_view_shows_binary_as_a_dump_only(tab, tcp_echo: EchoPeer, wait_until) -> None:
+    connect_echo(tab, tcp_echo.port, wait_until)
+    type_and_send(tab, "00 01 02 03 04 05 ff fe 10 11", fmt="hex")
+    wait_until(lambda: tab.counters["in"][0] == 10)  # one echo each: no coalescing
+    type_and_send(tab, "plain words")
+    wait_until(lambda: tab.counters["in"][0] == 21)
+    text = shown(tab)
+    assert "\\x00\\x01" not in text  # no escape soup above the dump
+    assert text.count("10 bytes (binary)") == 2
+    assert "00 01 02 03 04 05 ff fe  10 11" in text
+    assert text.count("\nplain words\n") == 2  # text stays text in "both"
