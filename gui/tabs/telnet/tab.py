@@ -41,6 +41,7 @@ class TelnetTab(Tab):
 
     def __init__(self, master: tk.Misc, app: WirebenchApp) -> None:
         super().__init__(master, app)
+        self._failure_lines: list[str] = []  # told in the terminal after the frames
         self.outbox: Outbox = Outbox()
         self.session = TelnetSession(self.outbox, new_source("telnet"))
         self._inspector_visible = False
@@ -242,6 +243,7 @@ class TelnetTab(Tab):
         self.side.inspector.clear()
         self.connect_button.configure(text="Disconnect")
         self._reached_peer = False  # a failure before Connected is told in the terminal
+        self._failure_lines = []
         self.status_var.set(f"Connecting to {settings.host}:{settings.port}…")
         if settings.typescript_path:
             self.show_info(f"Logging to {settings.typescript_path} and {settings.log_path}")
@@ -357,6 +359,9 @@ class TelnetTab(Tab):
         if any(isinstance(event, TerminalFrame) for event in events):
             # lets the screen thread send the next frame at once after a keystroke
             self.session.screen_thread.painted()
+        if self._failure_lines:  # after the frames: the last screen must not cover it
+            self.terminal.show_message(self._failure_lines)
+            self._failure_lines = []
         if lines:
             self.side.inspector.append_many(lines)
 
@@ -381,9 +386,9 @@ class TelnetTab(Tab):
             self._mark_field(event.field_name)
             if not getattr(self, "_reached_peer", True):
                 # as PuTTY does: where the user looks, not only in the status bar
-                self.terminal.show_message(["Connection failed.", "", *textwrap.wrap(
+                self._failure_lines = ["Connection failed.", "", *textwrap.wrap(
                     event.message, max(20, self.terminal.columns - 4)), "",
-                    "Check the host and port, then press Connect again."])
+                    "Check the host and port, then press Connect again."]
         elif isinstance(event, LogLine):
             self.side.inspector.append(event.text, "")
         elif isinstance(event, InputModeChanged):
