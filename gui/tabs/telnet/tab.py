@@ -86,7 +86,8 @@ class TelnetTab(Tab):
         self.connect_button = ttk.Button(bar, text="Connect", command=self.toggle_connect,
                                          style="Accent.TButton")
         self.connect_button.pack(side="left", padx=(4, 4))
-        ttk.Button(bar, text="Lab", command=self.use_lab).pack(side="left")
+        self.lab_button = ttk.Button(bar, text="Lab", command=self.use_lab)
+        self.lab_button.pack(side="left")
 
         bar2 = ttk.Frame(self)
         bar2.pack(fill="x", pady=(6, 6))
@@ -262,15 +263,10 @@ class TelnetTab(Tab):
             widget.selection_range(0, "end")
 
     def use_lab(self) -> None:
-        """Fill host/port from the lab telnet server (starting the lab when it is off)."""
-        peer = self.app.lab.peer("telnet")
-        if peer is None:
-            self.show_error("The lab telnet server is not available in this build.")
-            return
-        if not peer.running:
-            self.app.start_lab(done=lambda errors: self.use_lab() if peer.running else
-                               self.show_error(errors.get("telnet", "Lab did not start.")))
-            return
+        """Fill host/port from the lab telnet server (starting it when it is off)."""
+        self.with_lab_peer("telnet", self._fill_lab)
+
+    def _fill_lab(self, peer) -> None:  # noqa: ANN001 - TelnetLabServer
         self.host_var.set(peer.host)
         self.port_var.set(str(peer.port))
         self.mode_var.set("telnet")
@@ -345,7 +341,8 @@ class TelnetTab(Tab):
         lines: list[tuple[str, str]] = []
         for event in events:
             if isinstance(event, TerminalFrame):
-                frames.append(event)
+                if not self._failure_lines:  # a redraw of the old screen would hide it
+                    frames.append(event)
             elif isinstance(event, Negotiation):
                 tag = "warn" if event.note else event.direction
                 lines.append((event.text, tag))
@@ -361,7 +358,6 @@ class TelnetTab(Tab):
             self.session.screen_thread.painted()
         if self._failure_lines:  # after the frames: the last screen must not cover it
             self.terminal.show_message(self._failure_lines)
-            self._failure_lines = []
         if lines:
             self.side.inspector.append_many(lines)
 

@@ -215,3 +215,28 @@ def test_the_status_bar_stops_saying_connected_when_the_peer_leaves(
     wait_until(lambda: tab.connect_button.cget("text") == "Connect", timeout=10)
     assert not app.status_var.get().startswith("Telnet: connected")
     assert "disconnected" in app.status_var.get()
+
+
+def test_lab_button_then_connect_logs_in_with_the_shown_login(app, wait_until) -> None:  # noqa: ANN001
+    from core.servers.lab_account import LAB_PASSWORD, LAB_USER
+
+    tab = app.tab("telnet")
+    app.select_tab(app.tabs.index(tab))
+    peer = app.lab.peer("telnet")
+    assert not peer.running
+    tab.port_var.set("1")
+    tab.lab_button.invoke()
+    try:
+        wait_until(lambda: peer.running and tab.port_var.get() == str(peer.port))
+        assert f"{LAB_USER} / {LAB_PASSWORD}" in tab.lab_label.cget("text")
+        tab.connect_button.invoke()
+        wait_until(lambda: "login:" in tab.terminal.all_text(), message="no login prompt")
+        type_keys(tab, f"{LAB_USER}\r")
+        wait_until(lambda: "Password:" in tab.terminal.all_text())
+        type_keys(tab, f"{LAB_PASSWORD}\r")
+        wait_until(lambda: "lab@wirebench" in tab.terminal.all_text(),
+                   message=tab.terminal.all_text())
+    finally:
+        tab.session.close()
+        wait_until(lambda: tab.connect_button.cget("text") == "Connect", timeout=5)
+        peer.stop()
