@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import tkinter as tk
 from tkinter import filedialog
 
@@ -30,6 +31,7 @@ class SocketActions:
         else:
             self.tls_check.state(["disabled"])
         self.primary_button.configure(text=PRIMARY[role])
+        self.view.per_message_offsets = role == "datagram"
         if role == "listener" and self.host_var.get() not in ("127.0.0.1", "::1", ""):
             self.host_var.set("127.0.0.1")  # listeners bind loopback unless the user widens
         self._update_hint()
@@ -125,6 +127,23 @@ class SocketActions:
              "datagram": self.session.open_datagram}[role](config)
 
         self._guard(go)
+
+    def use_lab(self) -> None:
+        """Point the form at the lab echo server (UDP in UDP mode, else TCP), starting it
+        when it is off."""
+        udp = self.transport_role()[0] == "udp"
+        self.with_lab_peer("echo-udp" if udp else "echo-tcp", self._fill_lab)
+
+    def _fill_lab(self, peer) -> None:  # noqa: ANN001 - an echo ServerController
+        if not self.session.running:  # the mode box is locked while a session runs
+            self.mode_var.set("UDP" if peer.kind == "echo-udp" else "TCP client")
+            self._on_mode_changed()
+        self.host_var.set(peer.host)
+        self.port_var.set(str(peer.port))
+        self.tls_var.set(False)
+        action = PRIMARY[self.transport_role()[1]]
+        self.show_info(f"Lab echo server at {peer.address}: press {action}, then type a "
+                       "line; it comes back as sent.")
 
     def close_session(self) -> None:
         self.session.close(timeout=0)  # the I/O thread finishes on its own; Closed follows
@@ -223,6 +242,9 @@ class SocketActions:
         self.view.clear()
         for direction in self.counters:
             self.counters[direction] = [0, 0]
+        # the rate is measured from the last mark: a mark above the new zero gave -100 B/s
+        self._rate_mark = (time.monotonic(), 0, 0)
+        self.rates = (0.0, 0.0)
 
     def save_as(self, kind: str, path: str | None = None) -> None:
         ext = ".bin" if kind.startswith("raw") else ".txt"
@@ -254,6 +276,47 @@ class SocketActions:
     # -- dialogs -------------------------------------------------------------------------
     def open_options(self) -> OptionsDialog:
         return OptionsDialog(self)
+
+    def open_saved(self):  # -> SavedMessagesWindow
+        from gui.tabs.socket.saved_messages import SavedMessagesWindow
+
+        return SavedMessagesWindow(self)
+
+    def form_message(self, name: str):  # -> SavedMessage
+        """What the form would send, as a saved message called ``name``."""
+        from core.sockets.messages import SavedMessage
+
+        return SavedMessage(name=name, mode=self.mode_var.get(), host=self.host_var.get(),
+                            port=self.port_var.get(), path=self.path_var.get(),
+                            format=self.format_var.get(), line_ending=self.ending_var.get(),
+                            encoding=self.encoding_var.get(), data=self.input.get())
+
+    def send_saved(self, message) -> None:  # noqa: ANN001 - SavedMessage
+        """One click: the message's target and data in the form, then sent (opening the
+        connection first when none is open to that target)."""
+        same = (message.mode == self.mode_var.get()
+                and message.target == self.form_message("").target)
+        if self.session.running and not same:
+            self.show_error(f"Close the current session first: {message.name} goes to "
+                            f"{message.target}.")
+            return
+        if not self.session.running:
+            self.mode_var.set(message.mode)
+            self._on_mode_changed()
+            self.host_var.set(message.host)
+            self.port_var.set(message.port)
+            self.path_var.set(message.path)
+        self.format_var.set(message.format)
+        self.ending_var.set(message.line_ending)
+        self.encoding_var.set(message.encoding)
+        self._format_changed()
+        self.input.delete(0, "end")
+        self.input.insert(0, message.data)
+        if self.session.running:
+            self.send()
+        else:
+            self._send_when_ready = True
+            self.start_session()
 
     def open_automation(self) -> AutomationDialog:
         return AutomationDialog(self)

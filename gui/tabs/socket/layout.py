@@ -32,19 +32,19 @@ class SocketLayout:
         bar.grid(row=0, column=0, sticky="ew")
         ttk.Label(bar, text="Mode").pack(side="left")
         self.mode_box = ttk.Combobox(bar, textvariable=self.mode_var, values=list(MODES_UI),
-                                     state="readonly", width=16)
+                                     state="readonly", width=14)
         self.mode_box.pack(side="left", padx=(4, 10))
         self.mode_box.bind("<<ComboboxSelected>>", lambda e: self._on_mode_changed())
 
         self.inet_fields = ttk.Frame(bar)
         ttk.Label(self.inet_fields, text="Host").pack(side="left")
-        self.host_entry = ttk.Entry(self.inet_fields, textvariable=self.host_var, width=15)
+        self.host_entry = ttk.Entry(self.inet_fields, textvariable=self.host_var, width=12)
         self.host_entry.pack(side="left", padx=(4, 8))
         ttk.Label(self.inet_fields, text="Port").pack(side="left")
         self.port_entry = ttk.Entry(self.inet_fields, textvariable=self.port_var, width=6)
         self.port_entry.pack(side="left", padx=(4, 8))
         self.family_box = ttk.Combobox(self.inet_fields, textvariable=self.family_var,
-                                       values=list(FAMILIES), state="readonly", width=5)
+                                       values=list(FAMILIES), state="readonly", width=4)
         self.family_box.pack(side="left", padx=(0, 8))
         self.tls_check = ttk.Checkbutton(self.inet_fields, text="TLS", variable=self.tls_var)
         self.tls_check.pack(side="left", padx=(0, 4))
@@ -55,12 +55,14 @@ class SocketLayout:
         self.path_entry.pack(side="left", padx=(4, 8))
 
         self.options_button = ttk.Button(bar, text="Options…", command=self.open_options)
-        self.options_button.pack(side="right", padx=(6, 0))
+        self.options_button.pack(side="right", padx=(4, 0))
         self.close_button = ttk.Button(bar, text="Close", command=self.close_session)
-        self.close_button.pack(side="right", padx=(6, 0))
+        self.close_button.pack(side="right", padx=(4, 0))
         self.primary_button = ttk.Button(bar, text="Connect", style="Accent.TButton",
                                          command=self.start_session, width=8)
         self.primary_button.pack(side="right")
+        self.lab_button = ttk.Button(bar, text="Lab", command=self.use_lab, width=3)
+        self.lab_button.pack(side="right", padx=(0, 6))
         for entry in (self.host_entry, self.port_entry, self.path_entry):
             entry.bind("<Return>", lambda e: self.start_session())
 
@@ -100,7 +102,8 @@ class SocketLayout:
                         command=self._redraw).pack(side="left", padx=(6, 0))
         ttk.Checkbutton(tools, text="Pause", variable=self.pause_var,
                         command=self._on_pause).pack(side="left", padx=(6, 0))
-        self.save_button = ttk.Menubutton(tools, text="Save ▾")
+        # the theme draws the menu arrow itself: a "▾" in the text made two
+        self.save_button = ttk.Menubutton(tools, text="Save")
         save_menu = tk.Menu(self.save_button, tearoff=False)
         for label, kind in (("Transcript as text…", "text"), ("Transcript as hexdump…",
                             "hexdump"), ("Raw bytes received…", "raw-in"),
@@ -108,7 +111,8 @@ class SocketLayout:
             save_menu.add_command(label=label, command=lambda k=kind: self.save_as(k))
         self.save_button.configure(menu=save_menu)
         self.save_button.pack(side="right")
-        ttk.Button(tools, text="Clear", command=self.clear_output).pack(side="right", padx=4)
+        self.clear_button = ttk.Button(tools, text="Clear", command=self.clear_output)
+        self.clear_button.pack(side="right", padx=4)
         ttk.Button(tools, text="Find", command=self.find).pack(side="right")
         self.find_entry = ttk.Entry(tools, textvariable=self.find_var, width=12)
         self.find_entry.pack(side="right", padx=(8, 4))
@@ -158,6 +162,9 @@ class SocketLayout:
         self.send_button = ttk.Button(row1, text="Send", style="Accent.TButton",
                                       command=self.send, width=8)
         self.send_button.pack(side="left", padx=(6, 0))
+        # Packet Sender's saved packets, beside Send: row 2 has no room left at 1024 px
+        self.saved_button = ttk.Button(row1, text="Saved…", command=self.open_saved)
+        self.saved_button.pack(side="left", padx=(6, 0))
 
         row2 = ttk.Frame(box)
         row2.pack(fill="x", pady=(6, 0))
@@ -171,6 +178,9 @@ class SocketLayout:
 
         self.format_box = picker("Format", self.format_var, ["text", "hex"], 5)
         self.ending_box = picker("Line end", self.ending_var, list(LINE_ENDINGS), 5)
+        # hex sends exactly the bytes typed: no line ending to choose
+        self.format_box.bind("<<ComboboxSelected>>", lambda e: self._format_changed())
+        self._format_changed()
         self.encoding_box = picker("Encoding", self.encoding_var, list(ENCODINGS), 6)
         self.encoding_box.bind("<<ComboboxSelected>>", lambda e: self._redraw())
         self.to_label = ttk.Label(row2, text="To")
@@ -178,7 +188,7 @@ class SocketLayout:
         self.to_box = ttk.Combobox(row2, textvariable=self.to_var, values=[ALL_PEERS],
                                    width=22)
         self.to_box.pack(side="left", padx=(4, 10))
-        self.shutdown_button = ttk.Menubutton(row2, text="Shutdown ▾")
+        self.shutdown_button = ttk.Menubutton(row2, text="Shutdown")
         menu = tk.Menu(self.shutdown_button, tearoff=False)
         menu.add_command(label="Write side (SHUT_WR: send FIN, keep reading)",
                          command=lambda: self.shutdown("write"))
@@ -193,6 +203,9 @@ class SocketLayout:
                                                                         padx=(0, 6))
         ttk.Button(row2, text="Show as Python", command=self.show_python).pack(
             side="right", padx=(0, 6))
+
+    def _format_changed(self) -> None:
+        self.ending_box.state(["disabled" if self.format_var.get() == "hex" else "!disabled"])
 
     def fields_theme_dark(self) -> bool:
         return self.app.settings.get("theme", "light") == "dark"

@@ -123,12 +123,20 @@ class SocketTab(SocketLayout, SocketActions, Tab):
                 note = self._describe_event(event)
                 if note:
                     records.append(Record(NOTE, note.encode("utf-8"),
-                                          getattr(event, "peer", ""), event.at))
+                                          getattr(event, "peer", ""), event.at,
+                                          starts_stream=isinstance(event, Connected)))
                 peers_changed = peers_changed or isinstance(event, Connected | PeerClosed
                                                             | Closed)
         if records:
             self.transcript.extend(records)
             self.view.add(records)
+        if getattr(self, "_send_when_ready", False):
+            state = self.session.state.name
+            if state in ("Established", "Bound"):
+                self._send_when_ready = False
+                self.send()  # a saved message waited for its connection
+            elif state == "Closed" and not self.session.running:
+                self._send_when_ready = False
         if peers_changed:
             self._refresh_peers()
 
@@ -184,7 +192,8 @@ class SocketTab(SocketLayout, SocketActions, Tab):
             self._refresh_peers()
 
     def _refresh_peers(self) -> None:
-        peers = self.session.peers()
+        # a closed datagram socket has no peers left, whatever it heard from before
+        peers = self.session.peers() if self.session.running else []
         self.peer_list.delete(0, "end")
         for peer in peers:
             self.peer_list.insert("end", peer)
