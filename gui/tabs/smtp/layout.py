@@ -100,14 +100,18 @@ class SmtpLayout:
         ttk.Button(actions, text="Python", command=self.show_python).pack(
             side="right", padx=(0, 6))
         self.draft_var = tk.StringVar(self, value="")
-        ttk.Label(actions, textvariable=self.draft_var, foreground="#7f8c8d").pack(
-            side="right", padx=6)
-        page.add(left, weight=2)
+        # on the attachments' summary line, right-aligned: the action row has no room
+        # left for it at 1024 px (it was squeezed to a stray character)
+        ttk.Label(self.composer.total_label.master, textvariable=self.draft_var,
+                  foreground="#7f8c8d").grid(row=3, column=0, columnspan=2, sticky="e")
+        page.add(left, weight=1)  # equal: a resize keeps the halves the layout starts with
 
         right = ttk.PanedWindow(page, orient="vertical")
         transcript = ttk.LabelFrame(right, text="Transcript", padding=(6, 4))
         tools = ttk.Frame(transcript)
         tools.pack(fill="x", pady=(0, 4))
+        # packed first: a narrow pane shrinks the argument entry, never this button
+        ttk.Button(tools, text="Clear", command=lambda: self.log.clear()).pack(side="right")
         self.verb_var = tk.StringVar(self, value="VRFY")
         ttk.Combobox(tools, textvariable=self.verb_var, values=VERBS, state="readonly",
                      width=5).pack(side="left")
@@ -123,7 +127,6 @@ class SmtpLayout:
         self.show_body_var = self.persisted("show_body", False)
         ttk.Checkbutton(tools, text="Show body", variable=self.show_body_var).pack(
             side="left", padx=4)
-        ttk.Button(tools, text="Clear", command=lambda: self.log.clear()).pack(side="right")
         status = ttk.Frame(transcript)
         status.pack(side="bottom", fill="x", pady=(4, 0))
         self.log = LogView(transcript, max_lines=20_000, height=14, tags=TRANSCRIPT_TAGS)
@@ -137,6 +140,7 @@ class SmtpLayout:
         right.add(transcript, weight=3)
 
         caps = ttk.LabelFrame(right, text="Server capabilities", padding=(6, 4))
+        self.caps_frame = caps
         self.caps = ttk.Treeview(caps, columns=("value",), height=4, show="tree headings")
         self.caps.heading("#0", text="Capability")
         self.caps.heading("value", text="Value")
@@ -146,9 +150,9 @@ class SmtpLayout:
         self.caps.configure(yscrollcommand=caps_scroll.set)
         caps_scroll.pack(side="right", fill="y")
         self.caps.pack(fill="both", expand=True)
-        self.caps.insert("", "end", text="(connect or send to see them)", values=("",))
+        self.caps.insert("", "end", text="—", values=("connect or send to see them",))
         right.add(caps, weight=1)
-        page.add(right, weight=3)
+        page.add(right, weight=1)
 
     def _first_layout(self, event: tk.Event) -> None:
         # requested sizes would give the composer most of a small window; start at half

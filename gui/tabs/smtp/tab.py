@@ -90,10 +90,17 @@ class SmtpTab(SmtpLayout, Tab):
 
     def _security_chosen(self, event: object = None) -> None:
         port = self.port_var.get().strip()
+        new = port
         if self.security_var.get() == "tls" and port in ("25", "587", "2525", ""):
-            self.port_var.set("465")
+            new = "465"
         elif self.security_var.get() != "tls" and port == "465":
-            self.port_var.set("587")
+            new = "587"
+        if new != port:  # never behind the user's back
+            self.port_var.set(new)
+            why = ("implicit TLS (SMTPS) listens on 465" if new == "465"
+                   else "STARTTLS submission listens on 587")
+            self.show_info(f"Port changed from {port or 'empty'} to {new}: {why}. Type "
+                           "another port if your server differs.")
 
     def ask_ca_file(self) -> None:
         path = filedialog.askopenfilename(parent=self, title="CA certificate (PEM)",
@@ -286,8 +293,10 @@ class SmtpTab(SmtpLayout, Tab):
             elif isinstance(event, SmtpCapabilitiesSeen):
                 self._show_capabilities(event)
             elif isinstance(event, StateChanged):
-                self.connection_var.set(f"Connected to {event.detail}" if event.state
-                                        is ConnState.ESTABLISHED else "Not connected")
+                connected = event.state is ConnState.ESTABLISHED
+                self.connection_var.set(f"Connected to {event.detail}" if connected
+                                        else "Not connected")
+                self._caps_heading(connected, event.detail)
             elif isinstance(event, Failed):
                 self._task_failed(event)
         if lines:
@@ -301,6 +310,15 @@ class SmtpTab(SmtpLayout, Tab):
         self.progress.configure(value=event.done / total if total else 0)
         self.progress_var.set(f"{human_size(event.done)} / {human_size(total)} · "
                               f"{human_size(event.done / elapsed)}/s")
+
+    def _caps_heading(self, connected: bool, detail: str) -> None:
+        """Capabilities of a server we left are last seen, not current: say which."""
+        if connected:
+            self._caps_server = detail
+            self.caps_frame.configure(text=f"Server capabilities — {detail}")
+        elif getattr(self, "_caps_server", ""):
+            self.caps_frame.configure(text=f"Server capabilities — last seen on "
+                                           f"{self._caps_server} (not connected)")
 
     def _show_capabilities(self, event: SmtpCapabilitiesSeen) -> None:
         self.caps.delete(*self.caps.get_children())
