@@ -9,6 +9,7 @@ from tkinter import filedialog, simpledialog, ttk
 from core.errors import UserError
 from core.ftp.options import TLS_MODES, FtpOptions
 from core.ftp.sites import Site, keyring_status
+from core.servers.lab_account import LAB_PASSWORD, LAB_USER
 
 
 class SiteBar:
@@ -110,6 +111,9 @@ class SiteBar:
             names = []
         menu = self.sites_menu
         menu.delete(0, "end")
+        menu.add_command(label=f"Lab FTP server  ({LAB_USER} / {LAB_PASSWORD})",
+                         command=self.use_lab)
+        menu.add_separator()
         for name in names:
             menu.add_command(label=name, command=lambda n=name: self.load_site(n))
         if not names:
@@ -130,7 +134,9 @@ class SiteBar:
             user=self.user_var.get(), password=self.password_var.get(),
             anonymous=self.anonymous_var.get(), tls=self.tls_var.get(),
             passive=self.passive_var.get(), verify=self.verify_var.get(),
-            ca_file=self.ca_file or None)
+            # a lab peer is verified against the lab's own CA, for that connection only
+            ca_file=self.app.lab.ca_for(self.host_var.get(), self.port_var.get())
+            or self.ca_file or None)
         return options.validated()
 
     def connect(self, options: FtpOptions | None = None) -> None:
@@ -200,6 +206,25 @@ class SiteBar:
         self.site_var.set(site.name)
         self._anonymous_changed()
         self._reload_sites()
+
+    def use_lab(self) -> None:
+        """The lab FTP server as a site: host, port, login and FTPS with verification on
+        (its certificate checked against the lab CA), starting the server when it is off."""
+        self.with_lab_peer("ftp", self._fill_lab)
+
+    def _fill_lab(self, peer) -> None:  # noqa: ANN001 - FtpLabServer
+        self.site_var.set("")
+        self.host_var.set(peer.host)
+        self.port_var.set(str(peer.port))
+        self.user_var.set(LAB_USER)
+        self.password_var.set(LAB_PASSWORD)
+        self.anonymous_var.set(False)
+        self.tls_var.set(peer.tls)
+        self.verify_var.set(True)
+        self._anonymous_changed()
+        self._reload_sites()
+        self.show_info(f"Lab FTP server at {peer.address}: login {LAB_USER} / "
+                       f"{LAB_PASSWORD}; press Connect.")
 
     def forget_site(self) -> None:
         name = self.site_var.get()

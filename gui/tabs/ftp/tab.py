@@ -113,6 +113,12 @@ class FtpTab(SiteBar, RemotePaneActions, LocalPaneActions, Tab):
         ttk.Button(head, text="Resume", command=self.resume_selected).pack(side="left")
         ttk.Button(head, text="Clear finished", command=self.clear_finished).pack(
             side="left", padx=(4, 0))
+        # the protocol log folds away so the file panes get the room (FileZilla users
+        # look at files first); on a small screen it starts folded
+        self.log_shown = self.persisted("show_log", self.winfo_screenheight() >= 900)
+        self.log_toggle = ttk.Checkbutton(head, text="Log", variable=self.log_shown,
+                                          command=self._log_toggled)
+        self.log_toggle.pack(side="left", padx=(8, 0))
         self.binary_var = self.persisted("binary", True)
         ttk.Radiobutton(head, text="Binary", value=True, variable=self.binary_var).pack(
             side="right")
@@ -136,10 +142,35 @@ class FtpTab(SiteBar, RemotePaneActions, LocalPaneActions, Tab):
             side="right", padx=4)
         self.log = LogView(log_box, max_lines=5000, height=4, tags=LOG_TAGS)
         self.log.pack(fill="both", expand=True)
-        split.add(log_box, weight=1)
+        self.log_box = log_box
+        if self.log_shown.get():
+            split.add(log_box, weight=1)
+        split.bind("<Configure>", self._first_split, add="+")
 
         for widget in (self, self.local.tree, self.remote.tree):
             widget.bind("<F5>", lambda e: self._refresh_focused(), add="+")
+
+    def _first_split(self, event: tk.Event) -> None:
+        """Requested heights would give the panes 3 rows: start them at two thirds."""
+        if event.height < 200 or getattr(self, "_split_placed", False):
+            return
+        self._split_placed = True
+        self._place_sashes(event.height)
+
+    def _place_sashes(self, height: int) -> None:
+        if self.log_shown.get():
+            self.split.sashpos(0, int(height * 0.60))
+            self.split.sashpos(1, int(height * 0.80))
+        else:
+            self.split.sashpos(0, int(height * 0.68))
+
+    def _log_toggled(self) -> None:
+        if self.log_shown.get():
+            self.split.add(self.log_box, weight=1)
+        else:
+            self.split.forget(self.log_box)
+        self.update_idletasks()
+        self._place_sashes(self.split.winfo_height())
 
     def _set_connected(self, connected: bool) -> None:
         self.connect_button.state(["!disabled"])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 import time
 import tkinter as tk
-import webbrowser
 from tkinter import ttk
 from typing import TYPE_CHECKING, Any
 
@@ -245,8 +244,7 @@ class ServersTab(ServersLayout, Tab):
         host = "127.0.0.1" if host in ("", "0.0.0.0") else host
         host = f"[{host}]" if ":" in host else host
         url = f"http://{host}:{entry.controller.port}/"
-        self.worker.submit(webbrowser.open, url, on_error=self.show_error)
-        self.show_info(f"Opening {url} in your web browser")
+        self.app.open_in_browser(url)
 
     def _field_error(self, message: str, field_name: str) -> None:
         self._set_status(message, error=True)

@@ -323,6 +323,7 @@ def test_a_rejected_certificate_names_the_server_not_the_task(app, tab, ftp_lab,
 
 def test_panes_get_the_room_and_the_log_folds_away(app, tab, wait_until):
     tab.go_local(Path.home())
+    wait_until(lambda: len(tab.local.tree.get_children()) >= 8)  # listed off the Tk thread
     rows = tab.local.tree.get_children()
     assert len(rows) >= 8, "the test needs a local folder with 8 entries"
     tab.local.tree.yview_moveto(0)
