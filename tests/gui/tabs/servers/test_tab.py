@@ -234,3 +234,5 @@ def test_server_names_fit_their_column(app, tab) -> None:
             indent = 40 if parent else 20  # the tree's indent and its open/close mark
             text = tab.tree.item(iid, "text")
             assert font.measure(text) + indent <= width, f"{text!r} is cut at {width} px"
+    # an address with a 5-digit (ephemeral) port fits too
+    assert font.measure("127.0.0.1:65535") + 8 <= tab.tree.column("address", "width")
