@@ -121,7 +121,7 @@ class DnsLabServer(ServerController):
     """Authoritative lab DNS on threads (one UDP/accept loop, one thread per TCP client)."""
 
     kind = "dns"
-    title = "DNS (zone wirebench.test)"
+    title = "DNS (wirebench.test)"
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0,
                  outbox: queue.SimpleQueue[Event] | None = None,

@@ -35,9 +35,9 @@ class ServersLayout:
         self.tree.heading("address", text="Address")
         self.tree.heading("state", text="State")
         # the names are the longest texts: they get the width (and any spare room)
-        self.tree.column("#0", width=228, minwidth=200, stretch=True)
-        self.tree.column("address", width=132, minwidth=125, stretch=False)
-        self.tree.column("state", width=62, minwidth=60, stretch=False)
+        self.tree.column("#0", width=208, minwidth=190, stretch=True)
+        self.tree.column("address", width=130, minwidth=125, stretch=False)
+        self.tree.column("state", width=68, minwidth=66, stretch=False)
         self.tree.grid(row=1, column=0, sticky="nsew")
         for entry in self.entries:
             if entry.lab and not self.tree.exists(LAB_NODE):

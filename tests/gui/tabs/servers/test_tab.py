@@ -236,3 +236,7 @@ def test_server_names_fit_their_column(app, tab) -> None:
             assert font.measure(text) + indent <= width, f"{text!r} is cut at {width} px"
     # an address with a 5-digit (ephemeral) port fits too
     assert font.measure("127.0.0.1:65535") + 8 <= tab.tree.column("address", "width")
+    assert font.measure("stopped") + 8 <= tab.tree.column("state", "width")
+    # and the three fit the list at 1024 px: the tree is not wider than its pane
+    total = sum(tab.tree.column(c, "width") for c in ("#0", "address", "state"))
+    assert total <= 420
