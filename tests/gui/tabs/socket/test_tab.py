@@ -3,27 +3,10 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from gui.tabs.socket.tab import SocketTab
 from tests.fixtures.socket_peers import EchoPeer
-
-
-@pytest.fixture
-def tab(app, wait_until) -> Iterator[SocketTab]:  # noqa: ANN001
-    tab = app.tab("socket")
-    app.select_tab(app.tabs.index(tab))
-    tab.clear_output()
-    tab.view_var.set("both")
-    tab._redraw()
-    yield tab
-    tab.close_button.invoke()
-    wait_until(lambda: "Closed" in tab.state_var.get() and not tab.session.running)
-    tab.error_var.set("")
-    tab.transcript.max_records = 10_000
 
 
 def choose_mode(tab: SocketTab, mode: str) -> None:
@@ -256,7 +239,6 @@ def test_dialogs_open_and_apply(tab, tcp_echo: EchoPeer, wait_until) -> None:
     auto.destroy()
 
 
-
 def test_unticking_tls_after_a_tls_attempt_gives_plain_tcp(tab, tcp_echo: EchoPeer,
                                                             wait_until) -> None:
     choose_mode(tab, "TCP client")
@@ -453,49 +435,6 @@ def test_tls_errors_read_right(tab, trust_ca, wait_until, tmp_path: Path) -> Non
         tab.ca_var.set("")
         tab.sni_var.set("")
         tab.tls_check.invoke()
-
-
-def test_saved_messages_send_with_one_click_and_travel_as_a_file(tab, tcp_echo: EchoPeer,
-                                                                  wait_until,
-                                                                  tmp_path: Path) -> None:
-    from core.sockets.messages import MessageStore
-
-    store = MessageStore(tmp_path / "messages.json")
-    choose_mode(tab, "TCP client")
-    fill(tab.host_entry, "127.0.0.1")
-    fill(tab.port_entry, str(tcp_echo.port))
-    tab.format_box.set("hex")
-    fill(tab.input, "01 02 03 04")
-    window = tab.open_saved()
-    window.store = store
-    try:
-        window.name_var.set("ping bytes")
-        window.save_button.invoke()
-        assert window.tree.get_children() == ("ping bytes",)
-        exported = tmp_path / "out.json"
-        window.export(str(exported))
-        window.tree.selection_set("ping bytes")
-        window.delete_selected()
-        assert window.tree.get_children() == ()
-        window.import_(str(exported))
-        assert window.tree.get_children() == ("ping bytes",)
-
-        fill(tab.input, "")
-        tab.format_box.set("text")
-        window.tree.selection_set("ping bytes")
-        window.send_button.invoke()  # closed: it connects, then sends
-        wait_until(lambda: tab.counters["in"][0] == 4)
-        assert tcp_echo.received == b"\x01\x02\x03\x04"
-        window.send_button.invoke()  # open to the same target: sent at once
-        wait_until(lambda: tab.counters["in"][0] == 8)
-    finally:
-        window.destroy()
-    (tmp_path / "junk.json").write_text('{"not": "a list"}')
-    window = tab.open_saved()
-    window.store = store
-    window.import_(str(tmp_path / "junk.json"))
-    assert "not a list of saved messages" in window.note_var.get()
-    window.destroy()
 
 
 def test_both_view_shows_binary_as_a_dump_only(tab, tcp_echo: EchoPeer, wait_until) -> None:
