@@ -49,11 +49,11 @@ def test_a_large_session_renders_off_the_tk_thread_and_shows_its_head(app, wait_
 
 def test_close_button_and_escape_close_the_window(app) -> None:
     rec = Recording("socket")
-    window = show_code(app.root, rec, "Socket")
+    window = show_code(app.root, rec, "Socket", app.worker)
     window.update()
     window.close_button.invoke()
     assert not window.winfo_exists()
-    window = show_code(app.root, rec, "Socket")  # a fresh one: the old is gone
+    window = show_code(app.root, rec, "Socket", app.worker)  # a fresh one: the old is gone
     window.update()
     window.text.focus_force()
     window.update()
