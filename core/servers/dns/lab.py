@@ -55,6 +55,7 @@ from core.servers.dns.zones import (
     reverse_v4_zone_text,
     reverse_v6_zone_text,
     root_zone_text,
+    servfail,
     tld_zone_text,
 )
 from core.servers.registry import ServeKind
@@ -306,10 +307,22 @@ class DnsLabServer(ServerController):
         cached = cache.get(key)
         if cached is not None:
             return wire[:2] + cached
-        reply = respond(listener.answerer, wire, self.limits.max_udp_size)
+        reply = self._answer(listener, wire, self.limits.max_udp_size, peer)
         if reply is not None and question is not None:
             cache.put(key, reply[2:])
         return reply
+
+    def _answer(self, listener: _Listener, wire: bytes, max_size: int | None,
+                peer: tuple) -> bytes | None:
+        """The reply to one query; a fault in answering it is logged and answered SERVFAIL
+        (RFC 1035 4.1.1: the server could not process the query), so the client hears
+        at once instead of waiting out its timeout."""
+        try:
+            return respond(listener.answerer, wire, max_size)
+        except Exception as exc:  # one bad packet must not stop the server
+            self.log_limit("error", f"{listener.label}: answering a query from {peer[0]} "
+                           f"failed ({type(exc).__name__}: {exc}); sent SERVFAIL")
+            return servfail(wire)
 
     def _accept(self, sock: socket.socket, listener: _Listener, tls: bool = False) -> None:
         for _ in range(64):  # a burst of connects, bounded so UDP gets its turn too
@@ -346,6 +359,7 @@ class DnsLabServer(ServerController):
         conn.setblocking(True)
         limits = self.limits
         try:
+            peer = conn.getpeername()
             while not self._stopping.is_set():
                 wire = read_message(conn, limits.tcp_idle_timeout, limits.tcp_io_timeout)
                 if wire is None:
@@ -353,7 +367,7 @@ class DnsLabServer(ServerController):
                 client.last_active = time.monotonic()
                 self.count(bytes_in=len(wire) + 2, requests=1)
                 verdict = gate(wire)
-                reply = (respond(listener.answerer, wire, None) if verdict is True
+                reply = (self._answer(listener, wire, None, peer) if verdict is True
                          else verdict or None)
                 if reply is None:
                     return
@@ -388,7 +402,8 @@ class DnsLabServer(ServerController):
         with self._lock:
             self._client_socks.add(secure)
         try:
-            serve_secure(secure, lambda wire: respond(listener.answerer, wire, None),
+            peer = secure.getpeername()
+            serve_secure(secure, lambda wire: self._answer(listener, wire, None, peer),
                          lambda: not self._stopping.is_set(), self.count)
         except OSError:
             pass
