@@ -1,0 +1,140 @@
+"""One cgi-bin served by lighttpd's mod_cgi and by ``wirebench serve cgi --root DIR``.
+
+``env.py`` dumps what a script receives as JSON: the RFC 3875 meta-variables, the
+HTTP_* variables and the body it read from stdin. The same DIR (document root with a
+``cgi-bin`` folder) goes to both servers, so their answers can be compared key by key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+START_DEADLINE = 15.0
+STOP_DEADLINE = 10.0
+LIGHTTPD = "lighttpd"
+REPO = Path(__file__).resolve().parents[2]
+
+ENV_SCRIPT = """#!/usr/bin/env python3
+import json, os, sys
+length = int(os.environ.get("CONTENT_LENGTH") or 0)
+body = sys.stdin.buffer.read(length).decode("latin-1") if length else ""
+names = {k: v for k, v in os.environ.items()
+         if k.startswith(("HTTP_", "SERVER_", "REQUEST_", "REMOTE_", "CONTENT_", "PATH_",
+                          "SCRIPT_", "QUERY_", "GATEWAY_", "AUTH_", "DOCUMENT_"))}
+sys.stdout.write("Content-Type: application/json\\r\\nX-Request-Method: %s\\r\\n\\r\\n"
+                 % os.environ.get("REQUEST_METHOD", ""))
+sys.stdout.write(json.dumps({"env": names, "body": body}, sort_keys=True))
+"""
+
+
+def peer_program(name: str) -> str:
+    """A third-party program (PATH or sbin); a missing peer fails, never skips, the test."""
+    found = shutil.which(name) or next(
+        (str(Path(d) / name) for d in ("/usr/sbin", "/sbin") if (Path(d) / name).exists()),
+        None)
+    if found is None:
+        pytest.fail(f"interop peer {name!r} is not installed: run `bash .ci/setup.sh --test`")
+    return found
+
+
+def make_site(base: Path) -> Path:
+    """DIR with index.html and cgi-bin/env.py (also under a name that needs encoding)."""
+    root = base / "site"
+    (root / "cgi-bin").mkdir(parents=True)
+    (root / "index.html").write_text("<p>interop</p>\n")
+    for name in ("env.py", "my env.py"):
+        script = root / "cgi-bin" / name
+        script.write_text(ENV_SCRIPT)
+        script.chmod(0o755)
+    return root
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_listening(port: int, process: subprocess.Popen, log: Path | None) -> None:
+    end = time.monotonic() + START_DEADLINE
+    while time.monotonic() < end:
+        if process.poll() is not None:
+            detail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
+            pytest.fail(f"peer exited with {process.returncode} before listening: {detail}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail(f"nothing listened on 127.0.0.1:{port} within {START_DEADLINE} s")
+
+
+def stop_process(process: subprocess.Popen) -> int:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(STOP_DEADLINE)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait(STOP_DEADLINE)
+
+
+class Lighttpd:
+    """lighttpd -D with mod_cgi for /cgi-bin/ of ``root``, in ``folder``, on a free port."""
+
+    def __init__(self, root: Path, folder: Path) -> None:
+        self.root = root
+        self.log = folder / "lighttpd-error.log"
+        conf = folder / "lighttpd.conf"
+        self.port = _free_port()
+        conf.write_text(f"""
+server.modules = ("mod_cgi",)
+server.document-root = "{root}"
+server.bind = "127.0.0.1"
+server.port = {self.port}
+server.errorlog = "{self.log}"
+server.tag = "lighttpd"
+mimetype.assign = (".html" => "text/html")
+$HTTP["url"] =~ "^/cgi-bin/" {{ cgi.assign = ("" => "") }}
+""")
+        self.process = subprocess.Popen([peer_program(LIGHTTPD), "-D", "-f", str(conf)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        _wait_listening(self.port, self.process, self.log)
+
+    def stop(self) -> int:
+        return stop_process(self.process)
+
+
+class WirebenchCgi:
+    """``wirebench serve cgi --root ROOT --port 0`` as a user starts it, from this checkout."""
+
+    def __init__(self, root: Path) -> None:
+        env = dict(os.environ, PYTHONPATH=str(REPO))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gui.cli", "serve", "cgi", "--root", str(root), "--port",
+             "0"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, start_new_session=True)
+        line = self.process.stdout.readline() if self.process.stdout else ""
+        match = re.search(r"cgi listening on 127\.0\.0\.1:(\d+)", line)
+        if not match:
+            stop_process(self.process)
+            pytest.fail(f"wirebench serve cgi did not start: {line!r}")
+        self.port = int(match.group(1))
+
+    def stop(self) -> int:
+        code = stop_process(self.process)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+        return code
