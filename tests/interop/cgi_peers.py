@@ -1,4 +1,4 @@
-"""One cgi-bin served by lighttpd's mod_cgi and by ``wirebench serve cgi --root DIR``.
+"""One cgi-bin for lighttpd's mod_cgi and for ``wirebench serve cgi --root DIR``.
 
 ``env.py`` dumps what a script receives as JSON: the RFC 3875 meta-variables, the
 HTTP_* variables and the body it read from stdin. The same DIR (document root with a
@@ -7,22 +7,19 @@ HTTP_* variables and the body it read from stdin. The same DIR (document root wi
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.interop.wirebench_serve import stop_process
+
 START_DEADLINE = 15.0
 STOP_DEADLINE = 10.0
 LIGHTTPD = "lighttpd"
-REPO = Path(__file__).resolve().parents[2]
 
 ENV_SCRIPT = """#!/usr/bin/env python3
 import json, os, sys
@@ -79,16 +76,6 @@ def _wait_listening(port: int, process: subprocess.Popen, log: Path | None) -> N
     pytest.fail(f"nothing listened on 127.0.0.1:{port} within {START_DEADLINE} s")
 
 
-def stop_process(process: subprocess.Popen) -> int:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-    try:
-        return process.wait(STOP_DEADLINE)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        return process.wait(STOP_DEADLINE)
-
-
 class Lighttpd:
     """lighttpd -D with mod_cgi for /cgi-bin/ of ``root``, in ``folder``, on a free port."""
 
@@ -114,27 +101,3 @@ $HTTP["url"] =~ "^/cgi-bin/" {{ cgi.assign = ("" => "") }}
 
     def stop(self) -> int:
         return stop_process(self.process)
-
-
-class WirebenchCgi:
-    """``wirebench serve cgi --root ROOT --port 0`` as a user starts it, from this checkout."""
-
-    def __init__(self, root: Path) -> None:
-        env = dict(os.environ, PYTHONPATH=str(REPO))
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gui.cli", "serve", "cgi", "--root", str(root), "--port",
-             "0"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, start_new_session=True)
-        line = self.process.stdout.readline() if self.process.stdout else ""
-        match = re.search(r"cgi listening on 127\.0\.0\.1:(\d+)", line)
-        if not match:
-            stop_process(self.process)
-            pytest.fail(f"wirebench serve cgi did not start: {line!r}")
-        self.port = int(match.group(1))
-
-    def stop(self) -> int:
-        code = stop_process(self.process)
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
-        return code

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.interop.cgi_peers import Lighttpd, WirebenchCgi, make_site
+from tests.interop.cgi_peers import Lighttpd, make_site
+from tests.interop.wirebench_serve import WirebenchServe
 
 #: lighttpd-only extensions outside RFC 3875 (which names the variables a script can
 #: rely on); our server does not set them
@@ -37,7 +38,7 @@ def peers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Peers]:
     root = make_site(base)
     lighttpd = Lighttpd(root, base)
     try:
-        ours = WirebenchCgi(root)
+        ours = WirebenchServe("cgi", "--root", str(root))
     except BaseException:
         lighttpd.stop()
         raise

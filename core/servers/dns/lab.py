@@ -64,6 +64,7 @@ LAB_PORT = 5353
 LAB_TLS_PORT = 8853  # DoT and DoH
 ROOT_HOST = "127.0.0.2"
 TLD_HOST = "127.0.0.3"
+TLS_ALPN = ["h2", "http/1.1", "dot"]
 
 
 class _Listener:
@@ -132,7 +133,7 @@ class DnsLabServer(ServerController):
         super().__init__(host, port, outbox)
         self.limits = (limits or DnsLimits()).check()
         self._rrl = ResponseRateLimiter(self.limits.rrl_rate, self.limits.rrl_slip)
-        #: DoT and DoH (HTTP/1.1) share this TLS port; None = off, 0 = any free port
+        #: DoT and DoH (HTTP/2 and HTTP/1.1) share this TLS port; None = off, 0 = any port
         self.tls_port = tls_port
         self._tls_sock: socket.socket | None = None
         self.hierarchy = _is_lab_loopback(host) if hierarchy is None else hierarchy
@@ -219,6 +220,8 @@ class DnsLabServer(ServerController):
         from core.tlscerts import server_context
 
         self._tls_context = server_context()
+        # DoH over HTTP/2 (RFC 8484 5.2), DoH over HTTP/1.1, DoT (RFC 7858's "dot")
+        self._tls_context.set_alpn_protocols(TLS_ALPN)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:

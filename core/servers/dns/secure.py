@@ -1,4 +1,7 @@
-"""DNS over TLS and DNS over HTTPS (HTTP/1.1) on one TLS port of the lab DNS server.
+"""DNS over TLS and DNS over HTTPS (HTTP/1.1 here, HTTP/2 in doh_h2) on one TLS port.
+
+The TLS handshake offers ALPN ``h2``, ``http/1.1`` and ``dot``; a client that picks
+``h2`` gets HTTP/2 (``dig +https``, RFC 8484's recommended version).
 
 After the handshake the first bytes tell the two apart: an HTTP request starts with a
 method in capitals (``POST``, ``GET``), a DoT stream with a two-byte length (a query that
@@ -71,6 +74,12 @@ class _Reader:
 def serve_secure(conn: socket.socket, answer: Answer, keep_going: Callable[[], bool],
                  count: Callable[..., None]) -> None:
     """Serve one TLS connection (already handshaken) until it closes."""
+    alpn = getattr(conn, "selected_alpn_protocol", None)
+    if alpn is not None and alpn() == "h2":
+        from core.servers.dns.doh_h2 import serve_h2
+
+        serve_h2(conn, answer, keep_going, count)
+        return
     reader = _Reader(conn)
     head = reader.exact(4)
     if head is None:
