@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 Answer = Callable[[bytes], bytes | None]
@@ -17,16 +18,24 @@ MAX_MESSAGE = 65535
 DNS_MESSAGE = "application/dns-message"
 
 
-def doh_response(method: str, target: str, body: bytes, answer: Answer
-                 ) -> tuple[int, bytes, str]:
-    """(status, body, content type) for one request; ``answer`` turns a query into a reply."""
+@dataclass(frozen=True, slots=True)
+class DohResponse:
+    status: int
+    body: bytes
+    content_type: str = "text/plain"
+    #: HTTP/1.1 closes after it (the request made no sense as DNS); HTTP/2 ignores it
+    close: bool = False
+
+
+def doh_response(method: str, target: str, body: bytes, answer: Answer) -> DohResponse:
+    """The response to one request; ``answer`` turns a query into a reply (None: not DNS)."""
     url = urlsplit(target)
     if url.path != DOH_PATH:
-        return 404, b"DoH lives at /dns-query\n", "text/plain"
+        return DohResponse(404, b"DoH lives at /dns-query\n")
     if method == "POST":
         wire = body
         if not 0 < len(wire) <= MAX_MESSAGE:
-            return 400, b"a POST needs a DNS message of 1-65535 bytes\n", "text/plain"
+            return DohResponse(400, b"Content-Length 1-65535 needed\n", close=True)
     elif method == "GET":
         value = parse_qs(url.query).get("dns", [""])[0]
         try:
@@ -34,10 +43,22 @@ def doh_response(method: str, target: str, body: bytes, answer: Answer
         except (ValueError, binascii.Error):
             wire = b""
         if not wire:
-            return 400, b"?dns= must be base64url\n", "text/plain"
+            return DohResponse(400, b"?dns= must be base64url\n")
     else:
-        return 405, b"use GET or POST\n", "text/plain"
+        return DohResponse(405, b"use GET or POST\n")
     reply = answer(wire)
     if reply is None:
-        return 400, b"not a DNS query\n", "text/plain"
-    return 200, reply, DNS_MESSAGE
+        return DohResponse(400, b"not a DNS query\n", close=True)
+    return DohResponse(200, reply, DNS_MESSAGE)
+
+
+def counted(answer: Answer, count: Callable[..., None]) -> Answer:
+    """``answer`` that also counts the query in and the reply out on the server's gauges."""
+    def answer_and_count(wire: bytes) -> bytes | None:
+        count(bytes_in=len(wire), requests=1)
+        reply = answer(wire)
+        if reply is not None:
+            count(bytes_out=len(reply))
+        return reply
+
+    return answer_and_count

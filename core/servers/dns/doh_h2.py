@@ -18,7 +18,7 @@ import h2.events
 import h2.exceptions
 import h2.settings
 
-from core.servers.dns.doh import MAX_MESSAGE, Answer, doh_response
+from core.servers.dns.doh import MAX_MESSAGE, Answer, DohResponse, counted, doh_response
 
 MAX_STREAMS = 32  # concurrent requests one client may have open
 MAX_HEADER_LIST = 16 * 1024
@@ -42,6 +42,7 @@ def serve_h2(conn: socket.socket, answer: Answer, keep_going: Callable[[], bool]
         h2.settings.SettingCodes.ENABLE_PUSH: 0})
     link.initiate_connection()
     conn.sendall(link.data_to_send())
+    answer = counted(answer, count)
     requests: dict[int, _Request] = {}
     unsent: dict[int, memoryview] = {}  # response bodies waiting for window
     while keep_going():
@@ -67,7 +68,7 @@ def serve_h2(conn: socket.socket, answer: Answer, keep_going: Callable[[], bool]
             elif isinstance(event, h2.events.StreamEnded):
                 request = requests.pop(event.stream_id, None)
                 if request is not None:
-                    _respond(link, event.stream_id, request, answer, count, unsent)
+                    _respond(link, event.stream_id, request, answer, unsent)
             elif isinstance(event, h2.events.StreamReset):
                 requests.pop(event.stream_id, None)
                 unsent.pop(event.stream_id, None)
@@ -79,23 +80,17 @@ def serve_h2(conn: socket.socket, answer: Answer, keep_going: Callable[[], bool]
 
 
 def _respond(link: h2.connection.H2Connection, stream_id: int, request: _Request,
-             answer: Answer, count: Callable[..., None], unsent: dict[int, memoryview]) -> None:
+             answer: Answer, unsent: dict[int, memoryview]) -> None:
     headers = request.headers
-    body = b"" if request.too_big else bytes(request.body)
     if request.too_big:
-        status, payload, content_type = 413, b"a DNS message is at most 65535 bytes\n", \
-            "text/plain"
+        response = DohResponse(413, b"a DNS message is at most 65535 bytes\n")
     else:
-        if body:
-            count(bytes_in=len(body), requests=1)
-        status, payload, content_type = doh_response(
-            headers.get(":method", ""), headers.get(":path", ""), body, answer)
-        if content_type == "application/dns-message":
-            count(bytes_out=len(payload))
+        response = doh_response(headers.get(":method", ""), headers.get(":path", ""),
+                                bytes(request.body), answer)
     link.send_headers(stream_id, [
-        (":status", str(status)), ("content-type", content_type),
-        ("content-length", str(len(payload))), ("cache-control", "max-age=0")])
-    unsent[stream_id] = memoryview(payload)
+        (":status", str(response.status)), ("content-type", response.content_type),
+        ("content-length", str(len(response.body))), ("cache-control", "max-age=0")])
+    unsent[stream_id] = memoryview(response.body)
 
 
 def _send_what_fits(link: h2.connection.H2Connection, unsent: dict[int, memoryview]) -> None:
