@@ -7,7 +7,6 @@ HTTP_* variables and the body it read from stdin. The same DIR (document root wi
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.interop.programs import peer_program
 from tests.interop.wirebench_serve import stop_process
 
 START_DEADLINE = 15.0
@@ -32,16 +32,6 @@ sys.stdout.write("Content-Type: application/json\\r\\nX-Request-Method: %s\\r\\n
                  % os.environ.get("REQUEST_METHOD", ""))
 sys.stdout.write(json.dumps({"env": names, "body": body}, sort_keys=True))
 """
-
-
-def peer_program(name: str) -> str:
-    """A third-party program (PATH or sbin); a missing peer fails, never skips, the test."""
-    found = shutil.which(name) or next(
-        (str(Path(d) / name) for d in ("/usr/sbin", "/sbin") if (Path(d) / name).exists()),
-        None)
-    if found is None:
-        pytest.fail(f"interop peer {name!r} is not installed: run `bash .ci/setup.sh --test`")
-    return found
 
 
 def make_site(base: Path) -> Path:

@@ -8,7 +8,6 @@ bytes, so a query without EDNS comes back truncated (TC) and must be retried ove
 
 from __future__ import annotations
 
-import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +17,8 @@ from pathlib import Path
 import dns.message
 import dns.query
 import pytest
+
+from tests.interop.programs import peer_program
 
 START_DEADLINE = 15.0
 STOP_DEADLINE = 5.0
@@ -44,15 +45,6 @@ cname=alias.{ZONE},www.{ZONE}
 cname=chain.{ZONE},alias.{ZONE}
 ptr-record=10.2.0.192.in-addr.arpa,www.{ZONE}
 """
-
-
-def peer_program(name: str) -> str:
-    found = shutil.which(name) or next(
-        (str(Path(d) / name) for d in ("/usr/sbin", "/sbin") if (Path(d) / name).exists()),
-        None)
-    if found is None:
-        pytest.fail(f"interop peer {name!r} is not installed: run `bash .ci/setup.sh --test`")
-    return found
 
 
 def _free_udp_and_tcp_port() -> int:

@@ -12,15 +12,14 @@ program reads them (``od -c``). No system account or service is involved.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import threading
 from pathlib import Path
 
-import pytest
+from tests.interop.programs import peer_program
 
-TELNETD = "/usr/sbin/telnetd"
+TELNETD = "telnetd"
 LOGIN_USER = "interop"
 LOGIN_PASSWORD = "s3cret"
 ACCEPT_POLL = 0.2  # seconds between checks of the stop flag while accepting
@@ -49,14 +48,6 @@ while printf '$ ' && read -r line; do
     esac
 done
 """
-
-
-def peer_program(path: str) -> str:
-    """The program at ``path`` or on PATH; a missing peer fails (never skips) the test."""
-    found = path if os.path.exists(path) else shutil.which(path)
-    if not found:
-        pytest.fail(f"interop peer {path!r} is not installed: run `bash .ci/setup.sh --test`")
-    return found
 
 
 class TelnetdInetd:

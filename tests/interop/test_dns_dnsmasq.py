@@ -19,7 +19,8 @@ from core.lookup.dns_batch import BatchResult, run_batch
 from core.lookup.dns_query import DnsReply, DnsRequest, query
 from core.lookup.session import LookupSession
 from core.worker import drain
-from tests.interop.dns_peers import BIG_TXT, ZONE, Dnsmasq, peer_program
+from tests.interop.dns_peers import BIG_TXT, ZONE, Dnsmasq
+from tests.interop.programs import peer_program
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.interop.dns_peers import peer_program
+from tests.interop.programs import peer_program
 from tests.interop.wirebench_serve import WirebenchServe
 
 

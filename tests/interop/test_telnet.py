@@ -21,12 +21,12 @@ from core.telnet.protocol import BINARY
 from core.telnet.session import TelnetSession
 from core.telnet.settings import TelnetSettings
 from core.worker import drain
+from tests.interop.programs import peer_program
 from tests.interop.telnet_peers import (
     LOGIN_PASSWORD,
     LOGIN_USER,
     PtyClient,
     TelnetdInetd,
-    peer_program,
 )
 
 LOGIN_SCRIPT = f"""timeout 15
