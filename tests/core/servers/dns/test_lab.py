@@ -193,6 +193,8 @@ def test_a_fault_in_answering_one_query_is_logged_answered_servfail_and_survived
         assert over_tcp.rcode() == dns.rcode.SERVFAIL
         monkeypatch.undo()
         assert udp(server, "www.wirebench.test").answer[0][0].address == "127.0.0.1"
+        # the SERVFAIL was not cached: the same question now gets its real answer
+        assert udp(server, "fault.wirebench.test").rcode() == dns.rcode.NXDOMAIN
         assert server.running
     finally:
         server.stop()
