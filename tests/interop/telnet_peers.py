@@ -145,6 +145,15 @@ class PtyClient:
     def type(self, keys: bytes) -> None:
         os.write(self.master, keys)
 
+    def wait_exit(self, timeout: float = 10.0) -> int | None:
+        """The program's exit code once it ends by itself (None: still running)."""
+        import time
+
+        end = time.monotonic() + timeout
+        while self.process.poll() is None and time.monotonic() < end:
+            self._read(0.05)  # keep its terminal drained so it can finish writing
+        return self.process.poll()
+
     def close(self) -> int | None:
         if self.process.poll() is None:
             self.process.terminate()

@@ -148,6 +148,6 @@ def test_debian_telnet_client_against_the_lab_server(telnet_lab: TelnetLabServer
         assert b"\x00" not in client.output
         client.type(b"exit\r")
         client.expect(b"Connection closed by foreign host.")
+        assert client.wait_exit() == 0
     finally:
-        code = client.close()
-    assert code == 0
+        client.close()
