@@ -48,12 +48,18 @@ ptr-record=10.2.0.192.in-addr.arpa,www.{ZONE}
 
 
 def _free_udp_and_tcp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-        udp.bind(("127.0.0.1", 0))
-        port = udp.getsockname()[1]
-        with socket.socket() as tcp:
-            tcp.bind(("127.0.0.1", port))  # free for both, as dnsmasq needs
-        return port
+    """A port free for both UDP and TCP on 127.0.0.1 a moment ago, as dnsmasq needs."""
+    for _attempt in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind(("127.0.0.1", 0))
+            port = udp.getsockname()[1]
+            with socket.socket() as tcp:
+                try:
+                    tcp.bind(("127.0.0.1", port))
+                except OSError:  # taken for TCP: try another
+                    continue
+            return port
+    pytest.fail("no port free for both UDP and TCP on 127.0.0.1")
 
 
 class Dnsmasq:
