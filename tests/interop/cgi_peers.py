@@ -18,7 +18,7 @@ from tests.interop.programs import peer_program
 from tests.interop.wirebench_serve import stop_process
 
 START_DEADLINE = 15.0
-STOP_DEADLINE = 10.0
+START_ATTEMPTS = 3
 LIGHTTPD = "lighttpd"
 
 ENV_SCRIPT = """#!/usr/bin/env python3
@@ -52,15 +52,15 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _wait_listening(port: int, process: subprocess.Popen, log: Path | None) -> None:
+def _listening(port: int, process: subprocess.Popen) -> bool:
+    """True once something answers on ``port``; False when ``process`` exited first."""
     end = time.monotonic() + START_DEADLINE
     while time.monotonic() < end:
         if process.poll() is not None:
-            detail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
-            pytest.fail(f"peer exited with {process.returncode} before listening: {detail}")
+            return False
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
+            return True
         except OSError:
             time.sleep(0.05)
     pytest.fail(f"nothing listened on 127.0.0.1:{port} within {START_DEADLINE} s")
@@ -73,8 +73,10 @@ class Lighttpd:
         self.root = root
         self.log = folder / "lighttpd-error.log"
         conf = folder / "lighttpd.conf"
-        self.port = _free_port()
-        conf.write_text(f"""
+        # a free port can be taken between our probe and lighttpd's bind: a few tries
+        for _attempt in range(START_ATTEMPTS):
+            self.port = _free_port()
+            conf.write_text(f"""
 server.modules = ("mod_cgi",)
 server.document-root = "{root}"
 server.bind = "127.0.0.1"
@@ -84,10 +86,13 @@ server.tag = "lighttpd"
 mimetype.assign = (".html" => "text/html")
 $HTTP["url"] =~ "^/cgi-bin/" {{ cgi.assign = ("" => "") }}
 """)
-        self.process = subprocess.Popen([peer_program(LIGHTTPD), "-D", "-f", str(conf)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
-        _wait_listening(self.port, self.process, self.log)
+            self.process = subprocess.Popen(
+                [peer_program(LIGHTTPD), "-D", "-f", str(conf)], stdout=subprocess.DEVNULL,
+                stderr=subprocess.STDOUT, start_new_session=True)
+            if _listening(self.port, self.process):
+                return
+        detail = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
+        pytest.fail(f"lighttpd exited with {self.process.returncode}: {detail}")
 
     def stop(self) -> int:
         return stop_process(self.process)
