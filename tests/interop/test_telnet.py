@@ -127,8 +127,11 @@ def test_a_wrong_password_is_refused_by_the_login_script(session: TelnetSession,
     assert "Login incorrect" in screen_text(session)
 
 
-def test_debian_telnet_client_against_the_lab_server(telnet_lab: TelnetLabServer) -> None:
-    client = PtyClient([peer_program("telnet"), "127.0.0.1", str(telnet_lab.port)],
+@pytest.mark.parametrize("options", [[], ["-8"]], ids=["nvt", "binary"])
+def test_debian_telnet_client_against_the_lab_server(telnet_lab: TelnetLabServer,
+                                                     options: list[str]) -> None:
+    # -8: an 8-bit data path, BINARY both ways, so Enter arrives as a bare CR
+    client = PtyClient([peer_program("telnet"), *options, "127.0.0.1", str(telnet_lab.port)],
                        columns=101, rows=33)
     try:
         client.expect(b"login:")
