@@ -68,7 +68,6 @@ def session() -> Iterator[TelnetSession]:
     s = TelnetSession()
     yield s
     s.close()
-    s.wait_closed()
 
 
 def log_in(session: TelnetSession, server: TelnetdInetd, columns: int, rows: int) -> None:
