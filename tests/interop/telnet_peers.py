@@ -11,12 +11,14 @@ program reads them (``od -c``). No system account or service is involved.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import threading
 from pathlib import Path
 
+from tests.fixtures.waiting import wait_for
 from tests.interop.programs import peer_program
 
 TELNETD = "telnetd"
@@ -132,26 +134,22 @@ class PtyClient:
             self.output = (self.output + chunk)[-self.OUTPUT_CAP:]
 
     def expect(self, text: bytes, timeout: float = 10.0) -> None:
-        import time
-
-        end = time.monotonic() + timeout
-        while text not in self.output:
-            left = end - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"{text!r} not seen within {timeout} s; got "
-                                     f"{self.output[-400:]!r}")
-            self._read(min(left, 0.1))
+        try:
+            wait_for(lambda: text in self.output, timeout, pump=lambda: self._read(0.05),
+                     interval=0)
+        except AssertionError:
+            raise AssertionError(f"{text!r} not seen within {timeout} s; got "
+                                 f"{self.output[-400:]!r}") from None
 
     def type(self, keys: bytes) -> None:
         os.write(self.master, keys)
 
     def wait_exit(self, timeout: float = 10.0) -> int | None:
         """The program's exit code once it ends by itself (None: still running)."""
-        import time
-
-        end = time.monotonic() + timeout
-        while self.process.poll() is None and time.monotonic() < end:
-            self._read(0.05)  # keep its terminal drained so it can finish writing
+        # keep its terminal drained meanwhile, so it can finish writing
+        with contextlib.suppress(AssertionError):
+            wait_for(lambda: self.process.poll() is not None, timeout,
+                     pump=lambda: self._read(0.05), interval=0)
         return self.process.poll()
 
     def close(self) -> int | None:

@@ -8,7 +8,6 @@ error answers and the UDP-to-TCP retry are checked by value, and a batch must gi
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from core.lookup.dns_batch import BatchResult, run_batch
 from core.lookup.dns_query import DnsReply, DnsRequest, query
 from core.lookup.session import LookupSession
 from core.worker import deliver, drain
+from tests.fixtures.waiting import wait_for
 from tests.interop.dns_peers import BIG_TXT, ZONE, Dnsmasq
 from tests.interop.programs import peer_program
 
@@ -130,11 +130,10 @@ def test_the_lookup_session_runs_the_batch_as_the_tab_does(dnsmasq: Dnsmasq) -> 
     try:
         session.batch(BATCH_NAMES, on_done=results.append, rdtype="A", server="127.0.0.1",
                       port=dnsmasq.port, timeout=3)
-        end = time.monotonic() + 30
-        while time.monotonic() < end and not results and not failures:
-            # what the bridge does on the Tk thread: make the on_done calls in order
-            failures += [e for e in deliver(drain(session.outbox)) if isinstance(e, Failed)]
-            time.sleep(0.02)
+        # what the bridge does on the Tk thread: make the on_done calls in order
+        wait_for(lambda: results or failures, 30, "the batch never finished", pump=lambda:
+                 failures.extend(e for e in deliver(drain(session.outbox))
+                                 if isinstance(e, Failed)))
     finally:
         session.close()
     assert not failures and len(results) == 1, failures

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from core.telnet.protocol import BINARY
 from core.telnet.session import TelnetSession
 from core.telnet.settings import TelnetSettings
 from core.worker import drain
+from tests.fixtures.waiting import wait_for
 from tests.interop.programs import peer_program
 from tests.interop.telnet_peers import (
     LOGIN_PASSWORD,
@@ -43,13 +43,11 @@ expect-re you said: hello there\\r?\\n\\$ $
 
 def wait_until(session: TelnetSession, cond: Callable[[], bool], what: str,
                timeout: float = 15.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        drain(session.outbox)
-        if cond():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"{what} not seen in {timeout} s; screen:\n" + screen_text(session))
+    try:
+        wait_for(cond, timeout, pump=lambda: drain(session.outbox))
+    except AssertionError:
+        raise AssertionError(f"{what} not seen in {timeout} s; screen:\n"
+                             + screen_text(session)) from None
 
 
 def screen_text(session: TelnetSession) -> str:
