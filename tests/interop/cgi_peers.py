@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures.waiting import wait_for
 from tests.interop.programs import peer_program
 from tests.interop.wirebench_serve import stop_process
 
@@ -54,16 +54,18 @@ def _free_port() -> int:
 
 def _listening(port: int, process: subprocess.Popen) -> bool:
     """True once something answers on ``port``; False when ``process`` exited first."""
-    end = time.monotonic() + START_DEADLINE
-    while time.monotonic() < end:
+    def answered_or_exited() -> bool:
         if process.poll() is not None:
-            return False
+            return True
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             return True
         except OSError:
-            time.sleep(0.05)
-    pytest.fail(f"nothing listened on 127.0.0.1:{port} within {START_DEADLINE} s")
+            return False
+
+    wait_for(answered_or_exited, START_DEADLINE,
+             f"nothing listened on 127.0.0.1:{port} within {START_DEADLINE} s", interval=0.05)
+    return process.poll() is None
 
 
 class Lighttpd:

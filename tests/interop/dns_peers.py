@@ -11,13 +11,13 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import dns.message
 import dns.query
 import pytest
 
+from tests.fixtures.waiting import wait_for
 from tests.interop.programs import peer_program
 
 START_DEADLINE = 15.0
@@ -84,17 +84,23 @@ class Dnsmasq:
         pytest.fail(f"dnsmasq did not answer: {self.log.read_text(errors='replace')[-2000:]}")
 
     def _wait_ready(self) -> bool:
-        end = time.monotonic() + START_DEADLINE
+        """True once dnsmasq answers a query; False when it exited (or never answered)."""
         probe = dns.message.make_query(f"www.{ZONE}", "A")
-        while time.monotonic() < end:
+
+        def answered_or_exited() -> bool:
             if self.process.poll() is not None:
-                return False
+                return True
             try:
                 dns.query.udp(probe, "127.0.0.1", port=self.port, timeout=0.5)
                 return True
             except (dns.exception.Timeout, OSError):
-                continue
-        return False
+                return False
+
+        try:
+            wait_for(answered_or_exited, START_DEADLINE, interval=0)
+        except AssertionError:
+            return False
+        return self.process.poll() is None
 
     def stop(self) -> int:
         if self.process.poll() is None:
