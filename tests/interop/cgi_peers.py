@@ -19,7 +19,6 @@ from tests.interop.wirebench_serve import stop_process
 
 START_DEADLINE = 15.0
 START_ATTEMPTS = 3
-LIGHTTPD = "lighttpd"
 
 ENV_SCRIPT = """#!/usr/bin/env python3
 import json, os, sys
@@ -89,7 +88,7 @@ mimetype.assign = (".html" => "text/html")
 $HTTP["url"] =~ "^/cgi-bin/" {{ cgi.assign = ("" => "") }}
 """)
             self.process = subprocess.Popen(
-                [peer_program(LIGHTTPD), "-D", "-f", str(conf)], stdout=subprocess.DEVNULL,
+                [peer_program("lighttpd"), "-D", "-f", str(conf)], stdout=subprocess.DEVNULL,
                 stderr=subprocess.STDOUT, start_new_session=True)
             if _listening(self.port, self.process):
                 return

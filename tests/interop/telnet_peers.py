@@ -21,7 +21,6 @@ from pathlib import Path
 from tests.fixtures.waiting import wait_for
 from tests.interop.programs import peer_program
 
-TELNETD = "telnetd"
 LOGIN_USER = "interop"
 LOGIN_PASSWORD = "s3cret"
 ACCEPT_POLL = 0.2  # seconds between checks of the stop flag while accepting
@@ -59,7 +58,7 @@ class TelnetdInetd:
         self.script = folder / "login.sh"
         self.script.write_text(LOGIN_SCRIPT)
         self.script.chmod(0o755)
-        self.telnetd = peer_program(TELNETD)
+        self.telnetd = peer_program("telnetd")
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(ACCEPT_POLL)
         self.port = self._listener.getsockname()[1]
