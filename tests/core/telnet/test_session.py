@@ -262,7 +262,7 @@ def test_enter_in_character_mode_follows_binary(
     peer = scripted_peer(ScriptedPeer.greeter(offer + b"$ "))
     c = Collector(session)
     session.connect(TelnetSettings(port=peer.port, active=False))
-    c.wait(lambda: session.character_mode and "$" in c.screen())
+    c.until(lambda: session.character_mode and "$" in c.screen())
     if binary:
         assert peer.wait_for(bytes((IAC, WILL, BINARY)))
     assert session.enter_name == enter
