@@ -17,7 +17,7 @@ import dns.message
 import dns.query
 import pytest
 
-from tests.fixtures.waiting import wait_for
+from tests.fixtures.waiting import reached
 from tests.interop.programs import peer_program
 
 START_DEADLINE = 15.0
@@ -96,11 +96,8 @@ class Dnsmasq:
             except (dns.exception.Timeout, OSError):
                 return False
 
-        try:
-            wait_for(answered_or_exited, START_DEADLINE, interval=0)
-        except AssertionError:
-            return False
-        return self.process.poll() is None
+        return (reached(answered_or_exited, START_DEADLINE, None, 0)
+                and self.process.poll() is None)
 
     def stop(self) -> int:
         if self.process.poll() is None:

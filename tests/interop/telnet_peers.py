@@ -11,14 +11,13 @@ program reads them (``od -c``). No system account or service is involved.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import subprocess
 import threading
 from pathlib import Path
 
-from tests.fixtures.waiting import wait_for
+from tests.fixtures.waiting import reached, wait_for
 from tests.interop.programs import peer_program
 
 LOGIN_USER = "interop"
@@ -133,12 +132,9 @@ class PtyClient:
             self.output = (self.output + chunk)[-self.OUTPUT_CAP:]
 
     def expect(self, text: bytes, timeout: float = 10.0) -> None:
-        try:
-            wait_for(lambda: text in self.output, timeout, pump=lambda: self._read(0.05),
-                     interval=0)
-        except AssertionError:
-            raise AssertionError(f"{text!r} not seen within {timeout} s; got "
-                                 f"{self.output[-400:]!r}") from None
+        wait_for(lambda: text in self.output, timeout,
+                 lambda: f"{text!r} not seen within {timeout} s; got {self.output[-400:]!r}",
+                 pump=lambda: self._read(0.05), interval=0)
 
     def type(self, keys: bytes) -> None:
         os.write(self.master, keys)
@@ -146,9 +142,8 @@ class PtyClient:
     def wait_exit(self, timeout: float = 10.0) -> int | None:
         """The program's exit code once it ends by itself (None: still running)."""
         # keep its terminal drained meanwhile, so it can finish writing
-        with contextlib.suppress(AssertionError):
-            wait_for(lambda: self.process.poll() is not None, timeout,
-                     pump=lambda: self._read(0.05), interval=0)
+        reached(lambda: self.process.poll() is not None, timeout,
+                lambda: self._read(0.05), 0)
         return self.process.poll()
 
     def close(self) -> int | None:

@@ -43,11 +43,8 @@ expect-re you said: hello there\\r?\\n\\$ $
 
 def wait_until(session: TelnetSession, cond: Callable[[], bool], what: str,
                timeout: float = 15.0) -> None:
-    try:
-        wait_for(cond, timeout, pump=lambda: drain(session.outbox))
-    except AssertionError:
-        raise AssertionError(f"{what} not seen in {timeout} s; screen:\n"
-                             + screen_text(session)) from None
+    wait_for(cond, timeout, lambda: f"{what} not seen in {timeout} s; screen:\n"
+             + screen_text(session), pump=lambda: drain(session.outbox))
 
 
 def screen_text(session: TelnetSession) -> str:
