@@ -117,8 +117,8 @@ def test_a_wrong_password_is_refused_by_the_login_script(session: TelnetSession,
     session.send_text(f"{LOGIN_USER}\r")
     wait_until(session, lambda: "Password:" in screen_text(session), "Password:")
     session.send_text("wrong\r")
+    wait_until(session, lambda: "Login incorrect" in screen_text(session), "the refusal")
     wait_until(session, lambda: not session.connected, "the server closing")
-    assert "Login incorrect" in screen_text(session)
 
 
 @pytest.mark.parametrize("options", [[], ["-8"]], ids=["nvt", "binary"])
