@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.daemon_peers import peer_program
 from tests.fixtures.waiting import wait_for
-from tests.interop.programs import peer_program
 from tests.interop.wirebench_serve import stop_process
 
 START_DEADLINE = 15.0
@@ -88,8 +88,8 @@ mimetype.assign = (".html" => "text/html")
 $HTTP["url"] =~ "^/cgi-bin/" {{ cgi.assign = ("" => "") }}
 """)
             self.process = subprocess.Popen(
-                [peer_program("lighttpd"), "-D", "-f", str(conf)], stdout=subprocess.DEVNULL,
-                stderr=subprocess.STDOUT, start_new_session=True)
+                [peer_program("lighttpd", "lighttpd"), "-D", "-f", str(conf)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
             if _listening(self.port, self.process):
                 return
         detail = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""

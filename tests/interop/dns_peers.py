@@ -17,8 +17,8 @@ import dns.message
 import dns.query
 import pytest
 
+from tests.fixtures.daemon_peers import peer_program
 from tests.fixtures.waiting import reached
-from tests.interop.programs import peer_program
 
 START_DEADLINE = 15.0
 STOP_DEADLINE = 5.0
@@ -69,7 +69,7 @@ class Dnsmasq:
         self.conf = folder / "dnsmasq.conf"
         self.conf.write_text(CONFIG)
         self.log = folder / "dnsmasq.log"
-        program = peer_program("dnsmasq")
+        program = peer_program("dnsmasq", "dnsmasq-base")
         for _attempt in range(START_ATTEMPTS):
             self.port = _free_udp_and_tcp_port()
             with self.log.open("wb") as log:

@@ -12,17 +12,14 @@ program reads them (``od -c``). No system account or service is involved.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import threading
 from pathlib import Path
 
+from tests.fixtures.daemon_peers import InetdTelnetd
 from tests.fixtures.waiting import reached, wait_for
-from tests.interop.programs import peer_program
 
 LOGIN_USER = "interop"
 LOGIN_PASSWORD = "s3cret"
-ACCEPT_POLL = 0.2  # seconds between checks of the stop flag while accepting
 STOP_DEADLINE = 5.0
 
 LOGIN_SCRIPT = f"""#!/bin/sh
@@ -50,50 +47,15 @@ done
 """
 
 
-class TelnetdInetd:
-    """Accepts on 127.0.0.1 port 0; each connection gets its own telnetd process."""
+class TelnetdInetd(InetdTelnetd):
+    """The shared inetd for telnetd (tests/fixtures/daemon_peers.py) running
+    :data:`LOGIN_SCRIPT`, written into ``folder``."""
 
     def __init__(self, folder: Path) -> None:
-        self.script = folder / "login.sh"
-        self.script.write_text(LOGIN_SCRIPT)
-        self.script.chmod(0o755)
-        self.telnetd = peer_program("telnetd")
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(ACCEPT_POLL)
-        self.port = self._listener.getsockname()[1]
-        self.children: list[subprocess.Popen] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept_loop, name="interop:inetd",
-                                        daemon=True)
-        self._thread.start()
-
-    def _accept_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with conn:
-                conn.setblocking(True)
-                # -h: no host banner before login; -E: our script instead of /bin/login
-                self.children.append(subprocess.Popen(
-                    [self.telnetd, "-h", "-E", str(self.script)], stdin=conn, stdout=conn,
-                    stderr=conn, close_fds=True, start_new_session=True))
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._listener.close()
-        self._thread.join(STOP_DEADLINE)
-        for child in self.children:
-            if child.poll() is None:
-                child.terminate()
-            try:
-                child.wait(STOP_DEADLINE)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait(STOP_DEADLINE)
+        script = folder / "login.sh"
+        script.write_text(LOGIN_SCRIPT)
+        script.chmod(0o755)
+        super().__init__(script)
 
 
 class PtyClient:

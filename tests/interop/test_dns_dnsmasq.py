@@ -18,9 +18,9 @@ from core.lookup.dns_batch import BatchResult, run_batch
 from core.lookup.dns_query import DnsReply, DnsRequest, query
 from core.lookup.session import LookupSession
 from core.worker import deliver, drain
+from tests.fixtures.daemon_peers import peer_program
 from tests.fixtures.waiting import wait_for
 from tests.interop.dns_peers import BIG_TXT, ZONE, Dnsmasq
-from tests.interop.programs import peer_program
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +97,8 @@ BATCH_NAMES = [f"www.{ZONE}", f"chain.{ZONE}", f"mail.{ZONE}", f"nope.{ZONE}",
 def dig_batch(dnsmasq: Dnsmasq, names_file: Path) -> list[tuple[str, str, tuple[str, ...]]]:
     """(name, status, answer values) for each query of ``dig -f``, in order."""
     result = subprocess.run(
-        [peer_program("dig"), "@127.0.0.1", "-p", str(dnsmasq.port), "+tries=1", "+time=3",
-         "+noall", "+comments", "+answer", "+question", "-f", str(names_file)],
+        [peer_program("dig", "dnsutils"), "@127.0.0.1", "-p", str(dnsmasq.port), "+tries=1",
+         "+time=3", "+noall", "+comments", "+answer", "+question", "-f", str(names_file)],
         capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     rows = []

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.interop.programs import peer_program
+from tests.fixtures.daemon_peers import peer_program
 from tests.interop.wirebench_serve import WirebenchServe
 
 
@@ -34,7 +34,7 @@ def lab() -> Iterator[Lab]:
 
 
 def dig(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([peer_program("dig"), "+tries=1", "+time=5", *args],
+    return subprocess.run([peer_program("dig", "dnsutils"), "+tries=1", "+time=5", *args],
                           capture_output=True, text=True, timeout=60)
 
 

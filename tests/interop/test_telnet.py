@@ -20,8 +20,8 @@ from core.telnet.protocol import BINARY
 from core.telnet.session import TelnetSession
 from core.telnet.settings import TelnetSettings
 from core.worker import drain
+from tests.fixtures.daemon_peers import peer_program
 from tests.fixtures.waiting import wait_for
-from tests.interop.programs import peer_program
 from tests.interop.telnet_peers import (
     LOGIN_PASSWORD,
     LOGIN_USER,
@@ -125,8 +125,8 @@ def test_a_wrong_password_is_refused_by_the_login_script(session: TelnetSession,
 def test_debian_telnet_client_against_the_lab_server(telnet_lab: TelnetLabServer,
                                                      options: list[str]) -> None:
     # -8: an 8-bit data path, BINARY both ways, so Enter arrives as a bare CR
-    client = PtyClient([peer_program("telnet"), *options, "127.0.0.1", str(telnet_lab.port)],
-                       columns=101, rows=33)
+    client = PtyClient([peer_program("telnet", "inetutils-telnet"), *options, "127.0.0.1",
+                        str(telnet_lab.port)], columns=101, rows=33)
     try:
         client.expect(b"login:")
         client.type(LAB_USER.encode() + b"\r")
