@@ -146,9 +146,11 @@ def build_query(request: DnsRequest) -> tuple[dns.message.Message, str]:
         rdtype = dns.rdatatype.PTR
     else:
         qname = to_dns_name(raw, "Name")
+    edns = request.edns or request.dnssec
+    # False, not None: dnspython turns EDNS on by itself whenever a payload is given
     query = dns.message.make_query(
-        qname, rdtype, use_edns=0 if request.edns or request.dnssec else None,
-        payload=EDNS_PAYLOAD, want_dnssec=request.dnssec)
+        qname, rdtype, use_edns=0 if edns else False,
+        payload=EDNS_PAYLOAD if edns else None, want_dnssec=request.dnssec)
     if not request.recurse:
         query.flags &= ~dns.flags.RD
     if request.checking_disabled:

@@ -261,7 +261,10 @@ class Tracer:
                 if rr.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA)}
         missing = []
         for rd in ns_rrset:
-            addresses = glue.get(rd.target)
+            literal = rd.target.to_text(omit_final_dot=True)
+            # a server named by its address (as the lab's are) needs no glue: use it, as
+            # dig does
+            addresses = glue.get(rd.target) or ([literal] if is_address(literal) else [])
             if addresses:
                 # IPv4 first: it works on more networks
                 for address in sorted(addresses, key=lambda a: ":" in a):

@@ -30,6 +30,7 @@ from core.recording import Recording
 from core.states import ConnState
 from core.telnet.keyboard import Keyboard
 from core.telnet.protocol import (
+    BINARY,
     ECHO,
     NAWS,
     NEW_ENVIRON,
@@ -54,7 +55,10 @@ class InputModeChanged(Event):
 
     local_echo: bool
     character_mode: bool
-    enter: str  # "CR LF" | "CR NUL"
+    enter: str  # "CR LF" | "CR NUL" | "CR" (see TelnetSession.enter_name)
+
+
+ENTER_BYTES = {"CR LF": b"\r\n", "CR NUL": b"\r\x00", "CR": b"\r"}
 
 
 class TelnetSession:
@@ -86,7 +90,7 @@ class TelnetSession:
         #: raw mode's copy of what arrived ("Received" menu: save, open in the browser)
         self.received = ReceivedBytes()
         self._last_sent = 0.0
-        self._echo_state: tuple[bool, bool] | None = None
+        self._echo_state: tuple[bool, bool, str] | None = None
         self._proto_calls: list[Callable[[TelnetProtocol], None]] = []
         self.connected = False
 
@@ -162,9 +166,19 @@ class TelnetSession:
         return self.protocol is None or not self.protocol.remote_enabled(ECHO)
 
     @property
+    def enter_name(self) -> str:
+        """What Enter sends: "CR LF" in line mode; in character mode "CR NUL" (RFC 854's
+        bare CR in NVT ASCII) or, once we send BINARY, a plain "CR" (RFC 856: the NUL
+        would be data, and telnetd hands it to the program as ^@; Debian's telnet sends
+        a bare CR there too)."""
+        if not self.character_mode:
+            return "CR LF"
+        p = self.protocol
+        return "CR" if p is not None and p.local_enabled(BINARY) else "CR NUL"
+
+    @property
     def enter_bytes(self) -> bytes:
-        """Enter: CR NUL in character mode (RFC 854's bare CR), else CR LF."""
-        return b"\r\x00" if self.character_mode else b"\r\n"
+        return ENTER_BYTES[self.enter_name]
 
     def send_text(self, text: str, record: bool = True, hide: bool = False) -> None:
         """Type text: character mode sends at once, line mode edits locally until Enter.
@@ -451,12 +465,11 @@ class TelnetSession:
                 self._out += reply
         for event in events:
             self._post(event)
-        state = (self.local_echo, self.character_mode)
+        state = (self.local_echo, self.character_mode, self.enter_name)
         if state != self._echo_state:
             self._echo_state = state
             self._post(InputModeChanged(source=self.source, local_echo=state[0],
-                                        character_mode=state[1],
-                                        enter="CR NUL" if state[1] else "CR LF"))
+                                        character_mode=state[1], enter=state[2]))
 
     # -- text for the tab ------------------------------------------------------------------
     def transcript_text(self) -> str:

@@ -62,7 +62,11 @@ class CgiServer(ServerController):
         #: drive script pipes with threads instead of a selector (default: only on Windows)
         self.threaded_pipes = sys.platform == "win32" if threaded_pipes is None else threaded_pipes
         self.root = Path(root) if root is not None else asset("www")
-        self.cgi_dir = Path(cgi_dir) if cgi_dir is not None else asset("cgi-bin")
+        #: scripts: the folder given, else ROOT/cgi-bin as CGIHTTPServer does (none when
+        #: the root has no cgi-bin), else the bundled samples (no root given either)
+        self.cgi_dir = (Path(cgi_dir) if cgi_dir is not None else
+                        self.root / "cgi-bin" if root is not None else asset("cgi-bin"))
+        self._cgi_dir_given = cgi_dir is not None
         self.limits = limits or CgiLimits()
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.access_log = access_log
@@ -92,7 +96,9 @@ class CgiServer(ServerController):
         return self._accept_thread is not None and self._accept_thread.is_alive()
 
     def describe(self) -> str:
-        return f"root {self.root}, scripts {self.cgi_dir}"
+        scripts = (self.cgi_dir if self.cgi_dir.is_dir() else
+                   f"none ({self.cgi_dir} does not exist)")
+        return f"root {self.root}, scripts {scripts}"
 
     def url(self, path: str = "/") -> str:
         host = self.host if self.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
@@ -101,6 +107,8 @@ class CgiServer(ServerController):
 
     def _start(self) -> None:
         for folder, field in ((self.root, "Root"), (self.cgi_dir, "CGI folder")):
+            if field == "CGI folder" and not self._cgi_dir_given:
+                continue  # ROOT/cgi-bin is optional: without it /cgi-bin/ answers 404
             if not folder.is_dir():
                 raise ServerStartError(
                     f"{field} {folder} is not a folder: choose an existing folder.", field)
@@ -308,7 +316,8 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", type=Path, default=None,
                         help="document root of static files (default: the sample site)")
     parser.add_argument("--cgi-dir", type=Path, default=None,
-                        help="folder of scripts served at /cgi-bin/ (default: the samples')")
+                        help="folder of scripts served at /cgi-bin/ (default: ROOT/cgi-bin "
+                             "when --root is given, else the samples')")
     parser.add_argument("--script-timeout", type=float, default=30.0,
                         help="seconds a script may run before it is killed (default 30)")
     parser.add_argument("--max-connections", type=int, default=CgiLimits().max_connections,

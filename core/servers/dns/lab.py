@@ -55,6 +55,7 @@ from core.servers.dns.zones import (
     reverse_v4_zone_text,
     reverse_v6_zone_text,
     root_zone_text,
+    servfail,
     tld_zone_text,
 )
 from core.servers.registry import ServeKind
@@ -63,6 +64,7 @@ LAB_PORT = 5353
 LAB_TLS_PORT = 8853  # DoT and DoH
 ROOT_HOST = "127.0.0.2"
 TLD_HOST = "127.0.0.3"
+TLS_ALPN = ["h2", "http/1.1", "dot"]
 
 
 class _Listener:
@@ -131,7 +133,7 @@ class DnsLabServer(ServerController):
         super().__init__(host, port, outbox)
         self.limits = (limits or DnsLimits()).check()
         self._rrl = ResponseRateLimiter(self.limits.rrl_rate, self.limits.rrl_slip)
-        #: DoT and DoH (HTTP/1.1) share this TLS port; None = off, 0 = any free port
+        #: DoT and DoH (HTTP/2 and HTTP/1.1) share this TLS port; None = off, 0 = any port
         self.tls_port = tls_port
         self._tls_sock: socket.socket | None = None
         self.hierarchy = _is_lab_loopback(host) if hierarchy is None else hierarchy
@@ -218,6 +220,8 @@ class DnsLabServer(ServerController):
         from core.tlscerts import server_context
 
         self._tls_context = server_context()
+        # DoH over HTTP/2 (RFC 8484 5.2), DoH over HTTP/1.1, DoT (RFC 7858's "dot")
+        self._tls_context.set_alpn_protocols(TLS_ALPN)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
@@ -306,10 +310,22 @@ class DnsLabServer(ServerController):
         cached = cache.get(key)
         if cached is not None:
             return wire[:2] + cached
-        reply = respond(listener.answerer, wire, self.limits.max_udp_size)
+        reply = self._answer(listener, wire, self.limits.max_udp_size, peer)
         if reply is not None and question is not None:
             cache.put(key, reply[2:])
         return reply
+
+    def _answer(self, listener: _Listener, wire: bytes, max_size: int | None,
+                peer: tuple) -> bytes | None:
+        """The reply to one query; a fault in answering it is logged and answered SERVFAIL
+        (RFC 1035 4.1.1: the server could not process the query), so the client hears
+        at once instead of waiting out its timeout."""
+        try:
+            return respond(listener.answerer, wire, max_size)
+        except Exception as exc:  # one bad packet must not stop the server
+            self.log_limit("error", f"{listener.label}: answering a query from {peer[0]} "
+                           f"failed ({type(exc).__name__}: {exc}); sent SERVFAIL")
+            return servfail(wire)
 
     def _accept(self, sock: socket.socket, listener: _Listener, tls: bool = False) -> None:
         for _ in range(64):  # a burst of connects, bounded so UDP gets its turn too
@@ -346,6 +362,7 @@ class DnsLabServer(ServerController):
         conn.setblocking(True)
         limits = self.limits
         try:
+            peer = conn.getpeername()
             while not self._stopping.is_set():
                 wire = read_message(conn, limits.tcp_idle_timeout, limits.tcp_io_timeout)
                 if wire is None:
@@ -353,7 +370,7 @@ class DnsLabServer(ServerController):
                 client.last_active = time.monotonic()
                 self.count(bytes_in=len(wire) + 2, requests=1)
                 verdict = gate(wire)
-                reply = (respond(listener.answerer, wire, None) if verdict is True
+                reply = (self._answer(listener, wire, None, peer) if verdict is True
                          else verdict or None)
                 if reply is None:
                     return
@@ -388,7 +405,8 @@ class DnsLabServer(ServerController):
         with self._lock:
             self._client_socks.add(secure)
         try:
-            serve_secure(secure, lambda wire: respond(listener.answerer, wire, None),
+            peer = secure.getpeername()
+            serve_secure(secure, lambda wire: self._answer(listener, wire, None, peer),
                          lambda: not self._stopping.is_set(), self.count)
         except OSError:
             pass

@@ -1,4 +1,7 @@
-"""DNS over TLS and DNS over HTTPS (HTTP/1.1) on one TLS port of the lab DNS server.
+"""DNS over TLS and DNS over HTTPS (HTTP/1.1 here, HTTP/2 in doh_h2) on one TLS port.
+
+The TLS handshake offers ALPN ``h2``, ``http/1.1`` and ``dot``; a client that picks
+``h2`` gets HTTP/2 (``dig +https``, RFC 8484's recommended version).
 
 After the handshake the first bytes tell the two apart: an HTTP request starts with a
 method in capitals (``POST``, ``GET``), a DoT stream with a two-byte length (a query that
@@ -9,13 +12,13 @@ with the message in base64url.
 
 from __future__ import annotations
 
-import base64
 import socket
 import struct
 from collections.abc import Callable
 from http import HTTPStatus
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
+from core.servers.dns.doh import DOH_PATH, Answer, counted, doh_response
 from core.servers.http_head import (
     HttpError,
     RequestLimits,
@@ -24,8 +27,6 @@ from core.servers.http_head import (
     read_request_head,
 )
 
-Answer = Callable[[bytes], bytes | None]
-DOH_PATH = "/dns-query"
 #: a DoH request is a short head and a DNS message of at most 64 KiB
 DOH_LIMITS = RequestLimits(max_request_line=8192, max_header_bytes=16 * 1024,
                            max_headers=100, max_body=65535)
@@ -71,6 +72,12 @@ class _Reader:
 def serve_secure(conn: socket.socket, answer: Answer, keep_going: Callable[[], bool],
                  count: Callable[..., None]) -> None:
     """Serve one TLS connection (already handshaken) until it closes."""
+    alpn = getattr(conn, "selected_alpn_protocol", None)
+    if alpn is not None and alpn() == "h2":
+        from core.servers.dns.doh_h2 import serve_h2
+
+        serve_h2(conn, answer, keep_going, count)
+        return
     reader = _Reader(conn)
     head = reader.exact(4)
     if head is None:
@@ -115,6 +122,7 @@ def _http(conn: socket.socket, status: str, body: bytes, content_type: str,
 
 def _serve_https(conn: socket.socket, reader: _Reader, answer: Answer,
                  keep_going: Callable[[], bool], count: Callable[..., None]) -> None:
+    answer = counted(answer, count)
     while keep_going():
         try:
             head = read_request_head(reader, DOH_LIMITS)
@@ -123,46 +131,20 @@ def _serve_https(conn: socket.socket, reader: _Reader, answer: Answer,
             return
         if head is None:
             return
-        method, target, keep_alive = head.method, head.target, head.keep_alive
-        url = urlsplit(target)
-        wire: bytes | None = None
-        if url.path != DOH_PATH:
-            _http(conn, "404 Not Found", b"DoH lives at /dns-query\n", "text/plain",
-                  keep_alive)
-        elif method == "POST":
+        body = b""
+        if head.method == "POST" and urlsplit(head.target).path == DOH_PATH:
             try:
                 length = body_length(head, DOH_LIMITS)
             except HttpError as exc:
                 _refuse(conn, exc)
                 return
-            if not length:
-                _http(conn, "400 Bad Request", b"Content-Length 1-65535 needed\n",
-                      "text/plain", False)
-                return
             try:
-                wire = read_body(reader, length)
+                body = read_body(reader, length) if length else b""
             except HttpError:
                 return  # the client went away mid-body: nobody to answer
-        elif method == "GET":
-            value = parse_qs(url.query).get("dns", [""])[0]
-            try:
-                wire = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-            except ValueError:
-                wire = b""
-            if not wire:
-                _http(conn, "400 Bad Request", b"?dns= must be base64url\n", "text/plain",
-                      keep_alive)
-                wire = None
-        else:
-            _http(conn, "405 Method Not Allowed", b"use GET or POST\n", "text/plain",
-                  keep_alive)
-        if wire is not None:
-            count(bytes_in=len(wire), requests=1)
-            reply = answer(wire)
-            if reply is None:
-                _http(conn, "400 Bad Request", b"not a DNS query\n", "text/plain", False)
-                return
-            _http(conn, "200 OK", reply, "application/dns-message", keep_alive)
-            count(bytes_out=len(reply))
+        response = doh_response(head.method, head.target, body, answer)
+        keep_alive = head.keep_alive and not response.close
+        _http(conn, f"{response.status} {HTTPStatus(response.status).phrase}", response.body,
+              response.content_type, keep_alive)
         if not keep_alive:
             return

@@ -107,16 +107,31 @@ $TTL 300
 """
 
 
+def _server_name(address: str) -> str:
+    """The name of a lab name server: its address spelled as a domain name.
+
+    ``dig +trace`` never uses glue: it looks each NS name up with the system resolver
+    (BIND's dighost.c ``followup_lookup`` -> ``getaddresses``), which knows nothing of the
+    lab's ``.test`` names. A name that reads as an address literal needs no lookup there,
+    so dig can walk root -> TLD -> authority offline; resolvers that use glue (ours, the
+    lab's own) find the same address in the additional section. (RFC 1123 2.1 keeps such
+    names out of real host names; the lab is not the Internet.)
+    """
+    return f"{address}."
+
+
 def root_zone_text(v4: str, root: str, tld: str) -> str:
     return f"""$ORIGIN .
 $TTL 3600
 @ SOA a.root-servers.test. {SOA}
-@ NS a.root-servers.test.
-test. NS ns.test.
+@ NS {_server_name(root)}
+{_server_name(root)} A {root}
+test. NS {_server_name(tld)}
+{_server_name(tld)} A {tld}
 ns.test. A {tld}
 a.root-servers.test. A {root}
-127.in-addr.arpa. NS ns1.wirebench.test.
-ns1.wirebench.test. A {v4}
+127.in-addr.arpa. NS {_server_name(v4)}
+{_server_name(v4)} A {v4}
 """
 
 
@@ -124,13 +139,16 @@ def tld_zone_text(v4: str, root: str, tld: str) -> str:
     return f"""$ORIGIN test.
 $TTL 3600
 @ SOA ns.test. {SOA}
-@ NS ns.test.
+@ NS ns
 ns A {tld}
 a.root-servers A {root}
-wirebench NS ns1.wirebench.test.
-ns1.wirebench A {v4}
+wirebench NS {_server_name(v4)}
 noglue NS ns2.wirebench.test.
 """
+
+
+def _is_child_of_zone(name: dns.name.Name) -> bool:
+    return len(name.labels) > 1 and name.parent() == ZONE_NAME
 
 
 def load_zone(text: str) -> dns.zone.Zone:
@@ -164,8 +182,9 @@ class ZoneAnswerer:
         if zone is None:
             response.set_rcode(dns.rcode.REFUSED)
             return response
+        # the root name has no parent (dns.name.NoParent): it is never a misbehaving name
         misbehaviour = MISBEHAVING.get(question.name.labels[0].decode("ascii", "replace")
-                                       ) if question.name.parent() == ZONE_NAME else None
+                                       ) if _is_child_of_zone(question.name) else None
         if misbehaviour == "silent":
             return None
         if misbehaviour is not None:
@@ -244,7 +263,9 @@ class ZoneAnswerer:
 
     def _additional(self, zone: dns.zone.Zone, qtype: int, rds,
                     response: dns.message.Message) -> None:
-        if qtype in (dns.rdatatype.MX, dns.rdatatype.SRV):
+        # in-zone addresses of the names an answer points to; for NS this is the glue a
+        # resolver priming from this server (``dig +trace``) needs to reach them
+        if qtype in (dns.rdatatype.MX, dns.rdatatype.SRV, dns.rdatatype.NS):
             targets = [rd.exchange if qtype == dns.rdatatype.MX else rd.target for rd in rds]
             self._glue(zone, targets, response)
 
@@ -273,3 +294,17 @@ def respond(answerer: ZoneAnswerer, wire: bytes, max_size: int | None) -> bytes 
         short = dns.message.make_response(query, our_payload=EDNS_PAYLOAD)
         short.flags |= dns.flags.TC | (response.flags & dns.flags.AA)
         return short.to_wire()
+
+
+def servfail(wire: bytes) -> bytes | None:
+    """A SERVFAIL reply to ``wire`` (echoing its question when it parses), or None."""
+    if len(wire) < 12:
+        return None
+    try:
+        response = dns.message.make_response(dns.message.from_wire(wire))
+    except Exception:  # any parse failure: answer with the bare header
+        qid, flags = struct.unpack("!HH", wire[:4])
+        return struct.pack("!HHHHHH", qid, 0x8000 | (flags & 0x7900) | dns.rcode.SERVFAIL,
+                           0, 0, 0, 0)
+    response.set_rcode(dns.rcode.SERVFAIL)
+    return response.to_wire()

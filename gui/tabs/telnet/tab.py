@@ -308,7 +308,7 @@ class TelnetTab(Tab):
             s = self.session
             self.on_event(InputModeChanged(source=s.source, local_echo=s.local_echo,
                                            character_mode=s.character_mode,
-                                           enter="CR NUL" if s.character_mode else "CR LF"))
+                                           enter=s.enter_name))
 
     def save_received(self) -> None:
         if not self.session.received.data():

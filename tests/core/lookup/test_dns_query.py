@@ -60,6 +60,9 @@ def test_truncated_udp_answer_is_retried_over_tcp(dns_lab) -> None:
     assert forced.transport == "tcp" and len(forced.answer) == 200
     small = ask(dns_lab, "www.wirebench.test", "A", edns=False)
     assert small.transport == "udp"
+    # EDNS off means no OPT record at all (dnspython adds one whenever a payload is set)
+    assert "EDNS" not in small.sent and "EDNS" not in small.raw
+    assert "udp: 1232" in ask(dns_lab, "www.wirebench.test", "A").sent
 
 
 def test_reverse_lookup_v4_and_v6(dns_lab) -> None:

@@ -26,7 +26,7 @@ def test_root_tld_authority(dns_lab) -> None:
     assert any(r.rdtype == "A" and r.value == "127.0.0.3" for r in result.steps[0].records)
     assert [r.value for r in result.answer] == ["127.0.0.1"]
     text = result.text()
-    assert "asked ns.test. (127.0.0.3)" in text and "ANSWER" in text
+    assert "asked 127.0.0.3. (127.0.0.3)" in text and "ANSWER" in text
 
 
 def test_cname_leaving_the_reply_is_followed_from_the_root(dns_lab) -> None:
@@ -90,3 +90,10 @@ def test_referral_without_glue_looks_the_server_up(dns_lab) -> None:
     assert [s.zone for s in result.steps[2:5]] == [".", "test.", "wirebench.test."]
     assert result.steps[-1].server_name == "ns2.wirebench.test."
     assert result.steps[-1].zone == "noglue.test."
+
+
+def test_trace_of_the_root_name(dns_lab) -> None:
+    result = run(dns_lab, ".", "NS")
+    assert result.complete and result.rcode == "NOERROR"
+    assert [s.kind for s in result.steps] == ["answer"]
+    assert [r.value for r in result.answer] == ["127.0.0.2."]

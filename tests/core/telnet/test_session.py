@@ -12,9 +12,9 @@ import pytest
 from core.errors import UserError
 from core.events import Closed, Connected, Failed
 from core.servers.telnet_lab import TelnetLabServer
-from core.telnet.protocol import DO, DONT, ECHO, IAC, SGA, WILL, WONT, Negotiation
+from core.telnet.protocol import BINARY, DO, DONT, ECHO, IAC, SGA, WILL, WONT, Negotiation
 from core.telnet.received import open_in_browser
-from core.telnet.session import TelnetSession, TerminalFrame
+from core.telnet.session import InputModeChanged, TelnetSession, TerminalFrame
 from core.telnet.settings import TelnetSettings
 from core.tlscerts import self_signed
 from tests.fixtures.telnet_peers import ScriptedPeer
@@ -68,7 +68,8 @@ def test_negotiation_with_the_lab_server(session: TelnetSession,
     assert "recv SB TTYPE SEND" in texts and "sent SB TTYPE IS xterm-256color" in texts
     assert "recv WILL ECHO" in texts and "sent DO ECHO" in texts
     assert session.protocol.remote_enabled(SGA) and session.character_mode
-    assert session.enter_bytes == b"\r\x00"
+    # the lab server asks DO BINARY: Enter is a bare CR (RFC 856), not NVT's CR NUL
+    assert session.protocol.local_enabled(BINARY) and session.enter_bytes == b"\r"
     assert any(isinstance(e, Connected) for e in c.events)
     # a resize is sent again as NAWS and the server sees it
     session.resize(90, 20)
@@ -247,3 +248,25 @@ def test_tls_verifies_by_default(session: TelnetSession,
     c2.until(lambda: "login:" in c2.screen())
     assert session.tls_info["version"].startswith("TLS")
     login(c2)
+
+
+@pytest.mark.parametrize(("binary", "enter", "wire"), [
+    (True, "CR", b"ls\r"),  # RFC 856: after WILL BINARY a NUL would be data (^@ in telnetd)
+    (False, "CR NUL", b"ls\r\x00"),  # RFC 854: NVT ASCII spells a bare CR as CR NUL
+])
+def test_enter_in_character_mode_follows_binary(
+        session: TelnetSession, scripted_peer: Callable[..., ScriptedPeer], binary: bool,
+        enter: str, wire: bytes) -> None:
+    offer = bytes((IAC, WILL, ECHO, IAC, WILL, SGA)) + (bytes((IAC, DO, BINARY)) if binary
+                                                        else b"")
+    peer = scripted_peer(ScriptedPeer.greeter(offer + b"$ "))
+    c = Collector(session)
+    session.connect(TelnetSettings(port=peer.port, active=False))
+    c.until(lambda: session.character_mode and "$" in c.screen())
+    if binary:
+        assert peer.wait_for(bytes((IAC, WILL, BINARY)))
+    assert session.enter_name == enter
+    assert any(isinstance(e, InputModeChanged) and e.enter == enter for e in c.pump())
+    session.send_text("ls\r")
+    assert peer.wait_for(wire)
+    assert peer.received.endswith(wire)

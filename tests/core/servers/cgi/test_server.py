@@ -253,3 +253,40 @@ def test_open_in_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert open_in_browser("http://127.0.0.1:8000/") is True
     wait_for(seen.exists, 10, "the browser was not started")
     assert seen.read_text().strip() == "http://127.0.0.1:8000/"
+
+
+def test_serve_cgi_root_runs_its_own_cgi_bin(tmp_path: Path) -> None:
+    # as CGIHTTPServer does: DIR/cgi-bin, not the bundled "Hello World!" sample
+    (tmp_path / "cgi-bin").mkdir()
+    script = tmp_path / "cgi-bin" / "hello.py"
+    script.write_text("#!/usr/bin/env python3\nprint('Content-Type: text/plain')\nprint()\n"
+                      "print('hello from my own cgi-bin')\n")
+    script.chmod(0o755)
+    (tmp_path / "index.html").write_text("my index\n")
+    repo = Path(__file__).resolve().parents[4]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gui.cli", "serve", "cgi", "--root", str(tmp_path),
+         "--port", "0"], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        match = re.search(r"cgi listening on 127\.0\.0\.1:(\d+)", line)
+        assert match, line + proc.stderr.read()
+        port = int(match.group(1))
+        assert body_of(get(port, "/cgi-bin/hello.py")) == b"hello from my own cgi-bin\n"
+        assert body_of(get(port, "/")) == b"my index\n"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=10)
+    assert proc.returncode == 0
+
+
+def test_a_root_without_cgi_bin_has_no_scripts(tmp_path: Path) -> None:
+    (tmp_path / "page.txt").write_text("static only\n")
+    srv = CgiServer(root=tmp_path)
+    srv.start()
+    try:
+        assert fetch(srv, "/page.txt")[:2] == (200, b"static only\n")
+        assert fetch(srv, "/cgi-bin/hello.py")[0] == 404  # never the bundled sample
+        assert "scripts none" in srv.describe()
+    finally:
+        srv.stop()

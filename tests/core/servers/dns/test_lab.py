@@ -28,7 +28,8 @@ def test_root_and_tld_refer_downwards(dns_lab) -> None:
     assert not root.flags & dns.flags.AA
     tld = udp(dns_lab, "www.wirebench.test", host="127.0.0.3")
     assert tld.authority[0].name.to_text() == "wirebench.test."
-    assert tld.additional[0].to_text().endswith("A 127.0.0.1")
+    # servers are named by their address (dig +trace looks NS names up itself)
+    assert tld.authority[0][0].target.to_text() == "127.0.0.1."
 
 
 def test_truncation_without_and_with_edns(dns_lab) -> None:
@@ -147,3 +148,56 @@ def test_a_request_that_raises_is_logged_and_the_next_is_served(monkeypatch) -> 
         lines.append(getattr(event, "text", ""))
     assert any("RuntimeError" in line and "a fault while answering" in line
                for line in lines)
+
+
+def test_a_root_name_query_is_answered_and_every_listener_lives_on() -> None:
+    # `dig . NS` (resolver priming, the first step of dig +trace) once raised NoParent in
+    # the answerer and killed the one thread that serves every listener
+    server = DnsLabServer("127.0.0.1", 0, tls_port=0)
+    server.start()
+    try:
+        for _ in range(2):
+            root = udp(server, ".", "NS", host="127.0.0.2")
+            assert root.rcode() == dns.rcode.NOERROR and root.flags & dns.flags.AA
+            assert [rd.target.to_text() for rd in root.answer[0]] == ["127.0.0.2."]
+            # glue: the address of the root's own server, in the additional section
+            assert [rr.to_text() for rr in root.additional] == ["127.0.0.2. 3600 IN A 127.0.0.2"]
+        for host in ("127.0.0.1", "127.0.0.2", "127.0.0.3"):
+            assert udp(server, "www.wirebench.test", host=host).rcode() == dns.rcode.NOERROR
+            over_tcp = dns.query.tcp(dns.message.make_query("www.wirebench.test", "A"), host,
+                                     port=server.port, timeout=2)
+            assert over_tcp.rcode() == dns.rcode.NOERROR
+        assert server.running
+    finally:
+        server.stop()
+
+
+def test_a_fault_in_answering_one_query_is_logged_answered_servfail_and_survived(
+        monkeypatch) -> None:
+    from core.worker import drain
+
+    server = DnsLabServer("127.0.0.1", 0, hierarchy=False)
+    server.start()
+    try:
+        answerer = server._listeners[0].answerer
+
+        def broken(query):
+            raise RuntimeError("zone store unreadable")
+
+        monkeypatch.setattr(answerer, "answer", broken)
+        failed = udp(server, "fault.wirebench.test")
+        assert failed.rcode() == dns.rcode.SERVFAIL
+        assert failed.question[0].name.to_text() == "fault.wirebench.test."
+        over_tcp = dns.query.tcp(dns.message.make_query("fault.wirebench.test", "A"),
+                                 "127.0.0.1", port=server.port, timeout=2)
+        assert over_tcp.rcode() == dns.rcode.SERVFAIL
+        monkeypatch.undo()
+        assert udp(server, "www.wirebench.test").answer[0][0].address == "127.0.0.1"
+        # the SERVFAIL was not cached: the same question now gets its real answer
+        assert udp(server, "fault.wirebench.test").rcode() == dns.rcode.NXDOMAIN
+        assert server.running
+    finally:
+        server.stop()
+    logged = [getattr(e, "text", "") for e in drain(server.outbox)]
+    assert any("RuntimeError: zone store unreadable" in text and "SERVFAIL" in text
+               for text in logged)

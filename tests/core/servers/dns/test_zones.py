@@ -89,3 +89,13 @@ def test_silent_garbage_and_answers_are_not_answered() -> None:
     garbage = struct.pack("!HHHHHH", 7, 0, 1, 0, 0, 0) + b"\x05ab"
     qid, flags = struct.unpack("!HH", respond(AUTH, garbage, 512)[:4])
     assert qid == 7 and flags & 0xF == dns.rcode.FORMERR
+
+
+def test_the_root_name_gets_the_root_servers_with_glue() -> None:
+    reply = ask(ROOT, ".", "NS")
+    assert reply.rcode() == dns.rcode.NOERROR and reply.flags & dns.flags.AA
+    assert [rd.target.to_text() for rd in reply.answer[0]] == ["127.0.0.2."]
+    assert [(rr.name.to_text(), rr[0].address) for rr in reply.additional] == [
+        ("127.0.0.2.", "127.0.0.2")]
+    assert ask(ROOT, ".", "SOA").answer[0][0].mname.to_text() == "a.root-servers.test."
+    assert ask(AUTH, ".", "NS").rcode() == dns.rcode.REFUSED  # not a zone it holds

@@ -1,0 +1,1 @@
+"""Interoperability: the project's clients and servers against third-party peers."""
