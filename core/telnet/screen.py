@@ -109,10 +109,16 @@ class _LazyLine:
 Run = tuple[str, Style]
 
 
+#: characters of terminal answers (DSR, DA) held between two feeds
+MAX_REPLY_BYTES = 64 * 1024
+
+
 class TerminalScreen(pyte.Screen):
     def __init__(self, columns: int = 80, lines: int = 24, scrollback: int = 1000) -> None:
         self.scrollback: deque = deque(maxlen=max(0, scrollback))
         self.replies: list[str] = []
+        self._reply_bytes = 0
+        self.replies_dropped = 0  # answers past MAX_REPLY_BYTES (a flood of queries)
         self.title_text = ""
         super().__init__(columns, lines)
         self.stream = pyte.Stream(self)
@@ -127,6 +133,12 @@ class TerminalScreen(pyte.Screen):
         super().index()
 
     def write_process_input(self, data: str) -> None:
+        # a server can ask a thousand questions per KiB it sends: answers held between
+        # two takes are capped, the rest counted and dropped
+        if self._reply_bytes + len(data) > MAX_REPLY_BYTES:
+            self.replies_dropped += 1
+            return
+        self._reply_bytes += len(data)
         self.replies.append(data)
 
     def report_device_attributes(self, mode: int = 0, **kwargs: bool) -> None:
@@ -173,6 +185,7 @@ class TerminalScreen(pyte.Screen):
     # -- input ------------------------------------------------------------------------------
     def take_replies(self) -> list[str]:
         out, self.replies = self.replies, []
+        self._reply_bytes = 0
         return out
 
     def feed(self, text: str) -> None:

@@ -93,7 +93,7 @@ class HostileServer:
         self.stop()
 
 
-def run_client(body: str, timeout: float = 60.0) -> dict:
+def run_client(body: str, timeout: float = 120.0) -> dict:
     """Run ``body`` (which sets ``result``, a dict) in a fresh interpreter.
 
     Returns ``result`` plus ``rss_growth_mb`` (peak resident memory during ``body`` minus
