@@ -67,6 +67,25 @@ class Style:
 DEFAULT_STYLE = Style()
 
 
+class SafeStream(pyte.Stream):
+    """pyte's stream, except that a sequence its handler chokes on is dropped.
+
+    pyte passes a CSI's parameters straight to the handler: ``ESC [ ; @`` calls
+    ``insert_characters(0, 0)`` and raises TypeError, which would end the screen thread
+    and freeze the terminal. pyte already resets its parser after a failure; we count
+    the sequence as dropped and go on with the next character.
+    """
+
+    dropped = 0
+
+    def _send_to_parser(self, data: str) -> bool | None:
+        try:
+            return super()._send_to_parser(data)
+        except Exception:  # any handler failure: what a server sent must never raise
+            self.dropped += 1
+            return self._taking_plain_text
+
+
 class _Capture(pyte.Screen):
     """A one-row screen that keeps every row scrolled off it."""
 
@@ -92,7 +111,7 @@ class _LazyBlock:
         if self.rows is None:
             scratch = _Capture(self.columns)
             scratch.cursor.attrs = self.attrs
-            pyte.Stream(scratch).feed(self.text)
+            SafeStream(scratch).feed(self.text)
             self.rows = scratch.rows
             self.text = ""
         return self.rows[index] if index < len(self.rows) else {}
@@ -121,7 +140,7 @@ class TerminalScreen(pyte.Screen):
         self.replies_dropped = 0  # answers past MAX_REPLY_BYTES (a flood of queries)
         self.title_text = ""
         super().__init__(columns, lines)
-        self.stream = pyte.Stream(self)
+        self.stream = SafeStream(self)
         self.skipped_chars = 0  # how much a flood shortcut saved (for the bench)
         self._cells: dict[tuple, object] = {}  # (character, attributes) -> shared Char
 
