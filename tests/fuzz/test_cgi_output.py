@@ -20,7 +20,8 @@ _FIELD = st.one_of(
     )
 _FIELD = st.one_of(*[_FIELD] * 6, st.binary(max_size=30))  # mostly well-formed
 OUTPUT = st.one_of(
-    st.builds(lambda fields, ends, body: b"".join(f + e for f, e in zip(fields, ends))
+    st.builds(lambda fields, ends, body: b"".join(
+                  f + e for f, e in zip(fields, ends[:len(fields)], strict=True))
               + b"\r\n" + body,
               st.lists(_FIELD, max_size=8),
               st.lists(st.sampled_from([b"\r\n"] * 4 + [b"\n", b"\r"]), min_size=8,
