@@ -33,7 +33,7 @@ LINE = st.one_of(_UNIXISH, _DOSISH, _MLSDISH, st.text(max_size=200),
                  st.binary(max_size=200).map(decode_wire))
 
 
-@fuzz(500)
+@fuzz(300)
 @given(st.lists(LINE, max_size=20), st.booleans())
 def test_listing_parsers_never_raise_and_stay_within_the_lines(lines: list[str],
                                                                mlsd: bool) -> None:
