@@ -81,7 +81,6 @@ def test_answers_to_a_server_that_never_reads_are_capped(telnet_lab, flood: str)
             result["warnings"] = warnings
             result["rss_after_close_mb"] = _status("VmRSS") - _before
         """)
-    print(result)
     assert result["bytes_in"] >= enough, result
     assert any("dropped" in text for text in result["warnings"]), result
     # the 64 KiB answer backlog plus the answers to one read (256 KiB of queries)
