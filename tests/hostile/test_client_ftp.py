@@ -23,13 +23,16 @@ from core.ftp.wire import FtpTimeout
 from core.servers.ftp_lab import LAB_PASSWORD, LAB_USER
 from tests.hostile.client_harness import GRACE, RSS_BOUND_MB, HostileServer, read_line, run_client
 
-#: a folder listing: three sub-folders, whatever the path (the tree never ends)
+#: the issue's tree: three sub-folders in every folder down to 30 deep (inside the
+#: client's 32-folder depth cap), three files at the bottom: 3**30 folders in all
 THREE_FOLDERS = b"".join(b"drwxr-xr-x 2 u g 0 Jan 01 00:00 d%d\r\n" % i for i in range(3))
+THREE_FILES = b"".join(b"-rw-r--r-- 1 u g 9 Jan 01 00:00 f%d\r\n" % i for i in range(3))
+DEPTH = 30
 
 
 @dataclass
 class Behaviour:
-    listing: Callable[[socket.socket, HostileServer], None]
+    listing: Callable[[socket.socket, HostileServer, bytes], None]
     drip_banner: bool = False
     lists: int = 0
 
@@ -51,7 +54,7 @@ def ftp_server(behaviour: Behaviour) -> Callable[[socket.socket, HostileServer],
                     port = passive.getsockname()[1]
                     conn.sendall(b"227 Entering Passive Mode (127,0,0,1,%d,%d)\r\n"
                                  % (port >> 8, port & 255))
-                elif verb in (b"LIST", b"NLST") and passive is not None:
+                elif verb in (b"LIST", b"MLSD") and passive is not None:
                     conn.sendall(b"150 here it comes\r\n")
                     passive.settimeout(5)
                     data, _ = passive.accept()
@@ -60,7 +63,7 @@ def ftp_server(behaviour: Behaviour) -> Callable[[socket.socket, HostileServer],
                     behaviour.lists += 1
                     with data:
                         try:
-                            behaviour.listing(data, server)
+                            behaviour.listing(data, server, line[5:].strip())
                         except OSError:
                             pass  # the client cut the listing: answer its ABOR
                     conn.sendall(b"226 done\r\n")
@@ -76,11 +79,11 @@ def ftp_server(behaviour: Behaviour) -> Callable[[socket.socket, HostileServer],
     return handle
 
 
-def three_folders(data: socket.socket, server: HostileServer) -> None:
-    data.sendall(THREE_FOLDERS)
+def three_folders(data: socket.socket, server: HostileServer, path: bytes) -> None:
+    data.sendall(THREE_FOLDERS if path.count(b"/d") < DEPTH else THREE_FILES)
 
 
-def dripping_listing(data: socket.socket, server: HostileServer) -> None:
+def dripping_listing(data: socket.socket, server: HostileServer, path: bytes) -> None:
     for byte in b"-rw-r--r-- 1 u g 1 Jan 01 00:00 f" * 1000:
         if not server.pause(1.5):
             return
@@ -118,7 +121,7 @@ def test_cancel_stops_a_folder_download_that_nests_without_end(nesting_server, f
     server, behaviour = nesting_server
     queue = TransferQueue(options(server.port, timeout=5))
     item = queue.add_download("/top", tmp_path, folder=True)
-    wait_for(lambda: behaviour.lists >= 20)
+    wait_for(lambda: behaviour.lists >= 40)  # past the bottom, on its way across
     asked = time.monotonic()
     queue.cancel(item)
     wait_for(lambda: queue.items[item].state in FINISHED)
@@ -136,7 +139,7 @@ def test_close_stops_a_folder_download_that_nests_without_end(nesting_server,
     server, behaviour = nesting_server
     queue = TransferQueue(options(server.port, timeout=5))
     queue.add_download("/top", tmp_path, folder=True)
-    wait_for(lambda: behaviour.lists >= 20)
+    wait_for(lambda: behaviour.lists >= 40)  # past the bottom, on its way across
     thread = queue._thread
     asked = time.monotonic()
     queue.close()
@@ -180,7 +183,7 @@ def test_a_dripping_listing_cannot_hold_the_client_past_the_timeout(ftp_lab) -> 
     lab_lists_normally(ftp_lab.port)
 
 
-def huge_listing(data: socket.socket, server: HostileServer) -> None:
+def huge_listing(data: socket.socket, server: HostileServer, path: bytes) -> None:
     """180 MB of 150-byte LIST lines, as fast as the client takes them."""
     block = b"".join(b"-rw-r--r--   1 owner group   123456 Jan 01 00:00 %s_%06d.txt\r\n"
                      % (b"long-name" * 10, i) for i in range(10_000))
