@@ -128,6 +128,7 @@ class _LazyLine:
 Run = tuple[str, Style]
 
 
+_DECCOLM = 3  # the private mode number, before pyte shifts it
 #: characters of terminal answers (DSR, DA) held between two feeds
 MAX_REPLY_BYTES = 64 * 1024
 
@@ -165,6 +166,18 @@ class TerminalScreen(pyte.Screen):
         # full-screen programs pick their colour paths
         if mode == 0 and not kwargs.get("private"):
             self.write_process_input("\x1b[?62;22c")
+
+    # xterm ignores 80/132-column switching (DECCOLM, private mode 3) unless the user
+    # allows it: the width is the view's, and NAWS has told the server what it is
+    def set_mode(self, *modes: int, **kwargs: bool) -> None:
+        if kwargs.get("private"):
+            modes = tuple(m for m in modes if m != _DECCOLM)
+        super().set_mode(*modes, **kwargs)
+
+    def reset_mode(self, *modes: int, **kwargs: bool) -> None:
+        if kwargs.get("private"):
+            modes = tuple(m for m in modes if m != _DECCOLM)
+        super().reset_mode(*modes, **kwargs)
 
     def set_title(self, param: str) -> None:
         super().set_title(param)

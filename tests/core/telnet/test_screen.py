@@ -214,3 +214,12 @@ def test_many_terminal_queries_at_once_get_at_most_64_kib_of_answers() -> None:
     assert screen.replies_dropped > 0
     screen.feed("\x1b[6n")  # the cap is per batch: the next one is answered
     assert screen.take_replies() == ["\x1b[1;1R"]
+
+
+def test_a_server_cannot_switch_the_screen_to_132_columns() -> None:
+    # found by tests/fuzz/test_terminal_screen.py: DECCOLM resized the screen behind the
+    # view's back; xterm ignores it by default (allowColumnMode false), so do we
+    screen = TerminalScreen(40, 5)
+    screen.feed("ab\x1b[?3h\x1b[?3l\x1b[?3;25h")
+    assert screen.columns == 40 and screen.lines == 5
+    assert screen.display[0].startswith("ab")
