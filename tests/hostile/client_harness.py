@@ -20,8 +20,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-#: RSS growth of the process under test that any abuse may cost (issue 14)
-RSS_BOUND_MB = 64
 #: every client operation ends within its timeout plus this (issue 14)
 GRACE = 1.0
 

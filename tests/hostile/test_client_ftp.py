@@ -21,7 +21,9 @@ from core.ftp.options import FtpOptions
 from core.ftp.transfers import CANCELLED, DONE, FINISHED, TransferQueue
 from core.ftp.wire import FtpTimeout
 from core.servers.ftp_lab import LAB_PASSWORD, LAB_USER
-from tests.hostile.client_harness import GRACE, RSS_BOUND_MB, HostileServer, read_line, run_client
+from tests.fixtures.waiting import wait_for
+from tests.hostile.client_harness import GRACE, HostileServer, read_line, run_client
+from tests.hostile.served import RSS_BOUND_MB
 
 #: the issue's tree: three sub-folders in every folder down to 30 deep (inside the
 #: client's 32-folder depth cap), three files at the bottom: 3**30 folders in all
@@ -101,13 +103,6 @@ def nesting_server() -> Iterator[tuple[HostileServer, Behaviour]]:
         yield server, behaviour
 
 
-def wait_for(condition: Callable[[], object], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.01)
-
-
 def lab_lists_normally(port: int) -> None:
     conn = FtpConnection(FtpOptions("127.0.0.1", port, user=LAB_USER, password=LAB_PASSWORD,
                                     timeout=5))
@@ -128,6 +123,7 @@ def test_cancel_stops_a_folder_download_that_nests_without_end(nesting_server, f
     took = time.monotonic() - asked
     lists_then = behaviour.lists
     assert queue.items[item].state == CANCELLED
+    print(f"FIGURE ftp deep tree: Cancel took {took * 1000:.0f} ms after {lists_then} LISTs")
     assert took <= GRACE, f"Cancel took {took:.1f} s"
     queue.close()
     assert behaviour.lists <= lists_then + 1  # no LIST after the cancel (one in flight)
@@ -145,6 +141,7 @@ def test_close_stops_a_folder_download_that_nests_without_end(nesting_server,
     queue.close()
     took = time.monotonic() - asked
     assert thread is not None and not thread.is_alive()
+    print(f"FIGURE ftp deep tree: close() took {took * 1000:.0f} ms")
     assert took <= GRACE, f"close() took {took:.1f} s"
 
 
@@ -166,6 +163,7 @@ def test_a_dripping_reply_cannot_hold_the_login_past_the_timeout(ftp_lab) -> Non
         with pytest.raises(FtpTimeout):
             FtpConnection(options(server.port, timeout=2)).connect()
         took = time.monotonic() - started
+    print(f"FIGURE ftp dripping reply: connect() ended after {took:.2f} s (timeout 2 s)")
     assert took <= 2 + GRACE, f"connect() ran {took:.1f} s with a 2 s timeout"
     lab_lists_normally(ftp_lab.port)
 
@@ -179,6 +177,7 @@ def test_a_dripping_listing_cannot_hold_the_client_past_the_timeout(ftp_lab) -> 
             conn.listing()
         took = time.monotonic() - started
         conn.close()
+    print(f"FIGURE ftp dripping listing: listing() ended after {took:.2f} s (timeout 2 s)")
     assert took <= 2 + GRACE, f"listing() ran {took:.1f} s with a 2 s timeout"
     lab_lists_normally(ftp_lab.port)
 
@@ -209,6 +208,8 @@ def test_a_180_mb_listing_is_cut_by_bytes_within_the_memory_bound(ftp_lab) -> No
             result["cut"] = [line for line in log if "cut" in line]
             conn.quit()
         """)
+    print(f"FIGURE ftp 180 MB listing: RSS +{result['rss_growth_mb']:.1f} MB, "
+          f"{result['entries']:,} entries kept")
     assert any("listing limit" in line for line in result["cut"]), result
     assert result["rss_growth_mb"] <= RSS_BOUND_MB, result
     lab_lists_normally(ftp_lab.port)

@@ -15,7 +15,9 @@ import pytest
 
 from core.smtp.session import SmtpSession
 from core.smtp.settings import SmtpSettings
-from tests.hostile.client_harness import GRACE, RSS_BOUND_MB, HostileServer, read_line, run_client
+from tests.fixtures.waiting import wait_for
+from tests.hostile.client_harness import GRACE, HostileServer, read_line, run_client
+from tests.hostile.served import RSS_BOUND_MB
 
 
 def endless_continuation(conn: socket.socket, server: HostileServer) -> None:
@@ -56,6 +58,8 @@ def test_an_endless_250_reply_ends_open_within_its_cap_and_memory() -> None:
             except Exception as exc:
                 result["error"] = type(exc).__name__ + ": " + str(exc)
         """)
+    print(f"FIGURE smtp endless 250-: open() ended in {result['seconds']:.2f} s, "
+          f"RSS +{result['rss_growth_mb']:.1f} MB")
     assert "too long" in result["error"], result
     assert result["seconds"] <= timeout + GRACE
     assert result["rss_growth_mb"] <= RSS_BOUND_MB, result
@@ -69,6 +73,7 @@ def test_a_dripping_server_cannot_hold_a_reply_past_the_timeout(smtp_sink) -> No
         with pytest.raises(Exception, match="did not complete within 2 s"):
             session.open(SmtpSettings(host="127.0.0.1", port=server.port, timeout=timeout))
         took = time.monotonic() - started
+    print(f"FIGURE smtp dripping reply: open() ended after {took:.2f} s (timeout 2 s)")
     assert took <= timeout + GRACE, f"open() ran {took:.1f} s with a {timeout} s timeout"
     served_normally(session, smtp_sink.port)
 
@@ -86,13 +91,12 @@ def test_stop_ends_a_dripping_reply_within_one_second(smtp_sink) -> None:
     with HostileServer(dripping_greeting) as server:
         worker = threading.Thread(target=dialogue)
         worker.start()
-        deadline = time.monotonic() + 10
-        while server.connections == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for(lambda: server.connections > 0)
         stopped = time.monotonic()
         session.abort()
         worker.join(5)
         took = time.monotonic() - stopped
     assert not worker.is_alive() and errors
+    print(f"FIGURE smtp Stop: {took * 1000:.0f} ms")
     assert took <= GRACE, f"Stop took {took:.1f} s"
     served_normally(session, smtp_sink.port)

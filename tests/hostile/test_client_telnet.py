@@ -7,13 +7,14 @@ close) and that the lab telnet server is served normally afterwards.
 from __future__ import annotations
 
 import socket
-import time
 
 import pytest
 
 from core.telnet.session import TelnetSession
 from core.telnet.settings import TelnetSettings
-from tests.hostile.client_harness import RSS_BOUND_MB, HostileServer, run_client
+from tests.fixtures.waiting import wait_for
+from tests.hostile.client_harness import HostileServer, run_client
+from tests.hostile.served import RSS_BOUND_MB
 
 IAC, SB, SE, DO, WILL, TTYPE, SEND, ECHO = 255, 250, 240, 253, 251, 24, 1, 1
 #: what a flood repeats, and how much of it the client reads before the check: TTYPE
@@ -38,10 +39,8 @@ def lab_serves_a_login(port: int) -> None:
     session = TelnetSession()
     session.connect(TelnetSettings(port=port))
     try:
-        deadline = time.monotonic() + 10
-        while "login:" not in session.recent_text():
-            assert time.monotonic() < deadline, "the lab server's login prompt never came"
-            time.sleep(0.02)
+        wait_for(lambda: "login:" in session.recent_text(), 10,
+                 "the lab server's login prompt never came")
     finally:
         session.close()
 
@@ -81,6 +80,9 @@ def test_answers_to_a_server_that_never_reads_are_capped(telnet_lab, flood: str)
             result["warnings"] = warnings
             result["rss_after_close_mb"] = _status("VmRSS") - _before
         """)
+    print(f"FIGURE telnet {flood} flood: {result['bytes_in'] >> 20} MB read, "
+          f"{result['queued']:,} bytes queued, RSS +{result['rss_growth_mb']:.1f} MB "
+          f"(+{result['rss_after_close_mb']:.1f} MB after close)")
     assert result["bytes_in"] >= enough, result
     assert any("dropped" in text for text in result["warnings"]), result
     # the 64 KiB answer backlog plus the answers to one read (256 KiB of queries)
@@ -136,7 +138,4 @@ def test_a_password_typed_with_local_echo_forced_on_never_reaches_the_text_log(
 
 
 def wait_text(session: TelnetSession, text: str) -> None:
-    deadline = time.monotonic() + 10
-    while text not in session.recent_text():
-        assert time.monotonic() < deadline, f"{text!r} never came"
-        time.sleep(0.02)
+    wait_for(lambda: text in session.recent_text(), 10, f"{text!r} never came")
