@@ -9,7 +9,6 @@ The store is fed what a client may send as a message and must parse it for the I
 from __future__ import annotations
 
 import socket
-import time
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,6 +16,7 @@ from hypothesis import strategies as st
 from core.servers.smtp.inbox import MailStore
 from core.servers.smtp.sink import SmtpSink
 from tests.fuzz.budget import fuzz
+from tests.hostile.served import recv_until
 
 _VERB = st.sampled_from(["HELO", "EHLO", "MAIL FROM:", "RCPT TO:", "DATA", "RSET", "NOOP",
                          "VRFY", "EXPN", "HELP", "AUTH", "AUTH PLAIN", "AUTH LOGIN",
@@ -28,21 +28,6 @@ _ARG = st.one_of(st.sampled_from(["", " <a@b.test>", " <>", " <é@ü.test> SMTPU
 COMMANDS = st.lists(st.one_of(
     st.builds(lambda v, a: (v + a).encode("utf-8", "surrogateescape"), _VERB, _ARG),
     st.binary(max_size=80)), min_size=1, max_size=12)
-
-
-def read_some(sock: socket.socket, seconds: float) -> bytes:
-    data = bytearray()
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        sock.settimeout(max(0.01, deadline - time.monotonic()))
-        try:
-            chunk = sock.recv(65536)
-        except (TimeoutError, OSError):
-            break
-        if not chunk:
-            break
-        data += chunk
-    return bytes(data)
 
 
 def noop_answered(port: int) -> bool:
@@ -60,7 +45,7 @@ def test_any_commands_leave_the_sink_serving(smtp_sink: SmtpSink, lines: list[by
                                              end: bytes) -> None:
     with socket.create_connection(("127.0.0.1", smtp_sink.port), timeout=5) as sock:
         sock.sendall(b"".join(line.replace(b"\n", b" ") + end for line in lines))
-        replies = read_some(sock, 0.1)
+        replies = recv_until(sock, b"\x00end", 0.1)  # whatever comes in 0.1 s
     for line in replies.split(b"\r\n")[:-1]:  # aiosmtpd echoes a bare CR it got
         assert line[:3].isdigit() and line[3:4] in (b" ", b"-", b""), replies
     assert noop_answered(smtp_sink.port)
