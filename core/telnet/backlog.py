@@ -13,12 +13,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from core.events import Event, LogLine
+from core.telnet.protocol import Negotiation
+
 #: automatic answers (negotiation, TTYPE, terminal queries) wait only while the server
 #: reads: past this unsent backlog they are dropped (64 KiB, a socket buffer's worth)
 ANSWER_BACKLOG = 64 * 1024
 #: typed bytes the server has not taken yet; past this further input is dropped
 #: (16 MiB: a large paste to a slow server still fits)
 OUT_CAP = 16 * 1024 * 1024
+#: negotiation notes passed on per read: a server repeating TTYPE SEND 40,000 times in
+#: one read would otherwise queue 80,000 events for the view
+MAX_NOTES_PER_READ = 200
 
 
 class SendBacklog(bytearray):
@@ -66,3 +72,23 @@ class SendBacklog(bytearray):
         with self.lock:
             del self[:]
             self.answers_dropped = 0
+
+
+def thin_notes(events: list[Event], source: str) -> list[Event]:
+    """``events`` with at most :data:`MAX_NOTES_PER_READ` negotiation notes, and a log
+    line saying how many more there were."""
+    notes = sum(isinstance(event, Negotiation) for event in events)
+    if notes <= MAX_NOTES_PER_READ:
+        return events
+    kept: list[Event] = []
+    seen = 0
+    for event in events:
+        if isinstance(event, Negotiation):
+            seen += 1
+            if seen > MAX_NOTES_PER_READ:
+                continue
+        kept.append(event)
+    kept.append(LogLine(source=source, level="warn", text=(
+        f"{notes - MAX_NOTES_PER_READ:,} more telnet negotiation messages in one read "
+        "not shown: the server is repeating itself.")))
+    return kept

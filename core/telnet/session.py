@@ -28,7 +28,7 @@ from core.errors import UserError, describe_error
 from core.events import Closed, Connected, Event, Failed, LogLine, StateChanged
 from core.recording import Recording
 from core.states import ConnState
-from core.telnet.backlog import SendBacklog
+from core.telnet.backlog import SendBacklog, thin_notes
 from core.telnet.keyboard import Keyboard
 from core.telnet.protocol import (
     ECHO,
@@ -445,7 +445,7 @@ class TelnetSession:
         p = self.protocol
         if p is None:
             return
-        events = events + p.events()
+        events = thin_notes(events + p.events(), self.source)
         reply = p.data_to_send()
         if reply:
             self._out.add_answer(reply)
