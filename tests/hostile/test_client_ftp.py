@@ -18,6 +18,7 @@ import pytest
 
 from core.ftp.client import FtpConnection
 from core.ftp.options import FtpOptions
+from core.ftp.session import friendly_error
 from core.ftp.transfers import CANCELLED, DONE, FINISHED, TransferQueue
 from core.ftp.wire import FtpTimeout
 from core.servers.ftp_lab import LAB_PASSWORD, LAB_USER
@@ -173,10 +174,12 @@ def test_a_dripping_listing_cannot_hold_the_client_past_the_timeout(ftp_lab) -> 
         conn = FtpConnection(options(server.port, timeout=2))
         conn.connect()
         started = time.monotonic()
-        with pytest.raises(FtpTimeout):
+        with pytest.raises(FtpTimeout) as info:
             conn.listing()
         took = time.monotonic() - started
         conn.close()
+    # the tab shows which transfer stalled and which setting bounds it
+    assert "(Timeout)" in friendly_error(info.value, "listing the folder")
     print(f"FIGURE ftp dripping listing: listing() ended after {took:.2f} s (timeout 2 s)")
     assert took <= 2 + GRACE, f"listing() ran {took:.1f} s with a 2 s timeout"
     lab_lists_normally(ftp_lab.port)
@@ -197,6 +200,7 @@ def test_a_180_mb_listing_is_cut_by_bytes_within_the_memory_bound(ftp_lab) -> No
         result = run_client(f"""
             from core.ftp.client import FtpConnection
             from core.ftp.options import FtpOptions
+from core.ftp.session import friendly_error
             log = []
             conn = FtpConnection(FtpOptions("127.0.0.1", {server.port}, user="u",
                                             password="p", timeout=10),
