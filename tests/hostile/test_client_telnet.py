@@ -1,4 +1,4 @@
-"""Hostile telnet servers against the telnet client (issue 14, item 18).
+"""Hostile telnet servers against the telnet client (issue 14, items 18 and 20).
 
 Each test asserts the bound (memory within 64 MB in a process of its own, freed after
 close) and that the lab telnet server is served normally afterwards.
@@ -91,3 +91,51 @@ def test_answers_to_a_server_that_never_reads_are_capped(telnet_lab, flood: str)
     assert result["rss_after_close_mb"] <= RSS_BOUND_MB, result
     lab_serves_a_login(telnet_lab.port)
 
+
+def password_prompt(conn: socket.socket, server: HostileServer) -> None:
+    """login's way: the server echoes the user name, then asks for a password and
+    echoes nothing (it still has ECHO: the client must not show what is typed)."""
+    conn.sendall(bytes((IAC, WILL, ECHO)) + b"login: ")
+    typed = bytearray()
+    while b"\r" not in typed:
+        chunk = conn.recv(1024)
+        if not chunk:
+            return
+        typed += chunk
+        conn.sendall(chunk.replace(bytes((IAC, DO, ECHO)), b""))  # echo the user name
+    conn.sendall(b"\r\nPassword: ")
+    secret = bytearray()
+    while b"\r" not in secret:
+        chunk = conn.recv(1024)
+        if not chunk:
+            return
+        secret += chunk
+    server.received = bytes(secret)  # type: ignore[attr-defined]
+    conn.sendall(b"\r\nWelcome\r\n$ ")
+    while server.pause(0.05) and conn.recv(1024):
+        pass
+
+
+def test_a_password_typed_with_local_echo_forced_on_never_reaches_the_text_log(
+        telnet_lab, tmp_path) -> None:
+    log = tmp_path / "telnet.log"
+    session = TelnetSession()
+    with HostileServer(password_prompt) as server:
+        session.connect(TelnetSettings(port=server.port, local_echo="on",
+                                       log_path=str(log)))
+        wait_text(session, "login:")
+        session.send_text("alice\r")
+        wait_text(session, "Password:")
+        session.send_text("s3cret-pw\r")
+        wait_text(session, "Welcome")
+        transcript = session.transcript_text()
+        session.close()
+    assert b"s3cret-pw" in server.received  # type: ignore[attr-defined]
+    assert "alice" in log.read_text()
+    assert "s3cret-pw" not in log.read_text()
+    assert "s3cret-pw" not in transcript
+    lab_serves_a_login(telnet_lab.port)
+
+
+def wait_text(session: TelnetSession, text: str) -> None:
+    wait_for(lambda: text in session.recent_text(), 10, f"{text!r} never came")
