@@ -200,7 +200,6 @@ def test_a_180_mb_listing_is_cut_by_bytes_within_the_memory_bound(ftp_lab) -> No
         result = run_client(f"""
             from core.ftp.client import FtpConnection
             from core.ftp.options import FtpOptions
-from core.ftp.session import friendly_error
             log = []
             conn = FtpConnection(FtpOptions("127.0.0.1", {server.port}, user="u",
                                             password="p", timeout=10),
