@@ -28,6 +28,7 @@ from core.ftp.wire import (
     BLOCK_SIZE,
     MAX_LISTING_LINE,
     MAX_LISTING_LINES,
+    DataDeadline,
     FtpProtocolError,
     LogFn,
     WireFTP,
@@ -220,6 +221,10 @@ class FtpConnection:
     def close(self) -> None:
         self.ftp.close()
 
+    def abort_io(self) -> None:
+        """From any thread: wake the blocked read or write now (the connection is lost)."""
+        self.ftp.abort_io()
+
     @property
     def connected(self) -> bool:
         return self.ftp.sock is not None
@@ -233,23 +238,35 @@ class FtpConnection:
         return parse_listing(lines, self.mlsd)
 
     def read_lines(self, command: str, max_lines: int = MAX_LISTING_LINES) -> list[str]:
-        """A text transfer (retrlines) into lines, bounded in line length and count."""
+        """A text transfer (retrlines) into lines, bounded in line length, line count and
+        bytes (the Listing limit option), read within :class:`DataDeadline`."""
         lines: list[str] = []
+        max_bytes = int(self.options.max_listing_mb * 1024 * 1024)
+        received = 0
         with self.lock:
             self.ftp.voidcmd("TYPE A")
             conn, _ = self.ftp.ntransfercmd(command)
-            cut = False
+            clock = DataDeadline(self.options.timeout, f"The {command.split()[0]} listing")
+            cut = ""
+            buf = bytearray(BLOCK_SIZE)
             try:
                 pending = b""
                 while True:
-                    chunk = conn.recv(BLOCK_SIZE)
-                    if not chunk:
+                    n = clock.recv_into(conn, buf)
+                    if not n:
                         break
-                    pending += chunk
+                    received += n
+                    pending += buf[:n]
                     *complete, pending = pending.split(b"\n")
                     lines.extend(decode_wire(x).rstrip("\r") for x in complete)
-                    if len(pending) > MAX_LISTING_LINE or len(lines) > max_lines:
-                        cut = True
+                    if len(pending) > MAX_LISTING_LINE:
+                        cut = f"a line is longer than {MAX_LISTING_LINE // 1024} KiB"
+                    elif len(lines) > max_lines:
+                        cut = f"more than {max_lines:,} lines"
+                    elif received > max_bytes:
+                        cut = (f"more than {self.options.max_listing_mb:g} MB (the listing "
+                               "limit)")
+                    if cut:
                         break
                 if pending and not cut:
                     lines.append(decode_wire(pending).rstrip("\r"))
@@ -257,9 +274,11 @@ class FtpConnection:
                     self._unwrap(conn)
             finally:
                 conn.close()
+                self.ftp.data_conn = None
             if cut:
                 self._abort_after_close()
-                self.log("!", f"{command}: the reply was cut at {len(lines)} lines")
+                self.log("!", f"{command}: the reply was cut at {min(len(lines), max_lines):,}"
+                              f" lines: {cut}")
                 return lines[:max_lines]
             self.ftp.voidresp()
         return lines
@@ -272,12 +291,14 @@ class FtpConnection:
             self.ftp.voidcmd("TYPE A")
             conn, _ = self.ftp.ntransfercmd(f"RETR {name}")
             truncated = False
+            clock = DataDeadline(self.options.timeout, f"The download of {name}")
+            buf = bytearray(BLOCK_SIZE)
             try:
                 while True:
-                    chunk = conn.recv(BLOCK_SIZE)
-                    if not chunk:
+                    n = clock.recv_into(conn, buf)
+                    if not n:
                         break
-                    data += chunk
+                    data += buf[:n]
                     if len(data) > limit:
                         truncated = True
                         break
@@ -285,6 +306,7 @@ class FtpConnection:
                     self._unwrap(conn)
             finally:
                 conn.close()
+                self.ftp.data_conn = None
             if truncated:
                 self._abort_after_close()
             else:
@@ -311,9 +333,10 @@ class FtpConnection:
                 # the block and write it once (64x fewer writes and callbacks), but never
                 # hold data back longer than FLUSH_SECONDS, so progress stays live
                 filled, flushed_at, ended = 0, time.monotonic(), False
+                clock = DataDeadline(self.options.timeout, f"The download of {name}")
                 while not ended:
                     _check(cancel)
-                    n = conn.recv_into(view[filled:])
+                    n = clock.recv_into(conn, view[filled:])
                     filled += n
                     ended = not n
                     if filled and (ended or filled > BLOCK_SIZE - GATHER_MARGIN
@@ -391,6 +414,7 @@ class FtpConnection:
             raise
         finally:
             conn.close()
+            self.ftp.data_conn = None
 
     def _unwrap(self, conn: socket.socket) -> None:
         if isinstance(conn, ssl.SSLSocket):

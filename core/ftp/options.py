@@ -39,6 +39,12 @@ class FtpOptions:
     allow_cleartext: bool = False
     timeout: float = 20.0
     keepalive: float = 30.0
+    #: a listing bigger than this is cut (said in the log). Parsed, a LIST line costs
+    #: ~430 bytes of memory: 8 MiB (~110,000 lines of 75 bytes) stays under ~50 MB
+    max_listing_mb: float = 8.0
+    #: a folder download stops after listing this many entries (files and folders): a
+    #: server whose folders nest without end cannot keep it running (and mkdir-ing)
+    max_folder_entries: int = 50_000
 
     def validated(self) -> FtpOptions:
         host = self.host.strip()
@@ -64,6 +70,10 @@ class FtpOptions:
                             "clear the CA choice.", "CA file")
         if self.timeout <= 0:
             raise UserError("Timeout must be more than 0 seconds.", "Timeout")
+        if self.max_listing_mb <= 0:
+            raise UserError("Listing limit must be more than 0 MB.", "Listing limit")
+        if self.max_folder_entries < 1:
+            raise UserError("Folder entry limit must be at least 1.", "Folder entry limit")
         return replace(self, host=host, port=port, user=user, password=password)
 
     @property

@@ -23,6 +23,7 @@ from core.ftp.client import CleartextRefused, FtpConnection, LoginInfo
 from core.ftp.guards import check_argument
 from core.ftp.listing import RemoteEntry
 from core.ftp.options import TLS_NONE, FtpOptions
+from core.ftp.wire import FtpTimeout
 from core.recording import Recording
 from core.states import ConnState
 from core.worker import Outbox, new_source
@@ -75,6 +76,8 @@ def friendly_error(exc: BaseException, target: str = "") -> str:
         return f"Unexpected server reply{(' ' + target) if target else ''}: {str(exc).strip()}"
     if isinstance(exc, EOFError):
         return "The server closed the connection; connect again."
+    if isinstance(exc, FtpTimeout):  # says which reply or transfer, and the setting
+        return f"{str(exc)[:1].upper()}{str(exc)[1:]}"
     return describe_error(exc, target)
 
 

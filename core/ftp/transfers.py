@@ -145,6 +145,8 @@ class TransferQueue:
                 self._set(item_id, state=CANCELLED, resumable=item.done > 0)
                 return
             self._cancels.setdefault(item_id, threading.Event()).set()
+            if item.folder and self.conn is not None:
+                self.conn.abort_io()  # a folder walk may wait on a slow LIST: wake it
 
     def resume(self, item_id: int) -> None:
         """Queue a failed or cancelled item again; it continues from where it stopped."""
@@ -188,6 +190,8 @@ class TransferQueue:
         with self._lock:
             for event in self._cancels.values():
                 event.set()
+            if self._cancels and self.conn is not None:
+                self.conn.abort_io()  # closing ends a blocked read now, not at its timeout
         self._wake.set()
         if self._thread is not None and timeout > 0:
             self._thread.join(timeout)  # the thread QUITs its own connection
@@ -273,7 +277,8 @@ class TransferQueue:
         try:
             conn = self._connection()
             if item.folder:
-                self._expand(conn, item)
+                self._expand(conn, item, _FolderBudget(self.options.max_folder_entries,
+                                                       cancel))
             elif item.direction == DOWNLOAD:
                 self._download(conn, item, cancel)
             else:
@@ -398,24 +403,33 @@ class TransferQueue:
         self._update(item.id, state=DONE, done=item.size or 0, resumable=False)
 
     # -- folders -------------------------------------------------------------------------
-    def _expand(self, conn: FtpConnection, item: TransferItem) -> None:
+    def _expand(self, conn: FtpConnection, item: TransferItem, budget: _FolderBudget
+                ) -> None:
         """A folder item becomes its files (queued behind it) and local/remote folders."""
-        added = 0
         if item.direction == DOWNLOAD:
-            added = self._expand_download(conn, item.remote_path, item.local_path, item)
+            added = self._expand_download(conn, item.remote_path, item.local_path, item,
+                                          budget)
         else:
-            added = self._expand_upload(conn, item.local_path, item.remote_path, item)
-        self._update(item.id, state=DONE, error=f"{added} files queued", resumable=False)
+            added = self._expand_upload(conn, item.local_path, item.remote_path, item, budget)
+        note = f"{added} files queued"
+        if budget.left <= 0:
+            note += (f"; stopped after {budget.limit:,} entries (the folder entry "
+                     "limit)")
+            self._log("!", f"{item.name}: {note}")
+        self._update(item.id, state=DONE, error=note, resumable=False)
 
     def _expand_download(self, conn: FtpConnection, remote: str, local: Path,
-                         item: TransferItem, depth: int = 0) -> int:
+                         item: TransferItem, budget: _FolderBudget, depth: int = 0) -> int:
         if depth > 32:
             raise UserError(f"{remote} is nested more than 32 folders deep; stopped there.")
+        budget.check()
         local.mkdir(parents=True, exist_ok=True)
         added = 0
         for entry in conn.listing(remote):
             if entry.is_raw:
                 continue
+            if not budget.take():
+                break
             try:
                 name = local_component(entry.name)
                 check_argument(entry.name, "Remote name")
@@ -425,7 +439,7 @@ class TransferQueue:
             remote_child = posixpath.join(remote, entry.name)
             if entry.is_dir:
                 added += self._expand_download(conn, remote_child, local / name, item,
-                                               depth + 1)
+                                               budget, depth + 1)
             elif entry.kind in ("file", "link"):
                 self._append(TransferItem(
                     id=next(_ids), direction=DOWNLOAD, remote_path=remote_child,
@@ -435,17 +449,20 @@ class TransferQueue:
         return added
 
     def _expand_upload(self, conn: FtpConnection, local: Path, remote: str,
-                       item: TransferItem) -> int:
+                       item: TransferItem, budget: _FolderBudget) -> int:
+        budget.check()
         try:
             conn.mkd(remote)
         except ftplib.error_perm:
             pass  # already there: uploads go into it
         added = 0
         for path in sorted(local.iterdir()):
+            if not budget.take():
+                break
             check_argument(path.name, "Local file name")
             remote_child = posixpath.join(remote, path.name)
             if path.is_dir() and not path.is_symlink():
-                added += self._expand_upload(conn, path, remote_child, item)
+                added += self._expand_upload(conn, path, remote_child, item, budget)
             elif path.is_file():
                 self._append(TransferItem(
                     id=next(_ids), direction=UPLOAD, remote_path=remote_child,
@@ -453,3 +470,21 @@ class TransferQueue:
                     policy=item.policy))
                 added += 1
         return added
+
+
+class _FolderBudget:
+    """How many more entries a folder walk may visit, and whether it was cancelled."""
+
+    def __init__(self, limit: int, cancel: threading.Event) -> None:
+        self.limit = self.left = limit
+        self.cancel = cancel
+
+    def check(self) -> None:
+        if self.cancel.is_set():
+            raise TransferCancelled()
+
+    def take(self) -> bool:
+        """Count one entry; False once the limit is reached (the walk stops)."""
+        self.check()
+        self.left -= 1
+        return self.left >= 0

@@ -10,6 +10,9 @@ What a FileZilla user takes for granted:
 * passive mode falls back to active once when PASV is refused or its port unreachable;
 * replies are bounded: an over-long line, an endless ``220-`` banner or a listing that
   never ends stops with :class:`FtpProtocolError` instead of eating memory forever;
+* one timeout bounds a whole reply (not each recv), and a data connection must bring
+  64 KiB per timeout (:class:`DataDeadline`): a server dripping a byte a second cannot
+  hold the client past its timeout;
 * names travel as UTF-8 with ``surrogateescape``: non-UTF-8 names survive a round trip;
 * every command and reply goes to a log callback, the password masked.
 
@@ -35,14 +38,52 @@ BLOCK_SIZE = 1024 * 1024
 MAX_REPLY_LINES = 1000
 MAX_REPLY_BYTES = 256 * 1024
 #: a listing longer than this is cut (and said so in the log)
-MAX_LISTING_LINES = 200_000
+MAX_LISTING_LINES = 100_000  # ~43 MB parsed; the byte cap usually comes first
 MAX_LISTING_LINE = 64 * 1024
+#: a data connection that brings less than this per timeout is stalled (or dripping)
+PROGRESS_BYTES = 64 * 1024
 
 LogFn = Callable[[str, str], None]  # (direction ">", "<" or "!"/"i", text)
 
 
 class FtpProtocolError(UserError):
     """The server broke the protocol (bad PASV port, endless reply, …)."""
+
+
+class FtpTimeout(TimeoutError):
+    """A reply or a data transfer did not complete within the Timeout setting."""
+
+
+class DataDeadline:
+    """Receives on a data connection that must bring :data:`PROGRESS_BYTES` per timeout.
+
+    A per-recv timeout lets a peer sending one byte just inside it go on for ever; this
+    clock restarts only when a whole :data:`PROGRESS_BYTES` arrived, so a stalled or
+    dripping transfer ends within one timeout while a slow honest one goes on.
+    """
+
+    def __init__(self, timeout: float, what: str) -> None:
+        self.timeout = timeout
+        self.what = what
+        self._window_end = time.monotonic() + timeout
+        self._window_bytes = 0
+
+    def recv_into(self, conn: socket.socket, buffer: bytearray | memoryview) -> int:
+        left = self._window_end - time.monotonic()
+        if left <= 0:
+            raise FtpTimeout(f"{self.what} brought less than {PROGRESS_BYTES // 1024} KiB in "
+                             f"{self.timeout:g} s (Timeout): the server stalled; stopped.")
+        conn.settimeout(left)
+        try:
+            n = conn.recv_into(buffer)
+        except TimeoutError as exc:
+            raise FtpTimeout(f"{self.what} stalled for {self.timeout:g} s (Timeout); "
+                             "stopped.") from exc
+        self._window_bytes += n
+        if self._window_bytes >= PROGRESS_BYTES:
+            self._window_end = time.monotonic() + self.timeout
+            self._window_bytes = 0
+        return n
 
 
 
@@ -63,8 +104,11 @@ class WireFTP(ftplib.FTP_TLS):
         self.implicit = options.tls == TLS_IMPLICIT
         self.passive_mode = options.passive
         self._log = log or (lambda d, t: None)
-        self._reader = None
+        self._inbox = bytearray()  # control bytes received, not yet a line
         self._reader_sock: socket.socket | None = None
+        self._reply_deadline: float | None = None
+        #: the data connection in use, so :meth:`abort_io` can wake a blocked read
+        self.data_conn: socket.socket | None = None
         self.data_sessions_reused = 0
         self.data_sessions = 0
 
@@ -87,12 +131,38 @@ class WireFTP(ftplib.FTP_TLS):
         self.welcome = self.getresp()
         return self.welcome
 
-    def _control_reader(self):
+    def _raw_line(self) -> bytes:
+        """The next control line (at most maxline + 1 bytes) within the reply deadline."""
         if self._reader_sock is not self.sock:
-            # ftplib's text file would die on a non-UTF-8 byte: read bytes ourselves
-            self._reader = self.sock.makefile("rb")
+            # a new socket (TLS after AUTH): nothing read on the old one may count
+            self._inbox.clear()
             self._reader_sock = self.sock
-        return self._reader
+        deadline = self._reply_deadline or time.monotonic() + (self.timeout or 30.0)
+        while True:
+            end = self._inbox.find(b"\n", 0, self.maxline + 1)
+            if end >= 0 or len(self._inbox) > self.maxline:
+                size = end + 1 if end >= 0 else self.maxline + 1
+                line = bytes(self._inbox[:size])
+                del self._inbox[:size]
+                return line
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.close()
+                raise FtpTimeout(f"The server's reply did not complete within "
+                                 f"{self.timeout:g} s (Timeout); the connection was closed.")
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(8192)
+            except TimeoutError:
+                continue  # the deadline check above says it
+            finally:
+                if self.sock is not None:
+                    self.sock.settimeout(self.timeout)
+            if not chunk:
+                line = bytes(self._inbox)
+                self._inbox.clear()
+                return line
+            self._inbox += chunk
 
     def putline(self, line: str) -> None:
         check_argument(line, "Command")
@@ -100,7 +170,7 @@ class WireFTP(ftplib.FTP_TLS):
         self.sock.sendall(encode_wire(line) + b"\r\n")
 
     def getline(self) -> str:
-        raw = self._control_reader().readline(self.maxline + 1)
+        raw = self._raw_line()
         if len(raw) > self.maxline:
             self.close()  # the rest of the line would be read as replies: out of step
             raise FtpProtocolError(f"The server sent a reply line longer than {self.maxline} "
@@ -112,7 +182,17 @@ class WireFTP(ftplib.FTP_TLS):
         return line
 
     def getmultiline(self) -> str:
-        started = time.monotonic()
+        """One whole reply, read within one timeout whatever the server's pace."""
+        outer = self._reply_deadline is None
+        if outer:
+            self._reply_deadline = time.monotonic() + (self.timeout or 30.0)
+        try:
+            return self._multiline()
+        finally:
+            if outer:
+                self._reply_deadline = None
+
+    def _multiline(self) -> str:
         line = self.getline()
         if line[3:4] != "-":
             return line
@@ -123,21 +203,25 @@ class WireFTP(ftplib.FTP_TLS):
             size += len(nextline)
             if nextline[:3] == code and nextline[3:4] != "-":
                 return "\n".join(lines)
-            too_slow = self.timeout and time.monotonic() - started > 3 * self.timeout
-            if len(lines) > MAX_REPLY_LINES or size > MAX_REPLY_BYTES or too_slow:
+            if len(lines) > MAX_REPLY_LINES or size > MAX_REPLY_BYTES:
                 self.close()
                 raise FtpProtocolError(
                     f"The server's {code} reply did not end after {len(lines)} lines "
                     f"({size} bytes); the connection was closed. The server is broken "
                     "or hostile.")
 
+    def abort_io(self) -> None:
+        """Wake any blocked read or write at once (Stop, Cancel, closing the queue)."""
+        for sock in (self.data_conn, self.sock):
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
     def close(self) -> None:
-        reader, self._reader, self._reader_sock = self._reader, None, None
-        if reader is not None:
-            try:
-                reader.close()
-            except OSError:
-                pass
+        self._inbox.clear()
+        self._reader_sock = None
         super().close()
 
     # -- data connections -------------------------------------------------------------
@@ -208,4 +292,5 @@ class WireFTP(ftplib.FTP_TLS):
             self.data_sessions += 1
             if conn.session_reused:
                 self.data_sessions_reused += 1
+        self.data_conn = conn
         return conn, size

@@ -231,17 +231,30 @@ class TranscriptSMTP(smtplib.SMTP):
         return reply.code, reply.message()
 
     def _next_reply(self) -> Reply:
-        """The next complete reply, read within 3 timeouts and the reader's byte caps."""
+        """The next complete reply, read within one timeout and the reader's byte caps.
+
+        The timeout bounds the whole reply, not each recv: a server dripping a byte a
+        second would otherwise hold the session for as long as it likes.
+        """
         if self._ready:
             return self._ready.popleft()
         if self.sock is None:
             raise smtplib.SMTPServerDisconnected("please run connect() first")
-        deadline = time.monotonic() + 3 * (self.timeout or 30.0)
+        allowed = self.timeout or 30.0
+        deadline = time.monotonic() + allowed
         while not self._ready:
+            left = deadline - time.monotonic()
             try:
+                if left <= 0:
+                    raise TimeoutError("timed out")
+                self.sock.settimeout(left)
                 data = self.sock.recv(_RECV_SIZE)
             except OSError as exc:
                 self.close()
+                if isinstance(exc, TimeoutError):
+                    raise smtplib.SMTPServerDisconnected(
+                        f"The server's reply did not complete within {allowed:g} s "
+                        "(Timeout); the connection was closed.") from exc
                 raise smtplib.SMTPServerDisconnected(
                     "Connection unexpectedly closed: " + str(exc)) from exc
             if not data:
@@ -252,9 +265,8 @@ class TranscriptSMTP(smtplib.SMTP):
             except ReplyTooLong as exc:
                 self.close()
                 raise smtplib.SMTPResponseException(500, f"Reply too long: {exc}.") from None
-            if not self._ready and time.monotonic() > deadline:
-                self.close()
-                raise smtplib.SMTPServerDisconnected("the server's reply came too slowly")
+        if self.sock is not None:
+            self.sock.settimeout(self.timeout)  # sends keep their own (overall) timeout
         return self._ready.popleft()
 
     def _drop_buffered_replies(self) -> None:

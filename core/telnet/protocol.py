@@ -336,14 +336,15 @@ class TelnetProtocol:
         if self.binary:
             out += chunk
             return
-        # CR NUL stands for a bare CR (RFC 854); the NUL may come in the next read
+        # CR NUL stands for a bare CR (RFC 854); the NUL may come in the next read, so
+        # whether a CR waits for its NUL is read from the bytes as received
+        waiting = chunk[-1:] == b"\r"
         if self._cr and chunk[:1] == b"\x00":
             chunk = chunk[1:]
         if b"\r\x00" in chunk:
             chunk = chunk.replace(b"\r\x00", b"\r")
         out += chunk
-        if chunk:
-            self._cr = chunk[-1:] == b"\r"
+        self._cr = waiting
 
     def _sb_add(self, part: bytes) -> None:
         room = MAX_SUBNEGOTIATION - len(self._sb)

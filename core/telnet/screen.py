@@ -67,6 +67,25 @@ class Style:
 DEFAULT_STYLE = Style()
 
 
+class SafeStream(pyte.Stream):
+    """pyte's stream, except that a sequence its handler chokes on is dropped.
+
+    pyte passes a CSI's parameters straight to the handler: ``ESC [ ; @`` calls
+    ``insert_characters(0, 0)`` and raises TypeError, which would end the screen thread
+    and freeze the terminal. pyte already resets its parser after a failure; we count
+    the sequence as dropped and go on with the next character.
+    """
+
+    dropped = 0
+
+    def _send_to_parser(self, data: str) -> bool | None:
+        try:
+            return super()._send_to_parser(data)
+        except Exception:  # any handler failure: what a server sent must never raise
+            self.dropped += 1
+            return self._taking_plain_text
+
+
 class _Capture(pyte.Screen):
     """A one-row screen that keeps every row scrolled off it."""
 
@@ -92,7 +111,7 @@ class _LazyBlock:
         if self.rows is None:
             scratch = _Capture(self.columns)
             scratch.cursor.attrs = self.attrs
-            pyte.Stream(scratch).feed(self.text)
+            SafeStream(scratch).feed(self.text)
             self.rows = scratch.rows
             self.text = ""
         return self.rows[index] if index < len(self.rows) else {}
@@ -109,13 +128,20 @@ class _LazyLine:
 Run = tuple[str, Style]
 
 
+_DECCOLM = 3  # the private mode number, before pyte shifts it
+#: characters of terminal answers (DSR, DA) held between two feeds
+MAX_REPLY_BYTES = 64 * 1024
+
+
 class TerminalScreen(pyte.Screen):
     def __init__(self, columns: int = 80, lines: int = 24, scrollback: int = 1000) -> None:
         self.scrollback: deque = deque(maxlen=max(0, scrollback))
         self.replies: list[str] = []
+        self._reply_bytes = 0
+        self.replies_dropped = 0  # answers past MAX_REPLY_BYTES (a flood of queries)
         self.title_text = ""
         super().__init__(columns, lines)
-        self.stream = pyte.Stream(self)
+        self.stream = SafeStream(self)
         self.skipped_chars = 0  # how much a flood shortcut saved (for the bench)
         self._cells: dict[tuple, object] = {}  # (character, attributes) -> shared Char
 
@@ -127,6 +153,12 @@ class TerminalScreen(pyte.Screen):
         super().index()
 
     def write_process_input(self, data: str) -> None:
+        # a server can ask a thousand questions per KiB it sends: answers held between
+        # two takes are capped, the rest counted and dropped
+        if self._reply_bytes + len(data) > MAX_REPLY_BYTES:
+            self.replies_dropped += 1
+            return
+        self._reply_bytes += len(data)
         self.replies.append(data)
 
     def report_device_attributes(self, mode: int = 0, **kwargs: bool) -> None:
@@ -134,6 +166,18 @@ class TerminalScreen(pyte.Screen):
         # full-screen programs pick their colour paths
         if mode == 0 and not kwargs.get("private"):
             self.write_process_input("\x1b[?62;22c")
+
+    # xterm ignores 80/132-column switching (DECCOLM, private mode 3) unless the user
+    # allows it: the width is the view's, and NAWS has told the server what it is
+    def set_mode(self, *modes: int, **kwargs: bool) -> None:
+        if kwargs.get("private"):
+            modes = tuple(m for m in modes if m != _DECCOLM)
+        super().set_mode(*modes, **kwargs)
+
+    def reset_mode(self, *modes: int, **kwargs: bool) -> None:
+        if kwargs.get("private"):
+            modes = tuple(m for m in modes if m != _DECCOLM)
+        super().reset_mode(*modes, **kwargs)
 
     def set_title(self, param: str) -> None:
         super().set_title(param)
@@ -173,6 +217,7 @@ class TerminalScreen(pyte.Screen):
     # -- input ------------------------------------------------------------------------------
     def take_replies(self) -> list[str]:
         out, self.replies = self.replies, []
+        self._reply_bytes = 0
         return out
 
     def feed(self, text: str) -> None:

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
-from core.events import Event
-from core.telnet.screen import Run, TerminalScreen, strip_ansi
+from core.events import Event, LogLine
+from core.telnet.screen import MAX_REPLY_BYTES, Run, TerminalScreen, strip_ansi
 
 FPS = 30
 #: after a keystroke, for KEY_WINDOW seconds, a frame may follow the last one as soon as
@@ -89,6 +89,7 @@ class ScreenThread:
         self._posted_key: tuple | None = None
         self._key_until = 0.0  # the keystroke window ends (monotonic clock)
         self._unpainted = False  # a frame was posted that the view has not painted yet
+        self._told_dropped = False  # said once that query answers were dropped
 
     # -- lifecycle (session side) ---------------------------------------------------------
     def start(self, screen: TerminalScreen, encoding: str) -> None:
@@ -100,6 +101,7 @@ class ScreenThread:
         self._eof = False
         self._stop.clear()
         self._recent = ""
+        self._told_dropped = False
         self._fed = self._offset = 0
         self._thread = threading.Thread(target=self._main, name=f"{self.source}:screen",
                                         daemon=True)
@@ -267,6 +269,11 @@ class ScreenThread:
         replies = screen.take_replies()
         if replies:
             self._reply("".join(replies))
+        if screen.replies_dropped and not self._told_dropped:
+            self._told_dropped = True
+            self._post(LogLine(source=self.source, level="warn", text=(
+                f"The server sent more than {MAX_REPLY_BYTES // 1024} KiB worth of terminal "
+                "queries at once: the answers past that are dropped.")))
 
     def _emit_frame(self) -> None:
         screen = self.screen

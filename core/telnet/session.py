@@ -28,6 +28,7 @@ from core.errors import UserError, describe_error
 from core.events import Closed, Connected, Event, Failed, LogLine, StateChanged
 from core.recording import Recording
 from core.states import ConnState
+from core.telnet.backlog import SendBacklog, thin_notes
 from core.telnet.keyboard import Keyboard
 from core.telnet.protocol import (
     BINARY,
@@ -71,8 +72,8 @@ class TelnetSession:
         self.keyboard = Keyboard(self)  # typing, as wire bytes, recorded by line
         self.protocol: TelnetProtocol | None = None
         #: frames out, scroll/resize requests and listeners in
-        self.screen_thread = ScreenThread(source, self._post,
-                                    lambda text: self.send_bytes(self.encode(text)))
+        self.screen_thread = ScreenThread(source, self._post,  # answers: ASCII, no IAC
+                                    lambda text: self._out.answer_query(self.encode(text)))
         self.screen_thread.tail_sink = self.keyboard.lines.received  # a typed line's echo
         self.screen_thread.on_drained = self.keyboard.lines.closed
         self.tls_info: dict[str, str] = {}
@@ -82,8 +83,9 @@ class TelnetSession:
         self._sock: socket.socket | ssl.SSLSocket | None = None
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
-        self._out = bytearray()
-        self._out_lock = threading.Lock()
+        self._out = SendBacklog(lambda text: self._post(LogLine(
+            source=self.source, text=text, level="warn")), self._wake)
+        self._out_lock = self._out.lock
         self._stop = threading.Event()
         self._io_thread: threading.Thread | None = None
         self._typescript: IO[bytes] | None = None
@@ -276,9 +278,7 @@ class TelnetSession:
     def queue_out(self, payload: bytes) -> None:
         # only the I/O thread touches the socket: callers (the Tk thread above all) queue
         # and wake it, so no network call ever runs on the caller's thread
-        with self._out_lock:
-            self._out += payload
-        self._wake()
+        self._out.add_typed(payload)
 
     def _with_protocol(self, fn: Callable[[TelnetProtocol], None]) -> None:
         """Run a protocol call on the I/O thread (the protocol is not shared)."""
@@ -376,6 +376,7 @@ class TelnetSession:
                 sock.close()
             self._sock = None
             self.recording.end("close", by_peer=reason == "closed by peer")
+            self._out.clear()  # a backlog the server never read is freed now
             self._post(Closed(source=self.source, reason=reason))
             self.screen_thread.finish()
 
@@ -458,11 +459,10 @@ class TelnetSession:
         p = self.protocol
         if p is None:
             return
-        events = events + p.events()
+        events = thin_notes(events + p.events(), self.source)
         reply = p.data_to_send()
         if reply:
-            with self._out_lock:
-                self._out += reply
+            self._out.add_answer(reply)
         for event in events:
             self._post(event)
         state = (self.local_echo, self.character_mode, self.enter_name)

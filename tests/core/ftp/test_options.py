@@ -20,3 +20,12 @@ def test_options_name_the_field_at_fault():
     assert info.value.field_name == "User"
     anon = FtpOptions("h", 21, anonymous=True).validated()
     assert anon.user == "anonymous" and "@" in anon.password
+
+
+def test_limits_must_be_positive():
+    with pytest.raises(UserError) as info:
+        FtpOptions("h", 21, anonymous=True, max_listing_mb=0).validated()
+    assert info.value.field_name == "Listing limit"
+    with pytest.raises(UserError) as info:
+        FtpOptions("h", 21, anonymous=True, max_folder_entries=0).validated()
+    assert info.value.field_name == "Folder entry limit"

@@ -171,6 +171,16 @@ def test_cr_nul_is_a_bare_cr_even_when_split() -> None:
     assert a + b == b"one\rtwo\r\n"
 
 
+def test_a_paired_cr_nul_at_the_end_of_a_read_keeps_the_next_nul() -> None:
+    # found by tests/fuzz/test_telnet_protocol.py: after "\r\0" ended a read, the
+    # next read's first NUL was dropped as if it finished a CR
+    for pieces in ([b"\x00\x00\r\x00", b"\x00\x00"], [b"\r", b"\x00", b"\x00"]):
+        p = TelnetProtocol(TelnetConfig(active=False))
+        whole = TelnetProtocol(TelnetConfig(active=False)).receive(b"".join(pieces))[0]
+        assert b"".join(p.receive(piece)[0] for piece in pieces) == whole
+        assert whole == b"".join(pieces).replace(b"\r\x00", b"\r")
+
+
 def test_new_environ_answers_only_known_variables() -> None:
     p = TelnetProtocol(TelnetConfig(active=False, environ={"LANG": "en_US.UTF-8"}))
     p.receive(bytes((IAC, DO, NEW_ENVIRON)))

@@ -189,3 +189,37 @@ def test_the_private_pyte_attribute_the_flood_shortcut_reads_still_means_the_sam
     assert not stream._taking_plain_text, message  # inside a CSI: the shortcut must wait
     stream.feed("1m")
     assert stream._taking_plain_text is True, message
+
+
+def test_a_sequence_pyte_chokes_on_is_dropped_not_raised() -> None:
+    # found by tests/fuzz/test_terminal_screen.py: ESC [ ; @ made pyte call
+    # insert_characters(0, 0), a TypeError that ended the screen thread
+    screen = TerminalScreen(20, 3)
+    screen.feed("a\x1b[;@b\x1b[1;2;3Xc")
+    assert screen.display[0].startswith("abc")
+    assert screen.stream.dropped >= 1
+    for query in ("\x1b[;@", "\x1b[;;P", "\x1b[;;L"):
+        screen.feed(query)
+    screen.feed("\x1b[6n")
+    assert screen.take_replies() == ["\x1b[1;4R"]
+
+
+def test_many_terminal_queries_at_once_get_at_most_64_kib_of_answers() -> None:
+    from core.telnet.screen import MAX_REPLY_BYTES
+
+    screen = TerminalScreen(20, 3)
+    screen.feed("\x1b[6n" * 20_000)
+    answered = sum(len(reply) for reply in screen.take_replies())
+    assert MAX_REPLY_BYTES - 10 <= answered <= MAX_REPLY_BYTES
+    assert screen.replies_dropped > 0
+    screen.feed("\x1b[6n")  # the cap is per batch: the next one is answered
+    assert screen.take_replies() == ["\x1b[1;1R"]
+
+
+def test_a_server_cannot_switch_the_screen_to_132_columns() -> None:
+    # found by tests/fuzz/test_terminal_screen.py: DECCOLM resized the screen behind the
+    # view's back; xterm ignores it by default (allowColumnMode false), so do we
+    screen = TerminalScreen(40, 5)
+    screen.feed("ab\x1b[?3h\x1b[?3l\x1b[?3;25h")
+    assert screen.columns == 40 and screen.lines == 5
+    assert screen.display[0].startswith("ab")
