@@ -20,9 +20,23 @@ if [ "$want_tests" = 1 ]; then
   command -v import >/dev/null || pkgs+=(imagemagick)
   command -v xdotool >/dev/null || pkgs+=(xdotool)
   command -v curl >/dev/null || pkgs+=(curl)
+  # third-party peers of the interop suite (tests/interop): program -> Debian package
+  for peer in vsftpd:vsftpd dnsmasq:dnsmasq-base telnetd:inetutils-telnetd \
+              telnet:inetutils-telnet postfix:postfix swaks:swaks dig:dnsutils \
+              lighttpd:lighttpd socat:socat ncat:ncat openssl:openssl; do
+    PATH="$PATH:/usr/sbin:/sbin" command -v "${peer%%:*}" >/dev/null || pkgs+=("${peer#*:}")
+  done
 fi
 if [ ${#pkgs[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
+  # Postfix asks what to configure: nothing (the tests run private instances)
+  echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+  # packages with daemons must not start system services: the tests start their own
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
 fi
