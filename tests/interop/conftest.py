@@ -16,6 +16,7 @@ Each protocol's own fixtures live in its test module and build on ``start_daemon
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import signal
 import socket
@@ -156,3 +157,27 @@ def _wait_ready(daemon: Daemon, ready: Callable[[int], bool]) -> str:
             return ""
         time.sleep(0.05)
     return f"no answer on port {daemon.port} within {START_DEADLINE:.0f} s: {daemon.log_tail()}"
+
+
+def expect_event(outbox: queue.SimpleQueue, kind: type, timeout: float = 15.0,
+                 seen: list | None = None) -> object:
+    """The next event of type ``kind`` a core session posts; fail on ``Failed`` or timeout.
+
+    Every event read on the way is appended to ``seen`` (for transcript assertions).
+    """
+    from core.events import Failed
+
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            event = outbox.get(timeout=left)
+        except queue.Empty:
+            break
+        if seen is not None:
+            seen.append(event)
+        if isinstance(event, kind):
+            return event
+        if isinstance(event, Failed):
+            pytest.fail(f"the session failed while waiting for {kind.__name__}: "
+                        f"{event.message}")
+    pytest.fail(f"no {kind.__name__} within {timeout:.0f} s")
