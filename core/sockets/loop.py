@@ -53,7 +53,6 @@ class Stream:
         self.mask = 0
 
 
-
 def tls_hang_up(exc: BaseException, stream: Stream) -> BaseException:
     """An EOF on a TLS stream past its handshake means the peer hung up; it does speak
     TLS, so "check that the peer speaks TLS" would send the user the wrong way."""
@@ -61,6 +60,16 @@ def tls_hang_up(exc: BaseException, stream: Stream) -> BaseException:
         return UserError(f"{stream.label} closed the TLS connection: connect again to "
                          "send more.")
     return exc
+
+
+def _close_socket(sock: socket.socket) -> None:
+    """Close; a TLS socket first sends close_notify, so the peer can tell our close from a
+    cut connection (ncat --ssl exits 1 on a TLS stream that just stops)."""
+    if isinstance(sock, ssl.SSLSocket):
+        with contextlib.suppress(OSError, ValueError):
+            sock.unwrap()  # non-blocking: sends ours, does not wait for the peer's
+    with contextlib.suppress(OSError):
+        sock.close()
 
 
 class StreamLoop:
@@ -73,8 +82,15 @@ class StreamLoop:
             setup()
             while not self._stop.is_set():
                 events = self._sel.select(self._timeout())
+                # calls made before these events were seen go first: a send and a
+                # shutdown issued before the peer's FIN arrived must not be lost when
+                # that FIN ends the stream (ncat closing stdin right after our reply)
+                self._run_commands()
+                registered = self._sel.get_map()
                 for key, mask in events:
-                    key.data(mask)
+                    current = registered.get(key.fd)
+                    if current is not None and current.fileobj is key.fileobj:
+                        current.data(mask)  # skip sockets a command closed just now
                 self._run_commands()
                 self._tick()
         except Exception as exc:  # every failure reaches the tab as one sentence
@@ -129,8 +145,7 @@ class StreamLoop:
         for stream in streams:
             if stream.file:
                 stream.file.close()
-            with contextlib.suppress(OSError):
-                stream.sock.close()
+            _close_socket(stream.sock)
         if self._main is not None:
             with contextlib.suppress(OSError):
                 self._main.close()
@@ -366,7 +381,7 @@ class StreamLoop:
         stream.mask = 0
         if stream.file:
             stream.file.close()
-        stream.sock.close()
+        _close_socket(stream.sock)
         self._paused.discard(stream)
         with self._lock:
             self._peers.pop(stream.label, None)

@@ -40,7 +40,11 @@ SECURE_CHROOT = Path("/var/run/vsftpd/empty")  # vsftpd insists on an empty root
 
 
 def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return sha256_bytes(path.read_bytes())
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def pattern_bytes(size: int, seed: bytes) -> bytes:

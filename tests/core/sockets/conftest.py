@@ -1,14 +1,18 @@
-"""Shared by the socket session tests: an event watcher and a session closed at the end."""
+"""Shared by the socket session tests: an event watcher, a session closed at the end, and
+a client of a TLS listener."""
 
 from __future__ import annotations
 
+import contextlib
 import queue
+import socket
+import ssl
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from core.events import Closed, DataReceived, Event, Failed, StateChanged
-from core.sockets import SocketSession
+from core.sockets import LocalAddress, SocketConfig, SocketSession, TlsEstablished
 from tests.fixtures.waiting import wait_for
 
 
@@ -71,3 +75,16 @@ def session() -> Iterator[tuple[SocketSession, Watch]]:
     yield s, Watch(s)
     s.close()
 
+
+
+@contextlib.contextmanager
+def tls_client_of_listener(s: SocketSession, w: Watch, **wrap: bool) -> Iterator[ssl.SSLSocket]:
+    """Start a TLS listener (generated certificate) on ``s``; connect one unverified client."""
+    s.listen(SocketConfig(host="127.0.0.1", port=0, tls=True))
+    port = int(w.until(lambda e: isinstance(e, LocalAddress)).address.rsplit(":", 1)[1])
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, \
+            ctx.wrap_socket(raw, **wrap) as client:
+        w.until(lambda e: isinstance(e, TlsEstablished))
+        yield client

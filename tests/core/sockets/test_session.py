@@ -24,7 +24,7 @@ from core.sockets import (
     TlsEstablished,
 )
 from core.states import StateError
-from tests.core.sockets.conftest import Watch
+from tests.core.sockets.conftest import Watch, tls_client_of_listener
 from tests.fixtures.socket_peers import EchoPeer
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -239,16 +239,8 @@ def test_tls_verifies_with_ca_and_fails_without(session, tls_echo: EchoPeer,
 
 
 def test_tls_listener_with_generated_certificate(session) -> None:
-    import ssl
-
     s, w = session
-    s.listen(SocketConfig(host="127.0.0.1", port=0, tls=True))
-    port = int(w.until(lambda e: isinstance(e, LocalAddress)).address.rsplit(":", 1)[1])
-    ctx = ssl.create_default_context()
-    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, \
-            ctx.wrap_socket(raw) as client:
-        w.until(lambda e: isinstance(e, TlsEstablished))
+    with tls_client_of_listener(s, w) as client:
         client.sendall(b"over tls")
         w.wait_bytes(b"over tls")
         s.send(b"back over tls")
