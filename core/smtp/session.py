@@ -93,8 +93,7 @@ class SmtpSession:
             progress=self._progress, show_body=settings.show_body,
             local_hostname=settings.helo_name or None, aborted=self._aborted)
         self.smtp = smtp
-        self.emit("===", f"Trying {settings.host}:{settings.port} "
-                         f"({settings.security.label})…")
+        self.emit("===", f"Trying {settings.host}:{settings.port} {settings.security.how}…")
         smtp.connect(settings.host, settings.port)
         peer = smtp.sock.getpeername() if smtp.sock else ("?", 0)
         self.emit("===", f"Connected to {peer[0]}:{peer[1]}")

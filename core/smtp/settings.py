@@ -27,6 +27,12 @@ class Security(enum.StrEnum):
         return {"none": "None (cleartext)", "starttls": "STARTTLS",
                 "tls": "Implicit TLS (465)"}[self.value]
 
+    @property
+    def how(self) -> str:
+        """How the transcript's "Trying host:port …" line says the connection is made."""
+        return {"none": "in cleartext", "starttls": "in cleartext, then STARTTLS",
+                "tls": "over implicit TLS"}[self.value]
+
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:

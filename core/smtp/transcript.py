@@ -171,6 +171,34 @@ class TranscriptSMTP(smtplib.SMTP):
         self._emit("===", _tls_summary(self.sock))
         return code, reply
 
+    # -- verbs --------------------------------------------------------------------------
+    # RFC 5321 spells the verbs upper-case, as swaks and Postfix do. smtplib's spelling
+    # ("ehlo", "data", and "mail FROM:" on 3.11 but "mail from:" on 3.13) would make the
+    # transcript, and what a server sees, depend on the Python that runs us.
+    def putcmd(self, cmd: str, args: str = "") -> None:
+        if not self._auth_mechanism:  # an AUTH continuation is base64: case matters
+            cmd = cmd.upper()
+        super().putcmd(cmd, args)
+
+    def mail(self, sender: str, options: tuple[str, ...] | list[str] = ()
+             ) -> tuple[int, bytes]:
+        optionlist = ""
+        if options and self.does_esmtp:
+            if any(option.lower() == "smtputf8" for option in options):
+                if not self.has_extn("smtputf8"):
+                    raise smtplib.SMTPNotSupportedError(
+                        "SMTPUTF8 not supported by server")
+                self.command_encoding = "utf-8"
+            optionlist = " " + " ".join(options)
+        self.putcmd("MAIL", f"FROM:{smtplib.quoteaddr(sender)}{optionlist}")
+        return self.getreply()
+
+    def rcpt(self, recip: str, options: tuple[str, ...] | list[str] = ()
+             ) -> tuple[int, bytes]:
+        optionlist = " " + " ".join(options) if options and self.does_esmtp else ""
+        self.putcmd("RCPT", f"TO:{smtplib.quoteaddr(recip)}{optionlist}")
+        return self.getreply()
+
     # -- capture -----------------------------------------------------------------------
     def send(self, s: str | bytes) -> None:
         if isinstance(s, str):
@@ -282,7 +310,7 @@ class TranscriptSMTP(smtplib.SMTP):
 
     def data(self, msg: bytes) -> tuple[int, bytes]:  # type: ignore[override]
         """DATA with the body sent in chunks, reporting progress and honouring Stop."""
-        self.putcmd("data")
+        self.putcmd("DATA")
         code, repl = self.getreply()
         if code != 354:
             raise smtplib.SMTPDataError(code, repl)

@@ -65,7 +65,16 @@ def test_plain_send_arrives_with_envelope_and_transcript(smtp_sink, session):
     assert [e.state for e in events if isinstance(e, StateChanged)] == [
         ConnState.ESTABLISHED, ConnState.CLOSED]
     text = session.transcript_text()
-    assert "<- 220" in text and "-> mail FROM:<ann@example.com>" in text
+    assert "<- 220" in text
+    # the verbs as RFC 5321 spells them, whatever smtplib's spelling on this Python
+    sent = sent_lines(session)
+    assert sent[0].startswith("EHLO ") and sent[1].startswith("MAIL FROM:<ann@example.com> ")
+    assert sent[2:5] == ["RCPT TO:<lab@localhost>", "RCPT TO:<bob@example.org>",
+                         "RCPT TO:<hidden@example.net>"]
+    assert sent[5] == "DATA" and sent[-2:] == [".", "QUIT"]
+    first = session.transcript[0]
+    assert (first.marker, first.text) == ("===", f"Trying 127.0.0.1:{smtp_sink.port} in "
+                                                  "cleartext…")
 
 
 def test_capabilities_as_data(smtp_sink, session):
@@ -202,7 +211,7 @@ def test_all_recipients_refused_are_listed_one_by_one(refusing_sink, session):
     assert "all 2 recipients" in message
     assert "\n  bad1@example.com: 550" in message and "\n  bad2@example.com: 550" in message
     assert not refusing_sink.store.all()
-    assert sent_lines(session)[-2:] == ["rset", "QUIT"]
+    assert sent_lines(session)[-2:] == ["RSET", "QUIT"]
 
 
 def test_554_on_data(refusing_sink, session):

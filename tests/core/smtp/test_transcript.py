@@ -46,7 +46,7 @@ def test_every_reply_line_is_recorded_with_its_marker(smtp_sink):
     assert ehlo_reply[0].startswith("250-") and ehlo_reply[-1].startswith("250 ")
     tls_at = next(i for i, (m, t) in enumerate(rec.lines) if t.startswith("TLS started"))
     assert set(markers[tls_at + 1:]) <= {"~>", "<~"}
-    assert "~> NOOP" not in rec.lines and ("~>", "noop") in rec.lines
+    assert "~> NOOP" not in rec.lines and ("~>", "NOOP") in rec.lines
 
 
 @pytest.mark.parametrize("mechanism, expected", [
@@ -110,7 +110,7 @@ def test_show_body_is_bounded_and_shows_stuffed_lines(smtp_sink):
         smtp.mail("a@b.c")
         smtp.rcpt("lab@localhost")
         smtp.data(data)
-    body = rec.sent()[rec.sent().index("data") + 1:]
+    body = rec.sent()[rec.sent().index("DATA") + 1:]
     assert body[:4] == ["Subject: s", "", "..", "line"]
     assert len(body) == 2000 + 2 and body[-2:] == [".", "QUIT"]  # the cap, then the end
     assert any(m == "===" and "more body lines not shown" in t for m, t in rec.lines)

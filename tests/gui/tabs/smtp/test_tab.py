@@ -167,7 +167,7 @@ def test_verbs_by_hand_and_stop_after(app, tab, lab_sink, wait_until):
     tab.stop_after_var.set("RCPT")
     tab.send_button.invoke()
     wait_until(lambda: "Stopped after RCPT" in status(app), message=status(app))
-    assert "rcpt TO:<lab@localhost>" in tab.log.get_text()
+    assert "RCPT TO:<lab@localhost>" in tab.log.get_text()
     assert not lab_sink.store.all()
 
     tab.stop_after_var.set("full send")
