@@ -26,6 +26,8 @@ if [ "$want_tests" = 1 ]; then
               lighttpd:lighttpd socat:socat ncat:ncat openssl:openssl; do
     PATH="$PATH:/usr/sbin:/sbin" command -v "${peer%%:*}" >/dev/null || pkgs+=("${peer#*:}")
   done
+  # swaks --tls needs Net::SSLeay (only recommended by the swaks package)
+  perl -MNet::SSLeay -e1 2>/dev/null || pkgs+=(libnet-ssleay-perl)
 fi
 if [ ${#pkgs[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive

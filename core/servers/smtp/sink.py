@@ -50,6 +50,14 @@ class LabMailHandler:
     def __init__(self, sink: SmtpSink) -> None:
         self.sink = sink
 
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope,
+                          hostname: str, responses: list[str]) -> list[str]:
+        """Announce PIPELINING (RFC 2920). aiosmtpd already answers commands that arrive
+        together in order, one reply each; without the keyword, clients such as
+        ``swaks --pipeline`` and Postfix's smtp never batch, so it went untested."""
+        session.host_name = hostname  # this hook replaces aiosmtpd's own bookkeeping
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
         limit = self.sink.max_recipients

@@ -171,3 +171,24 @@ def test_the_lab_registry_runs_the_sink():
     finally:
         registry.stop_all()
     assert not sink.running
+
+
+def test_pipelining_is_announced_and_a_pipelined_batch_is_answered_in_order(smtp_sink):
+    with socket.create_connection(("127.0.0.1", smtp_sink.port), timeout=5) as raw:
+        replies = raw.makefile("rb")
+        assert replies.readline().startswith(b"220 ")
+        raw.sendall(b"EHLO t\r\n")
+        ehlo = [replies.readline()]
+        while ehlo[-1][3:4] == b"-":
+            ehlo.append(replies.readline())
+        assert b"250-PIPELINING\r\n" in ehlo and ehlo[-1] == b"250 HELP\r\n"
+        # RFC 2920: MAIL, RCPT, RCPT and DATA in one write; one reply each, in order
+        raw.sendall(b"MAIL FROM:<a@b.c>\r\nRCPT TO:<lab@localhost>\r\n"
+                    b"RCPT TO:<x@y.example>\r\nDATA\r\n")
+        codes = [replies.readline()[:3] for _ in range(4)]
+        assert codes == [b"250", b"250", b"250", b"354"]
+        raw.sendall(MESSAGE + b".\r\nQUIT\r\n")
+        assert replies.readline().startswith(b"250 2.0.0 Ok: queued as ")
+        assert replies.readline().startswith(b"221")
+    [record] = smtp_sink.store.all()
+    assert record.rcpt_tos == ("lab@localhost", "x@y.example") and record.data == MESSAGE
