@@ -100,6 +100,14 @@ class ServerStopped(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ServerCrashed(Event):
+    """A serving thread ended with an exception: the server is down, ``reason`` says why."""
+
+    kind: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ServerStats(Event):
     kind: str
     connections: int = 0

@@ -334,13 +334,13 @@ class WirebenchApp:
             "Lab stopped: every lab peer is off."))
 
     def _on_app_events(self, events: list[Event]) -> None:
-        from core.events import Failed, LogLine, ServerStarted, ServerStopped
+        from core.events import Failed, LogLine, ServerCrashed, ServerStarted, ServerStopped
 
         server_change = False
         for event in events:
             if isinstance(event, Failed):
                 self.set_status(event.message, error=True)
-            elif isinstance(event, ServerStarted | ServerStopped):
+            elif isinstance(event, ServerStarted | ServerStopped | ServerCrashed):
                 server_change = True
             elif isinstance(event, LogLine) and event.level == "error":
                 self.set_status(f"{event.source}: {event.text}", error=True)

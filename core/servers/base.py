@@ -4,20 +4,30 @@
 :class:`ServerStartError` with a sentence such as "Port 8000 is in use". ``stop()``
 returns within about a second with every thread joined. While running, a ticker posts
 :class:`~core.events.ServerStats` once a second to ``outbox``.
+
+Serving threads run their loop through :meth:`ServerController.guarded`: an exception
+that would end one silently is logged with its traceback, the server is stopped (its
+sockets closed, so clients are refused rather than left hanging) and
+:class:`~core.events.ServerCrashed` carries the reason to the Servers tab and to
+``wirebench serve``, which exits non-zero. A server is never "listening" while dead.
 """
 
 from __future__ import annotations
 
 import errno
+import logging
 import queue
 import resource
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 from core.errors import UserError, describe_error
-from core.events import Event, LogLine, ServerStarted, ServerStats, ServerStopped
+from core.events import Event, LogLine, ServerCrashed, ServerStarted, ServerStats, ServerStopped
 from core.worker import Outbox
+
+_logger = logging.getLogger("wirebench.servers")
 
 
 class ServerStartError(UserError):
@@ -89,6 +99,9 @@ class ServerController(ABC):
         self._ticker: threading.Thread | None = None
         #: limit name -> (when last logged, hits not logged since)
         self._limit_logged: dict[str, tuple[float, int]] = {}
+        #: why the server died ("" while it runs or after a clean stop)
+        self.crash_reason = ""
+        self._after_crash: threading.Thread | None = None
 
     # -- the contract -------------------------------------------------------------------
     @abstractmethod
@@ -114,9 +127,13 @@ class ServerController(ABC):
         return ""
 
     def start(self) -> str:
+        if self._after_crash is not None:  # the crashed run must be fully stopped first
+            self._after_crash.join(5.0)
+            self._after_crash = None
         if self.running:
             return self.address
         raise_open_files_limit()
+        self.crash_reason = ""
         try:
             self._start()
         except ServerStartError:
@@ -140,6 +157,40 @@ class ServerController(ABC):
         if was_running:
             self.post(ServerStopped(source=self.kind, kind=self.kind))
             self.log(f"{self.title} stopped")
+
+    # -- crashes -----------------------------------------------------------------------
+    def guarded(self, target: Callable[..., object], *, fatal: bool = True
+                ) -> Callable[..., None]:
+        """``target`` wrapped for a thread: an exception that escapes it is logged with its
+        cause; with ``fatal`` (the serving loop) the whole server is reported as crashed
+        and stopped. A per-connection thread passes ``fatal=False``: its client is lost,
+        the server goes on."""
+
+        def run(*args: object, **kwargs: object) -> None:
+            try:
+                target(*args, **kwargs)
+            except Exception as exc:  # reported, never silent
+                if fatal:
+                    self.crashed(exc)
+                else:
+                    _logger.error("%s: a connection thread failed", self.title, exc_info=exc)
+                    self.log(f"a connection failed: {_reason(exc)}", "error")
+
+        return run
+
+    def crashed(self, exc: BaseException) -> None:
+        """Report the server as dead (log, event) and stop it from another thread."""
+        if self.crash_reason:
+            return  # one report per crash: several threads may fail together
+        self.crash_reason = _reason(exc)
+        _logger.error("%s on %s crashed", self.title, self.address, exc_info=exc)
+        self.log(f"{self.title} crashed: {self.crash_reason}", "error")
+        self.post(ServerCrashed(source=self.kind, kind=self.kind, reason=self.crash_reason))
+        self._ticker_stop.set()
+        # _stop joins the serving threads, the failing one included: not from itself
+        self._after_crash = threading.Thread(target=self._stop, args=(1.0,), daemon=True,
+                                             name=f"{self.kind}:after-crash")
+        self._after_crash.start()
 
     # -- helpers for subclasses -------------------------------------------------------
     def post(self, event: Event) -> None:
@@ -189,3 +240,9 @@ class ServerController(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _reason(exc: BaseException) -> str:
+    """``KeyError: 'x'``: the exception's type and message, one line."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

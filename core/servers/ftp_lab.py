@@ -219,7 +219,7 @@ class FtpLabServer(ServerController):
         self._server.controller = self
         self.port = self._server.address[1]
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._serve, name=f"{self.kind}:serve",
+        self._thread = threading.Thread(target=self.guarded(self._serve), name=f"{self.kind}:serve",
                                         daemon=True)
         self._thread.start()
 

@@ -1,4 +1,5 @@
-"""``wirebench serve KIND``: run embedded servers headless until Ctrl+C or SIGTERM.
+"""``wirebench serve KIND``: run embedded servers headless until Ctrl+C or SIGTERM, or
+until one of them crashes (then it says why on stderr and exits with 3).
 
 Never imports tkinter, so it runs on a machine with no display.
 """
@@ -19,6 +20,9 @@ from core.events import LogLine
 from core.servers.base import ServerController
 from core.servers.registry import LabRegistry, serve_kinds
 from core.worker import Outbox
+
+#: the exit code of ``wirebench serve`` when a server died while serving
+EXIT_CRASHED = 3
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, default_port: int) -> None:
@@ -137,10 +141,14 @@ def run(args: argparse.Namespace) -> int:
         sink_stop.set()
         return 1
 
+    crashed: list[ServerController] = []
     try:
-        while not stop.wait(0.5):
-            pass
+        # a crashed server ends the run: a supervisor sees the exit code and restarts us
+        while not stop.wait(0.2) and not crashed:
+            crashed = [c for c in started if c.crash_reason]
     finally:
+        for c in crashed:
+            print(f"{c.kind} crashed: {c.crash_reason}", file=sys.stderr, flush=True)
         for c in started:
             c.stop()
         sink_stop.set()
@@ -151,4 +159,6 @@ def run(args: argparse.Namespace) -> int:
             except OSError:
                 pass
         print("stopped", flush=True)
+    if crashed:
+        return EXIT_CRASHED
     return 1 if failed else 0

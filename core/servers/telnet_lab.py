@@ -347,7 +347,7 @@ class TelnetLabServer(ServerController):
             ssl_ctx = server_context()
         ready = threading.Event()
         self._loop = loop
-        self._thread = threading.Thread(target=self._run_loop, args=(loop, ready),
+        self._thread = threading.Thread(target=self.guarded(self._run_loop), args=(loop, ready),
                                         name="telnet-lab:loop", daemon=True)
         self._thread.start()
         ready.wait(5)

@@ -129,10 +129,10 @@ class CgiServer(ServerController):
         self.port = listener.getsockname()[1]
         self._wake_r, self._wake_w = socket.socketpair()
         self._stopping.clear()
-        self._accept_thread = threading.Thread(target=self._accept_loop,
+        self._accept_thread = threading.Thread(target=self.guarded(self._accept_loop),
                                                name="cgi:accept", daemon=True)
-        self._janitor = threading.Thread(target=self._janitor_loop, name="cgi:janitor",
-                                         daemon=True)
+        self._janitor = threading.Thread(target=self.guarded(self._janitor_loop),
+                                         name="cgi:janitor", daemon=True)
         if self.python_zygote:
             self._zygote = PythonZygote(lambda message: self.log(message, "warning"))
             self._zygote.start()
@@ -214,7 +214,8 @@ class CgiServer(ServerController):
                            f"{self.limits.max_connections} connections busy with requests")
             return
         conn = LiveConnection(sock)
-        conn.thread = threading.Thread(target=self._serve_connection, args=(conn, addr),
+        conn.thread = threading.Thread(target=self.guarded(self._serve_connection, fatal=False),
+                                       args=(conn, addr),
                                        name=f"cgi:{addr[0]}:{addr[1]}", daemon=True)
         with self._conns_lock:
             self._conns.add(conn)

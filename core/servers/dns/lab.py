@@ -191,7 +191,8 @@ class DnsLabServer(ServerController):
                     listener.close()
                 raise
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._serve, name="dns-lab:serve", daemon=True)
+        self._thread = threading.Thread(target=self.guarded(self._serve), name="dns-lab:serve",
+                                        daemon=True)
         self._thread.start()
 
     def _bind_all(self) -> None:
@@ -334,7 +335,8 @@ class DnsLabServer(ServerController):
             except OSError:
                 return
             client = TcpClient(conn)
-            thread = threading.Thread(target=self._serve_tls if tls else self._serve_tcp,
+            serve = self._serve_tls if tls else self._serve_tcp
+            thread = threading.Thread(target=self.guarded(serve, fatal=False),
                                       args=(client, listener), name="dns-lab:tcp",
                                       daemon=True)
             with self._lock:

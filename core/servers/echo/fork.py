@@ -86,7 +86,8 @@ class ForkEchoServer(StreamEchoServer):
         endpoint.sock.detach()
         os.close(fd)
         endpoint.sock = None
-        self._reader = threading.Thread(target=self._read_reports, name=f"{self.kind}:reports",
+        self._reader = threading.Thread(target=self.guarded(self._read_reports),
+                                        name=f"{self.kind}:reports",
                                         daemon=True)
         self._reader.start()
         if not self._ready.wait(READY_TIMEOUT) or self.proc.poll() is not None:

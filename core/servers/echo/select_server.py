@@ -57,8 +57,8 @@ class SelectEchoServer(StreamEchoServer):
         self._stopping.clear()
         self._waker = Waker()
         self._sel = selector_for(endpoint.sock, self._waker)
-        self._loop_thread = threading.Thread(target=self._loop, name=f"{self.kind}:loop",
-                                             daemon=True)
+        self._loop_thread = threading.Thread(target=self.guarded(self._loop),
+                                             name=f"{self.kind}:loop", daemon=True)
         self._loop_thread.start()
 
     # -- the loop ------------------------------------------------------------------------

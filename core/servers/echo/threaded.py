@@ -44,7 +44,8 @@ class ThreadedEchoServer(StreamEchoServer):
         endpoint = self._open_endpoint()
         self._stopping.clear()
         self._waker = Waker()
-        self._acceptor = threading.Thread(target=self._accept_loop, args=(endpoint.sock,),
+        self._acceptor = threading.Thread(target=self.guarded(self._accept_loop),
+                                          args=(endpoint.sock,),
                                           name=f"{self.kind}:accept", daemon=True)
         self._acceptor.start()
 
@@ -90,7 +91,8 @@ class ThreadedEchoServer(StreamEchoServer):
                 live = [c for c in self._clients if not c.dropped]
                 if len(live) >= self.limits.max_clients:
                     self._evict_idlest(live, time.monotonic())
-                thread = threading.Thread(target=self._handle, args=(conn,),
+                thread = threading.Thread(target=self.guarded(self._handle, fatal=False),
+                                          args=(conn,),
                                           name=f"{self.kind}:{conn.peer}", daemon=True)
                 self._clients[conn] = thread
             self._opened(conn)

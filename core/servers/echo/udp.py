@@ -65,7 +65,7 @@ class UdpEchoServer(ServerController):
         self._peers.clear()
         self._stopping.clear()
         self._waker = Waker()
-        self._thread = threading.Thread(target=self._loop, name=f"{self.kind}:loop",
+        self._thread = threading.Thread(target=self.guarded(self._loop), name=f"{self.kind}:loop",
                                         daemon=True)
         self._thread.start()
 

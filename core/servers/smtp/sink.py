@@ -16,6 +16,7 @@ import logging
 import secrets
 import socket
 import ssl
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,9 @@ class _BoundController(Controller):
 
     def factory(self) -> SMTP:
         return self._sink.protocol(self.handler, self._sink, **self.SMTP_kwargs)
+
+    def _run(self, ready_event: threading.Event) -> None:
+        self._sink.guarded(super()._run)(ready_event)  # the event loop's thread
 
     def _create_server(self):  # noqa: ANN202 (aiosmtpd's own signature)
         return self.loop.create_server(self._factory_invoker, sock=self._sock,

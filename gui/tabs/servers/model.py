@@ -49,7 +49,12 @@ class ServerEntry:
 
     @property
     def running(self) -> bool:
-        return self.controller is not None and self.controller.running
+        return self.controller is not None and self.controller.running and not self.crashed
+
+    @property
+    def crashed(self) -> str:
+        """Why the server died ("" unless it crashed and was not started again)."""
+        return self.controller.crash_reason if self.controller is not None else ""
 
     @property
     def kind(self) -> str:

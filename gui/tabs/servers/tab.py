@@ -18,6 +18,7 @@ from core.errors import UserError, describe_error
 from core.events import (
     Event,
     LogLine,
+    ServerCrashed,
     ServerStarted,
     ServerStats,
     ServerStopped,
@@ -127,6 +128,9 @@ class ServersTab(ServersLayout, Tab):
         self._sync_fork_style()
         if entry.busy:
             self._set_status("Working…")
+        elif entry.crashed:
+            self._set_status(f"Crashed: {entry.crashed}. Press Start to run it again.",
+                             error=True)
         elif running and entry.controller is not None:
             self._set_status(f"Running on {entry.controller.address}")
         else:
@@ -169,6 +173,8 @@ class ServersTab(ServersLayout, Tab):
     def _state(entry: ServerEntry) -> str:
         if entry.busy:
             return "…"
+        if entry.crashed:
+            return "crashed"
         return "running" if entry.running else "stopped"
 
     # -- actions ------------------------------------------------------------------------
@@ -262,7 +268,7 @@ class ServersTab(ServersLayout, Tab):
 
     def _on_lab_events(self, events: list[Event]) -> None:
         self._dispatch(events, [e for e in self.entries if e.lab])
-        if any(isinstance(e, ServerStarted | ServerStopped) for e in events):
+        if any(isinstance(e, ServerStarted | ServerStopped | ServerCrashed) for e in events):
             # the app just counted its lab peers; add the servers this tab runs
             self.app.refresh_servers_status(extra=self.running_count())
 
@@ -283,7 +289,8 @@ class ServersTab(ServersLayout, Tab):
                 stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
                 tag = event.level if event.level in LOG_TAGS else ""
                 lines.append((f"{stamp} {entry.kind}: {event.text}", tag))
-            elif isinstance(event, ServerStarted | ServerStopped | StateChanged):
+            elif isinstance(event, ServerStarted | ServerStopped | ServerCrashed
+                            | StateChanged):
                 touched.add(entry.key)
         if lines:
             self.log.append_many(lines)

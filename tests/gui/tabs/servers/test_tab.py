@@ -240,3 +240,26 @@ def test_server_names_fit_their_column(app, tab) -> None:
     # and the three fit the list at 1024 px: the tree is not wider than its pane
     total = sum(tab.tree.column(c, "width") for c in ("#0", "address", "state"))
     assert total <= 420
+
+
+def test_a_crashed_server_is_shown_with_its_reason_and_can_start_again(app, tab,
+                                                                       wait_until) -> None:
+    tab.select("echo-tcp")
+    tab.set_fields(host="127.0.0.1", port=0, mode="select")
+    tab.start_button.invoke()
+    entry = tab.current
+    wait_until(lambda: entry.running and not entry.busy, timeout=20)
+    # what the guard of a serving thread does when the loop raises (core tests cover that)
+    entry.controller.crashed(RuntimeError("loop failed"))
+    wait_until(lambda: tab.tree.set("echo-tcp", "state") == "crashed", timeout=10)
+    assert tab.status.cget("text") == ("Crashed: RuntimeError: loop failed. Press Start to "
+                                       "run it again.")
+    wait_until(lambda: "crashed: RuntimeError: loop failed" in tab.log.get_text())
+    assert str(tab.start_button.cget("state")) == "normal"
+    assert str(tab.stop_button.cget("state")) == "disabled"
+    tab.start_button.invoke()
+    wait_until(lambda: entry.running and not entry.busy, timeout=20)
+    assert tab.tree.set("echo-tcp", "state") == "running" and not entry.crashed
+    with socket.create_connection(("127.0.0.1", entry.controller.port), timeout=5) as sock:
+        sock.sendall(b"back")
+        assert recv_all(sock, 4) == b"back"
