@@ -11,7 +11,26 @@ want_tests=0
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
+# PYTHON picks the interpreter (a name on PATH, or one of pyenv's versions), VENV the
+# virtualenv folder: CI runs `PYTHON=python3.13 VENV=.venv313 bash .ci/setup.sh --test`
 python=${PYTHON:-python3}
+venv=${VENV:-.venv}
+if ! command -v "$python" >/dev/null 2>&1 || ! "$python" -c "" >/dev/null 2>&1; then
+  found=""
+  for candidate in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/*/bin/"$python"; do
+    [ -x "$candidate" ] && found=$candidate
+  done
+  if [ -z "$found" ]; then
+    echo "" >&2
+    echo "********************************************************************" >&2
+    echo "*** .ci/setup.sh: the interpreter '$python' is not on this machine." >&2
+    echo "*** Install it (e.g. pyenv install 3.13) or set PYTHON to one that is." >&2
+    echo "********************************************************************" >&2
+    exit 1
+  fi
+  python=$found
+fi
+echo "setup.sh: $("$python" --version 2>&1) ($python) -> $venv"
 pkgs=()
 "$python" -c "import tkinter" 2>/dev/null || pkgs+=(python3-tk)
 "$python" -c "import venv, ensurepip" 2>/dev/null || pkgs+=(python3-venv)
@@ -43,12 +62,12 @@ if [ ${#pkgs[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
 fi
 
-if [ ! -x .venv/bin/python ]; then
-  "$python" -m venv .venv
+if [ ! -x "$venv/bin/python" ]; then
+  "$python" -m venv "$venv"
 fi
-.venv/bin/python -m pip install -q --upgrade pip
+"$venv/bin/python" -m pip install -q --upgrade pip
 if [ "$want_tests" = 1 ]; then
-  .venv/bin/python -m pip install -q -e '.[test,build]'
+  "$venv/bin/python" -m pip install -q -e '.[test,build]'
 else
-  .venv/bin/python -m pip install -q -e .
+  "$venv/bin/python" -m pip install -q -e .
 fi
