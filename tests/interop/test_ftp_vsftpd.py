@@ -167,23 +167,26 @@ def test_local_user_mkdir_rename_size_delete(vsftpd, vsftpd_site):
     assert sorted(p.name for p in home.iterdir()) == []
 
 
-def test_local_user_upload_and_download_are_byte_identical(vsftpd, vsftpd_site,
-                                                           tmp_path):
-    server = vsftpd()
-    source = tmp_path / "up load ü.bin"
-    source.write_bytes(pattern_bytes(1_234_567, b"upload"))
+def upload_then_download(server: Vsftpd, source: Path, back: Path) -> None:
+    """Upload ``source`` to the user's home, download it into ``back``: both sha256-equal."""
+    home = server.site.home
     transfers = TransferQueue(server.options())
     try:
-        transfers.add_upload(source, str(vsftpd_site.home))
+        transfers.add_upload(source, str(home))
         run_until_idle(transfers)
-        uploaded = vsftpd_site.home / source.name
-        assert sha256(uploaded) == sha256(source)
-        transfers.add_download(str(uploaded), tmp_path / "back")
+        transfers.add_download(str(home / source.name), back)
         run_until_idle(transfers)
     finally:
         transfers.close()
     assert [i.state for i in transfers.snapshot()] == [DONE, DONE]
-    assert sha256(tmp_path / "back" / source.name) == sha256(source)
+    assert sha256(home / source.name) == sha256(source)
+    assert sha256(back / source.name) == sha256(source)
+
+
+def test_local_user_upload_and_download_are_byte_identical(vsftpd, tmp_path):
+    source = tmp_path / "up load ü.bin"
+    source.write_bytes(pattern_bytes(1_234_567, b"upload"))
+    upload_then_download(vsftpd(), source, tmp_path / "back")
 
 
 def test_download_resumes_with_rest_after_a_cancel(vsftpd, vsftpd_site, tmp_path):
@@ -269,21 +272,10 @@ def test_explicit_ftps_requires_session_reuse_which_stdlib_lacks(vsftpd, vsftpd_
     assert conn.ftp.data_sessions == conn.ftp.data_sessions_reused == 2
 
 
-def test_explicit_ftps_transfers_both_ways(vsftpd, vsftpd_site, tmp_path):
-    server = vsftpd(tls="explicit")
+def test_explicit_ftps_transfers_both_ways(vsftpd, tmp_path):
     source = tmp_path / "tls up.bin"
     source.write_bytes(pattern_bytes(2_500_000, b"tls-up"))
-    transfers = TransferQueue(server.options())
-    try:
-        transfers.add_upload(source, str(vsftpd_site.home))
-        run_until_idle(transfers)
-        transfers.add_download(str(vsftpd_site.home / source.name), tmp_path / "back")
-        run_until_idle(transfers)
-    finally:
-        transfers.close()
-    assert [i.state for i in transfers.snapshot()] == [DONE, DONE]
-    assert sha256(vsftpd_site.home / source.name) == sha256(source)
-    assert sha256(tmp_path / "back" / source.name) == sha256(source)
+    upload_then_download(vsftpd(tls="explicit"), source, tmp_path / "back")
 
 
 def test_explicit_ftps_refuses_an_unknown_certificate(vsftpd, vsftpd_site):
