@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.ftp.client import FtpOptions
+from core.ftp.options import FtpOptions
 from tests.interop.conftest import (
     LOOPBACK,
     Daemon,
