@@ -21,7 +21,6 @@ import threading
 import time
 from pathlib import Path
 
-from core.events import ServerStopped
 from core.paths import python_command
 from core.servers.base import ServerStartError
 from core.servers.echo.common import ClientInfo, StreamEchoServer
@@ -110,10 +109,9 @@ class ForkEchoServer(StreamEchoServer):
             code = proc.wait(2.0)
         except subprocess.TimeoutExpired:
             code = None
-        self.log(f"The fork helper process ended unexpectedly (exit status {code}); "
-                 "start the server again.", "error")
-        self.post(ServerStopped(source=self.kind, kind=self.kind,
-                                reason=f"helper exited ({code})"))
+        # a server death like any other: guarded() reports the crash and stops the rest
+        raise ChildProcessError(f"the fork helper process ended unexpectedly (exit status "
+                                f"{code}); start the server again")
 
     def _on_report(self, line: str) -> None:
         word, _, rest = line.partition(" ")

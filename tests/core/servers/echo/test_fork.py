@@ -114,8 +114,8 @@ def test_bad_fork_style_names_the_field() -> None:
     assert info.value.field_name == "Fork style"
 
 
-def test_helper_death_is_reported_and_stop_still_cleans_up() -> None:
-    from core.events import LogLine, ServerStopped
+def test_helper_death_is_reported_as_a_crash_and_stop_still_cleans_up() -> None:
+    from core.events import LogLine, ServerCrashed
     from core.worker import drain
 
     server = ForkEchoServer()
@@ -125,7 +125,10 @@ def test_helper_death_is_reported_and_stop_still_cleans_up() -> None:
         wait_for(lambda: not server.running)
         events: list = []
         wait_for(lambda: events.extend(drain(server.outbox)) or any(
-            isinstance(e, ServerStopped) for e in events))
+            isinstance(e, ServerCrashed) for e in events))
+        [crash] = [e for e in events if isinstance(e, ServerCrashed)]
+        assert crash.reason == ("ChildProcessError: the fork helper process ended "
+                                "unexpectedly (exit status -9); start the server again")
         assert any(isinstance(e, LogLine) and e.level == "error" and "unexpectedly" in e.text
                    for e in events)
     finally:

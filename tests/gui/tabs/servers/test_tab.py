@@ -189,8 +189,9 @@ def test_fork_helper_death_shown_and_restart_works(app, tab, wait_until) -> None
     wait_until(lambda: entry.running and not entry.busy, timeout=20)
     first = entry.controller
     os.kill(first.helper_pid, signal.SIGKILL)
-    wait_until(lambda: tab.tree.set("echo-tcp", "state") == "stopped", timeout=10)
+    wait_until(lambda: tab.tree.set("echo-tcp", "state") == "crashed", timeout=10)
     wait_until(lambda: "ended unexpectedly" in tab.log.get_text())
+    assert tab.status.cget("text").startswith("Crashed: ChildProcessError: the fork helper")
     tab.start_button.invoke()  # also stops the dead one's stats ticker
     wait_until(lambda: entry.running and not entry.busy, timeout=20)
     assert entry.controller is not first
