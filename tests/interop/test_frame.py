@@ -33,3 +33,22 @@ def test_a_missing_peer_fails_instead_of_skipping() -> None:
 def test_free_port_is_bindable() -> None:
     with socket.socket() as sock:
         sock.bind((LOOPBACK, free_port()))
+
+
+# programs the fixtures run that are tools of the machine, not peers under test
+MACHINE_TOOLS = {"useradd", "chpasswd", "userdel", "postconf", "sh"}
+
+
+def test_the_readme_table_names_every_peer_the_suite_runs() -> None:
+    """README's Interoperability table is kept in step with the suite."""
+    import re
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    sources = "\n".join(p.read_text() for p in sorted(here.glob("*.py"))
+                        if p.name not in ("conftest.py", "test_frame.py"))  # examples
+    used = set(re.findall(r'peer_(?:binary|program)\(\s*"([^"]+)"', sources)) - MACHINE_TOOLS
+    readme = (here.parents[1] / "README.md").read_text()
+    section = readme.split("## Interoperability", 1)[1].split("\n## ", 1)[0].lower()
+    assert used, "no peer found in tests/interop"
+    assert [name for name in sorted(used) if name.lower() not in section] == []
