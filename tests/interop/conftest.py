@@ -16,17 +16,19 @@ Each protocol's own fixtures live in its test module and build on ``start_daemon
 from __future__ import annotations
 
 import os
-import queue
 import shutil
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from core.events import Event
+from tests.fixtures.waiting import EventCollector, wait_for
 
 LOOPBACK = "127.0.0.1"
 START_DEADLINE = 15.0  # seconds a daemon gets to answer before the test fails
@@ -149,35 +151,22 @@ def start_daemon(tmp_path: Path) -> Iterator[DaemonStarter]:
 
 def _wait_ready(daemon: Daemon, ready: Callable[[int], bool]) -> str:
     """Wait until ``ready`` holds; return '' or why not (exit code and output)."""
-    deadline = time.monotonic() + START_DEADLINE
-    while time.monotonic() < deadline:
-        if daemon.process.poll() is not None:
-            return f"exited with {daemon.process.returncode}: {daemon.log_tail()}"
-        if ready(daemon.port):
-            return ""
-        time.sleep(0.05)
-    return f"no answer on port {daemon.port} within {START_DEADLINE:.0f} s: {daemon.log_tail()}"
+    try:
+        wait_for(lambda: daemon.process.poll() is not None or ready(daemon.port),
+                 START_DEADLINE, interval=0.05)
+    except AssertionError:
+        return (f"no answer on port {daemon.port} within {START_DEADLINE:.0f} s: "
+                f"{daemon.log_tail()}")
+    if daemon.process.poll() is not None:
+        return f"exited with {daemon.process.returncode}: {daemon.log_tail()}"
+    return ""
 
 
-def expect_event(outbox: queue.SimpleQueue, kind: type, timeout: float = 15.0,
-                 seen: list | None = None) -> object:
-    """The next event of type ``kind`` a core session posts; fail on ``Failed`` or timeout.
-
-    Every event read on the way is appended to ``seen`` (for transcript assertions).
-    """
+def expect_event(events: EventCollector, kind: type, timeout: float = 15.0) -> Any:
+    """The next ``kind`` event a core session posts; fail at once on ``Failed``."""
     from core.events import Failed
 
-    deadline = time.monotonic() + timeout
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            event = outbox.get(timeout=left)
-        except queue.Empty:
-            break
-        if seen is not None:
-            seen.append(event)
-        if isinstance(event, kind):
-            return event
-        if isinstance(event, Failed):
-            pytest.fail(f"the session failed while waiting for {kind.__name__}: "
-                        f"{event.message}")
-    pytest.fail(f"no {kind.__name__} within {timeout:.0f} s")
+    event = events.wait(Event, lambda e: isinstance(e, kind | Failed), timeout)
+    if isinstance(event, Failed):
+        pytest.fail(f"the session failed while waiting for {kind.__name__}: {event.message}")
+    return event

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.fixtures.waiting import wait_for
 from tests.interop.conftest import (
     LOOPBACK,
     STOP_DEADLINE,
@@ -162,7 +163,6 @@ def _stop_master(root: Path) -> None:
     group's reach: stop it by the pid it wrote, and wait (bounded) until it is gone."""
     import os
     import signal
-    import time
 
     try:
         pid = int((root / "queue" / "pid" / "master.pid").read_text().split()[0])
@@ -170,14 +170,12 @@ def _stop_master(root: Path) -> None:
         return
     try:
         os.kill(pid, signal.SIGTERM)  # the master stops its children, then itself
-        deadline = time.monotonic() + STOP_DEADLINE
-        while time.monotonic() < deadline and _alive(pid):
-            time.sleep(0.05)
-        if not _alive(pid):
-            return
-        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not _alive(pid), STOP_DEADLINE, interval=0.05)
     except ProcessLookupError:
         pass
+    except AssertionError:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def start_smtp_sink(start_daemon: DaemonStarter, dump_dir: Path, *flags: str) -> Daemon:
@@ -216,18 +214,17 @@ def read_sink_dump(path: Path) -> SinkDump:
 
 def wait_for_files(folder: Path, pattern: str = "*", timeout: float = 30.0) -> list[Path]:
     """The files in ``folder`` once at least one exists and was closed (size stable)."""
-    import time
-
-    deadline = time.monotonic() + timeout
     last: dict[Path, int] = {}
-    while time.monotonic() < deadline:
-        found = {p: p.stat().st_size for p in folder.glob(pattern) if p.is_file()}
-        if found and found == last:
-            return sorted(found)
-        last = found
-        time.sleep(0.1)
-    raise AssertionError(f"no file appeared in {folder} within {timeout:.0f} s")
+    found: dict[Path, int] = {}
 
+    def settled() -> bool:
+        nonlocal last, found
+        last, found = found, {p: p.stat().st_size for p in folder.glob(pattern) if p.is_file()}
+        return bool(found) and found == last
+
+    wait_for(settled, timeout, f"no file appeared in {folder} within {timeout:.0f} s",
+             interval=0.1)
+    return sorted(found)
 
 def _alive(pid: int) -> bool:
     """True while ``pid`` runs (a zombie waiting for its parent counts as gone)."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 import ftplib
 import queue
 import ssl
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,7 +15,15 @@ import pytest
 from core.events import LogLine
 from core.ftp.client import FtpConnection
 from core.ftp.session import FtpListed, FtpLoggedIn, FtpSession, FtpSizeKnown
-from core.ftp.transfers import CANCELLED, DONE, TransferQueue
+from core.ftp.transfers import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    RUNNING,
+    TransferItem,
+    TransferQueue,
+)
+from tests.fixtures.waiting import EventCollector, wait_for
 from tests.interop.conftest import LOOPBACK, DaemonStarter, expect_event
 from tests.interop.vsftpd_peer import (
     BIG_SIZE,
@@ -62,30 +69,23 @@ def vsftpd(start_daemon: DaemonStarter, vsftpd_site: VsftpdSite
 
 
 def run_until_idle(transfers: TransferQueue, timeout: float = TRANSFER_DEADLINE) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if transfers.idle() and transfers.snapshot():
-            return
-        time.sleep(0.02)
-    pytest.fail(f"transfers still running after {timeout:.0f} s: {transfers.snapshot()}")
+    wait_for(lambda: transfers.idle() and transfers.snapshot(), timeout,
+             f"transfers still running after {timeout:.0f} s: {transfers.snapshot()}")
+
+
+def item(transfers: TransferQueue, item_id: int) -> TransferItem:
+    return next(i for i in transfers.snapshot() if i.id == item_id)
 
 
 def cancel_once_bytes_flow(transfers: TransferQueue, item_id: int) -> int:
     """Cancel ``item_id`` as soon as its first bytes are counted; return the bytes done."""
-    deadline = time.monotonic() + TRANSFER_DEADLINE
-    while time.monotonic() < deadline:
-        item = next(i for i in transfers.snapshot() if i.id == item_id)
-        if item.done > 0:
-            transfers.cancel(item_id)
-            break
-        assert item.state not in (DONE, "failed"), item
-        time.sleep(0.005)
-    while time.monotonic() < deadline:
-        item = next(i for i in transfers.snapshot() if i.id == item_id)
-        if item.state == CANCELLED:
-            return item.done
-        time.sleep(0.01)
-    pytest.fail(f"item {item_id} was not cancelled: {transfers.snapshot()}")
+    wait_for(lambda: item(transfers, item_id).done > 0 or item(transfers, item_id).state
+             in (DONE, FAILED), TRANSFER_DEADLINE)
+    assert item(transfers, item_id).state == RUNNING, item(transfers, item_id)
+    transfers.cancel(item_id)
+    wait_for(lambda: item(transfers, item_id).state == CANCELLED, TRANSFER_DEADLINE,
+             f"not cancelled: {item(transfers, item_id)}")
+    return item(transfers, item_id).done
 
 
 def transfer_log(outbox: queue.SimpleQueue) -> list[str]:
@@ -107,14 +107,15 @@ def remote_tree_hashes(root: Path) -> dict[str, str]:
 def test_anonymous_listing_keeps_spaces_unicode_and_the_symlink(vsftpd, vsftpd_site):
     server = vsftpd()
     session = FtpSession()
+    events = EventCollector(session.outbox)
     try:
         session.connect(server.options(anonymous=True))
-        info = expect_event(session.outbox, FtpLoggedIn).info
+        info = expect_event(events, FtpLoggedIn).info
         assert info.welcome.startswith("220") and not info.mlsd  # vsftpd: LIST only
         assert "UTF8" in info.features
-        expect_event(session.outbox, FtpListed)
+        expect_event(events, FtpListed)
         session.change_dir("/pub")
-        listed = expect_event(session.outbox, FtpListed)
+        listed = expect_event(events, FtpListed)
     finally:
         session.close()
     entries = {e.name: e for e in listed.entries}
@@ -147,21 +148,22 @@ def test_local_user_mkdir_rename_size_delete(vsftpd, vsftpd_site):
     home = vsftpd_site.home
     (home / "seed.txt").write_bytes(b"0123456789")
     session = FtpSession()
+    events = EventCollector(session.outbox)
     try:
         session.connect(server.options())
-        assert expect_event(session.outbox, FtpLoggedIn).info.cwd == str(home)
-        expect_event(session.outbox, FtpListed)
+        assert expect_event(events, FtpLoggedIn).info.cwd == str(home)
+        expect_event(events, FtpListed)
         session.mkd("made here")
-        assert "made here" in {e.name for e in expect_event(session.outbox, FtpListed).entries}
+        assert "made here" in {e.name for e in expect_event(events, FtpListed).entries}
         session.rename("seed.txt", "renamed ü.txt")
-        names = {e.name for e in expect_event(session.outbox, FtpListed).entries}
+        names = {e.name for e in expect_event(events, FtpListed).entries}
         assert {"renamed ü.txt", "made here"} <= names and "seed.txt" not in names
         session.size("renamed ü.txt")
-        assert expect_event(session.outbox, FtpSizeKnown).size == 10
+        assert expect_event(events, FtpSizeKnown).size == 10
         session.delete("renamed ü.txt")
-        expect_event(session.outbox, FtpListed)
+        expect_event(events, FtpListed)
         session.rmd("made here")
-        assert expect_event(session.outbox, FtpListed).entries == ()
+        assert expect_event(events, FtpListed).entries == ()
     finally:
         session.close()
     assert sorted(p.name for p in home.iterdir()) == []
