@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.fixtures.processes import process_stats
 from tests.fixtures.waiting import wait_for
 from tests.interop.conftest import (
     LOOPBACK,
@@ -226,10 +227,7 @@ def wait_for_files(folder: Path, pattern: str = "*", timeout: float = 30.0) -> l
              interval=0.1)
     return sorted(found)
 
+
 def _alive(pid: int) -> bool:
     """True while ``pid`` runs (a zombie waiting for its parent counts as gone)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    return process_stats().get(pid, ["Z"])[0] != "Z"

@@ -62,45 +62,39 @@ def test_serve_lab_starts_every_peer_and_stops_on_sigterm(tmp_path: Path) -> Non
             proc.communicate()
 
 
-def _limit_open_files() -> None:
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
-
 
 def test_a_server_that_dies_makes_serve_say_why_and_exit_non_zero(tmp_path: Path) -> None:
-    """Fault 6: the select echo's loop dies on EMFILE (a real fault, reached from
-    outside by opening more connections than the process may hold files); serve used
-    to keep printing nothing and run on, 'listening' while dead."""
-    import socket
-
+    """Fault 6: the fork echo's helper process is killed (as the OOM killer would); serve
+    used to log a line and run on with nothing listening, exiting 0 at the end."""
     from core.servers.serve import EXIT_CRASHED
+    from tests.fixtures.processes import process_stats
+    from tests.fixtures.waiting import wait_for
 
     env = _env_without_display()
     env["WIREBENCH_DATA_DIR"] = str(tmp_path)
-    proc = subprocess.Popen([sys.executable, "-m", "gui", "serve", "echo", "--mode", "select",
-                             "--port", "0", "--max-clients", "1000"],
+    proc = subprocess.Popen([sys.executable, "-m", "gui", "serve", "echo", "--mode", "fork",
+                             "--port", "0"],
                             env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, preexec_fn=_limit_open_files)
-    clients: list[socket.socket] = []
+                            text=True)
     try:
         line = proc.stdout.readline()
         assert " listening on 127.0.0.1:" in line, proc.stderr.read()
-        port = int(line.split("127.0.0.1:")[1].split()[0])
-        deadline = time.monotonic() + 30
-        while proc.poll() is None and len(clients) < 100 and time.monotonic() < deadline:
-            try:
-                clients.append(socket.create_connection(("127.0.0.1", port), timeout=5))
-            except OSError:
-                break  # the server closed its listener: it is down, as it must say
+        helpers: list[int] = []
+
+        def helper_found() -> bool:
+            helpers[:] = [pid for pid, stat in process_stats().items()
+                          if stat[1] == str(proc.pid)]
+            return len(helpers) == 1
+
+        wait_for(helper_found, 10, "the fork helper process did not appear")
+        os.kill(helpers[0], signal.SIGKILL)  # our child's child: the helper, nothing else
         out, err = proc.communicate(timeout=30)
     finally:
-        for client in clients:
-            client.close()
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
     assert proc.returncode == EXIT_CRASHED, err
-    assert "echo-tcp-select crashed: OSError: [Errno 24] Too many open files" in err
+    assert ("echo-tcp-fork crashed: ChildProcessError: the fork helper process ended "
+            "unexpectedly (exit status -9)") in err
     assert "Traceback" in err  # the cause, logged in full
     assert out.strip().endswith("stopped")
