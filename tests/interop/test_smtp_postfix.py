@@ -105,7 +105,8 @@ def test_postfix_starttls_delivers_the_attachment_byte_for_byte(postfix, session
     result = session.send(starttls(postfix), mail)
     assert result.accepted == (MAILBOX,) and result.reply.startswith("250 2.0.0 Ok: queued")
     lines = transcript_lines(session)
-    assert "-> STARTTLS" in lines and "<- 220 2.0.0 Ready to start TLS" in lines
+    assert "-> STARTTLS" in lines
+    assert any(line.startswith("<- 220 2.0.0 Ready to start TLS") for line in lines)
     assert f"~> MAIL FROM:<sender@wirebench.test> SIZE={mail.size}" in lines
     assert session.capabilities is not None and session.capabilities.size == SIZE_LIMIT
     (delivered,) = wait_for_files(postfix.root / "mail" / "box" / "new")
