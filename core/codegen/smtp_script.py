@@ -48,9 +48,9 @@ def _step_lines(step: Step, imports: list[str]) -> list[str]:
             imports.append("import ssl")
             lines += tls_context_lines(a.get("ca_file"), a.get("verify", True))
         if security == "tls":
-            lines.append(f"smtp = smtplib.SMTP_SSL({host}, {port}, context=context, timeout=30)")
+            lines.append(f"smtp = SMTP_SSL({host}, {port}, context=context, timeout=30)")
         else:
-            lines.append(f"smtp = smtplib.SMTP({host}, {port}, timeout=30)")
+            lines.append(f"smtp = SMTP({host}, {port}, timeout=30)")
         return lines + ["smtp.set_debuglevel(1)  # show the dialogue, as the document does"]
     if step.op == "ehlo":
         name = a.get("name")
@@ -85,6 +85,35 @@ def _step_lines(step: Step, imports: list[str]) -> list[str]:
     return [comment(f"step {step.op!r} has no replay in this script: left out")]
 
 
+# smtplib spells verbs and their keywords differently by Python version ("mail FROM:" on
+# 3.11, "mail from:" on 3.13); the session sends them as RFC 5321 does, so the script must
+# too, or a replay would not put the session's bytes on the wire.
+_RFC_SPELLING = '''
+
+class RfcSpelling:
+    """Verbs as RFC 5321 spells them, as the Wirebench session sent them."""
+
+    VERBS = {"ehlo", "helo", "mail", "rcpt", "data", "rset", "noop", "quit", "vrfy",
+             "expn", "help", "starttls", "auth"}
+
+    def putcmd(self, cmd, args=""):
+        if cmd.lower() in ("mail", "rcpt"):
+            keyword, colon, rest = args.partition(":")
+            args = keyword.upper() + colon + rest
+        if cmd.lower() in self.VERBS:  # an AUTH continuation (base64) keeps its case
+            cmd = cmd.upper()
+        super().putcmd(cmd, args)
+
+
+class SMTP(RfcSpelling, smtplib.SMTP):
+    pass
+
+
+class SMTP_SSL(RfcSpelling, smtplib.SMTP_SSL):
+    pass
+'''
+
+
 def render(recording: Recording) -> str:
     steps = recording.steps()
     imports = ["import smtplib"]
@@ -95,4 +124,5 @@ def render(recording: Recording) -> str:
         body.append("# Nothing recorded yet: connect and send in the tab.")
     elif steps[-1].op not in ("quit", "close"):
         body.append("smtp.quit()  # the session was still open; the script says goodbye")
-    return header("SMTP session.", imports) + "\n\n" + "\n".join(body) + "\n"
+    return (header("SMTP session.", imports) + _RFC_SPELLING + "\n\n" + "\n".join(body)
+            + "\n")
