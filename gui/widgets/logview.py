@@ -101,9 +101,10 @@ class LogView(ttk.Frame):
     def find(self, needle: str, nocase: bool = True) -> int:
         """Highlight every match, show the first; returns the match count.
 
-        The search runs in Python: Tk 8.6's ``Text.search(nocase=True)`` crashes the
-        whole process (segfault in libtcl) once the text holds a character outside the
-        Basic Multilingual Plane, such as an emoji or binary that decodes to one.
+        The search runs in Python: a case-insensitive search by Tk 8.6's own Text
+        widget crashes the whole process (segfault in libtcl) once the text holds a
+        character outside the Basic Multilingual Plane, such as an emoji or binary that
+        decodes to one.
         """
         self.text.tag_remove("found", "1.0", "end")
         if not needle:
