@@ -33,6 +33,7 @@ stty echo
 printf '\\n'
 if [ "$user" != "{LOGIN_USER}" ] || [ "$password" != "{LOGIN_PASSWORD}" ]; then
     echo "Login incorrect"
+    sleep 1  # as login's FAIL_DELAY: telnetd may drop pty output still unread at exit
     exit 1
 fi
 echo "Welcome $user (TERM=$TERM)"
