@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass
+from itertools import chain, repeat
 
 import pyte
 from pyte import modes as pyte_modes
@@ -117,14 +118,14 @@ class _LazyBlock:
         return self.rows[index] if index < len(self.rows) else {}
 
 
-class _LazyLine:
-    __slots__ = ("block", "index")
+class _LazyLine(tuple):
+    """(block, index): one scrollback row of a :class:`_LazyBlock`. A tuple, so a
+    flood's thousand rows per batch are made by ``map`` without a Python ``__init__``."""
 
-    def __init__(self, block: _LazyBlock, index: int) -> None:
-        self.block, self.index = block, index
+    __slots__ = ()
 
     def get(self, x: int, default: object = None) -> object:
-        return self.block.row(self.index).get(x, default)
+        return self[0].row(self[1]).get(x, default)
 Run = tuple[str, Style]
 
 
@@ -143,7 +144,8 @@ class TerminalScreen(pyte.Screen):
         super().__init__(columns, lines)
         self.stream = SafeStream(self)
         self.skipped_chars = 0  # how much a flood shortcut saved (for the bench)
-        self._cells: dict[tuple, object] = {}  # (character, attributes) -> shared Char
+        #: attributes -> {character: shared Char} for the flood shortcut's drawing
+        self._cells: dict[tuple, dict[str, object]] = {}
 
     # -- pyte hooks -----------------------------------------------------------------------
     def index(self) -> None:
@@ -303,7 +305,7 @@ class TerminalScreen(pyte.Screen):
                 self.scrollback.append(self.buffer[y])
         if kept:
             block = _LazyBlock(text[keep:visible], self.cursor.attrs, self.columns, kept)
-            self.scrollback.extend(_LazyLine(block, i) for i in range(kept))
+            self.scrollback.extend(map(_LazyLine, zip(repeat(block), range(kept))))
         self._apply_sgr(text, keep, visible)
         self.buffer.clear()
         self.cursor.x = self.cursor.y = 0
@@ -318,7 +320,7 @@ class TerminalScreen(pyte.Screen):
         cell, without its per-character work (the flood tests compare the two)."""
         row_y = self.cursor.y
         cache = self._cells
-        if len(cache) > 65536:
+        if len(cache) > 4096:
             cache.clear()
         for line in text.split("\r\n")[:-1]:
             row = self.buffer[row_y]
@@ -332,13 +334,15 @@ class TerminalScreen(pyte.Screen):
                     else:
                         self.select_graphic_rendition()
                 elif part:
+                    # one shared Char per (attributes, character), stored C-level
                     attrs = self.cursor.attrs
-                    for ch in part:
-                        cell = cache.get((ch, attrs))
-                        if cell is None:
-                            cell = cache[(ch, attrs)] = attrs._replace(data=ch)
-                        row[x] = cell
-                        x += 1
+                    cells = cache.get(attrs)
+                    if cells is None:
+                        cells = cache[attrs] = {}
+                    for ch in set(part).difference(cells):
+                        cells[ch] = attrs._replace(data=ch)
+                    row.update(enumerate(map(cells.__getitem__, part), x))
+                    x += len(part)
             row_y += 1
         self.cursor.x = 0
         self.cursor.y = row_y
@@ -384,12 +388,20 @@ class TerminalScreen(pyte.Screen):
         """
         line = self.viewport_line(y, offset)
         default = self.default_char
+        columns = self.columns
+        # cells past a row's last stored one are blank: one wide cell stands for them,
+        # not a lookup each (a frame renders every row of a scrolling flood, on the way
+        # from a keystroke to its echo)
+        width = columns
+        if type(line) is not _LazyLine:
+            width = min(columns, max(line, default=-1) + 1)  # type: ignore[call-overload]
+        cells = map(line.get, range(width), repeat(default))
+        if width < columns:
+            cells = chain(cells, [default._replace(data=default.data * (columns - width))])
         runs: list[Run] = []
         text: list[str] = []
         current: tuple | None = None
-        get = line.get
-        for x in range(self.columns):
-            char = get(x, default)
+        for char in cells:
             key = char[1:]
             if key != current:
                 if text:

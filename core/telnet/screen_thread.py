@@ -85,7 +85,8 @@ class ScreenThread:
         #: called once the server closed and everything it sent was fed
         self.on_drained: Callable[[], None] | None = None
         self.textlog: IO[str] | None = None
-        self._last_frame = 0.0
+        self._last_frame = 0.0  # when the last frame was posted (monotonic clock)
+        self._posted = 0  # frames posted so far
         self._posted_key: tuple | None = None
         self._key_until = 0.0  # the keystroke window ends (monotonic clock)
         self._unpainted = False  # a frame was posted that the view has not painted yet
@@ -225,12 +226,18 @@ class ScreenThread:
             if stopped:
                 return
             with self._screen_lock:
+                # the frame clock counts frames the view got: a tick that posts nothing
+                # (a scroll-to-bottom at the bottom already, on every keystroke) must not
+                # hold back the echo that arrives a moment later
+                previous, posted = self._last_frame, self._posted
                 self._last_frame = time.monotonic()  # the tick starts now
                 for request in requests:
                     request()
                 if pending:
                     self._feed(b"".join(pending), interval)
                 self._emit_frame()
+                if self._posted == posted:
+                    self._last_frame = previous
                 unshown = False
             if finished:
                 with self._cond:
@@ -286,6 +293,7 @@ class ScreenThread:
         if not lines and key == self._posted_key:
             return
         self._posted_key = key
+        self._posted += 1
         self._unpainted = True
         self._post(TerminalFrame(
             source=self.source, lines=lines, cursor=key[0], cursor_visible=cursor_visible,

@@ -157,17 +157,23 @@ class TerminalView(tk.Frame):
                 self._reset_lines(frame.columns, frame.rows)
                 lines.clear()
             lines.update(frame.lines)
+        # one Tk call per block of adjacent changed rows (a scrolling flood changes
+        # them all): a frame is on the way from a keystroke to its echo
         t = self.text
-        for y in sorted(lines):
-            if y >= self.rows:
-                continue
+        rows = [y for y in sorted(lines) if y < self.rows]
+        while rows:
+            first = end = rows.pop(0)
+            while rows and rows[0] == end + 1:
+                end = rows.pop(0)
             args: list[object] = []
-            for text, style in lines[y]:
-                args.append(text)
-                args.append(self._tag(style))
-            t.delete(f"{y + 1}.0", f"{y + 1}.end")
+            for y in range(first, end + 1):
+                if y > first:
+                    args += ("\n", ())
+                for text, style in lines[y]:
+                    args += (text, self._tag(style))
+            t.delete(f"{first + 1}.0", f"{end + 1}.end")
             if args:
-                t.insert(f"{y + 1}.0", *args)
+                t.insert(f"{first + 1}.0", *args)
         self._place_cursor(last.cursor, last.cursor_visible)
         self.offset, self.history = last.offset, last.history
         self.frames_applied += len(frames)

@@ -223,3 +223,33 @@ def test_a_server_cannot_switch_the_screen_to_132_columns() -> None:
     screen.feed("ab\x1b[?3h\x1b[?3l\x1b[?3;25h")
     assert screen.columns == 40 and screen.lines == 5
     assert screen.display[0].startswith("ab")
+
+
+def reference_runs(screen: pyte.Screen, line: dict) -> list[tuple[str, tuple]]:
+    """Runs of equal attributes over every cell, read from pyte's own cells."""
+    runs: list[tuple[str, tuple]] = []
+    for x in range(screen.columns):
+        cell = line.get(x, screen.default_char) if hasattr(line, "get") else line[x]
+        if runs and runs[-1][1] == cell[1:]:
+            runs[-1] = (runs[-1][0] + cell.data, runs[-1][1])
+        else:
+            runs.append((cell.data, cell[1:]))
+    return runs
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["word", " ", "日本", "\x1b[31m", "\x1b[41m", "\x1b[0m",
+                                 "\x1b[1;4;7m", "\x1b[K", "\x1b[2K", "\r\n", "\x1b[5G",
+                                 "\x1b[30C", "e\u0301", "\x1b[H", "x" * 25]),
+                max_size=40))
+def test_render_line_runs_match_pyte_cells(parts: list[str]) -> None:
+    """Each run's text and style equal pyte's cells, blank tails and wide halves too."""
+    from core.telnet.screen import _style
+
+    text = "".join(parts)
+    ours, ref = TerminalScreen(24, 5), pyte.Screen(24, 5)
+    ours.stream.feed(text)
+    pyte.Stream(ref).feed(text)
+    for y in range(5):
+        expected = [(t, _style(key)) for t, key in reference_runs(ref, ref.buffer[y])]
+        assert ours.render_line(y) == expected

@@ -87,3 +87,27 @@ def test_a_keystroke_lifts_the_frame_cap_while_the_view_keeps_up(monkeypatch) ->
     assert painter._interval() == 1 / module.KEY_FPS
     clock[0] += module.KEY_WINDOW + 0.01  # the window after the keystroke is over
     assert painter._interval() == 1 / module.FPS
+
+
+def test_a_tick_that_posts_nothing_leaves_the_frame_clock_alone() -> None:
+    """Every keystroke scrolls to the bottom; at the bottom already that tick posts no
+    frame, and must not count as one: the echo arriving a moment later would wait a
+    whole frame interval (it did: idle key -> echo took 4.5 ms instead of 1.5 ms)."""
+    out = Frames()
+    painter = ScreenThread("t", out.post, out.replies.append)
+    painter.start(TerminalScreen(20, 4, 100), "utf-8")
+    try:
+        painter.push(b"prompt$ ")
+        wait_for(lambda: "prompt$" in out.text())
+        painter.painted()
+        clock, frames = painter._last_frame, len(out.frames)
+        done = threading.Event()
+        painter.keystroke()
+        painter.scroll(-(1 << 30))  # what the tab does on every key: already at the bottom
+        painter.request(done.set)
+        assert done.wait(5)
+        wait_for(lambda: not painter._requests)
+        assert len(out.frames) == frames  # nothing changed, nothing posted
+        assert painter._last_frame == clock
+    finally:
+        painter.stop(1.0)
