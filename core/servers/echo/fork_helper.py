@@ -34,6 +34,11 @@ import struct
 import sys
 import time
 
+try:  # run as a script (this folder is sys.path[0]), or from the app's packages
+    from relay import Counters, echo_until_eof
+except ImportError:  # a frozen build runs this file with runpy: the app's copy
+    from core.servers.echo.relay import Counters, echo_until_eof
+
 PR_SET_CHILD_SUBREAPER = 36
 HELPER_REPORTS = ("READY", "OPEN", "BYTES", "CLOSE", "LOG")
 REPORT_EVERY = 0.5  # seconds between traffic reports of a busy child
@@ -153,7 +158,7 @@ def handle(client: socket.socket, peer: str, idle_timeout: float, recv_size: int
     recv() or sendall() in progress. They carry no timeout, so the kernel arms no timer
     on every wait; the handler never raises, so it cannot interrupt the cleanup.
     """
-    bytes_in = bytes_out = requests = 0
+    traffic = Counters()
     reported = (0, 0, 0)
     seen = 0
     idle = 0.0
@@ -166,15 +171,16 @@ def handle(client: socket.socket, peer: str, idle_timeout: float, recv_size: int
 
     def flush() -> None:
         nonlocal reported
-        if (bytes_in, bytes_out, requests) != reported:
-            report(f"BYTES {peer} {bytes_in - reported[0]} {bytes_out - reported[1]} "
-                   f"{requests - reported[2]}")
-            reported = (bytes_in, bytes_out, requests)
+        now = (traffic.bytes_in, traffic.bytes_out, traffic.requests)
+        if now != reported:
+            report(f"BYTES {peer} {now[0] - reported[0]} {now[1] - reported[1]} "
+                   f"{now[2] - reported[2]}")
+            reported = now
 
     def on_alarm(signum: int, frame: object) -> None:
         nonlocal seen, idle, expired
         flush()
-        moved = bytes_in + bytes_out
+        moved = traffic.bytes_in + traffic.bytes_out
         if moved != seen:
             seen, idle = moved, 0.0
             if board is not None and slot is not None:
@@ -197,18 +203,9 @@ def handle(client: socket.socket, peer: str, idle_timeout: float, recv_size: int
     signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, tick, tick)
     try:
-        buf = bytearray(recv_size)  # reused: recv() would allocate per call
-        view = memoryview(buf)
-        while True:
-            n = client.recv_into(buf)
-            if not n:
-                if not expired:
-                    client.shutdown(socket.SHUT_WR)  # half-close: all echoed, FIN back
-                break
-            bytes_in += n
-            client.sendall(view[:n])
-            bytes_out += n
-            requests += 1
+        echo_until_eof(client, traffic, recv_size)
+        if not expired:
+            client.shutdown(socket.SHUT_WR)  # half-close: all echoed, FIN back
     except ConnectionResetError:
         reason = "reset by peer"
     except OSError as exc:
@@ -223,7 +220,7 @@ def handle(client: socket.socket, peer: str, idle_timeout: float, recv_size: int
     if board is not None and slot is not None:
         board.set(slot, 0, 0.0)
     flush()
-    report(f"CLOSE {peer} {bytes_in} {bytes_out} {reason}")
+    report(f"CLOSE {peer} {traffic.bytes_in} {traffic.bytes_out} {reason}")
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from core.servers.echo.common import (
     join_all,
     selector_for,
 )
+from core.servers.echo.relay import echo_until_eof
 
 
 class ThreadedEchoServer(StreamEchoServer):
@@ -104,22 +105,9 @@ class ThreadedEchoServer(StreamEchoServer):
         reason = "peer closed"
         try:
             sock.setblocking(True)
-            # one buffer per connection, reused: recv() would allocate (and for large
-            # sizes mmap and unmap) a new bytes object every time
-            buf = bytearray(recv_size)
-            view = memoryview(buf)
-            while True:
-                n = sock.recv_into(buf)
-                if not n:
-                    if conn.dropped:  # the sweep or stop() shut it down, not the peer
-                        break
-                    conn.machine.apply("peer_closed")
-                    break
-                conn.bytes_in += n
-                sock.sendall(view[:n])
-                conn.bytes_out += n
-                conn.requests += 1
-            if not conn.dropped:
+            echo_until_eof(sock, conn, recv_size)
+            if not conn.dropped:  # not the sweep or stop() that shut it down: the peer
+                conn.machine.apply("peer_closed")
                 # half-close: everything was echoed, now send our FIN too
                 sock.shutdown(socket.SHUT_WR)
                 conn.machine.apply("shutdown_write")
