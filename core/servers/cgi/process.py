@@ -171,25 +171,51 @@ def kill_escapees(token: str, first_pid: int) -> int:
         return 0
     needle = f"\0{RUN_MARK}={token}\0".encode()
     found = 0
-    for _ in range(3):  # an escapee may fork while we look: look again
+    for _ in range(ESCAPEE_PASSES):
+        # an escapee may fork while we look, or be caught in exec() (its environment
+        # reads empty until the new program's is in place): look again
         killed = 0
+        unsure = False
         last_pid = _last_pid()
         for name in os.listdir("/proc"):
             if not name.isdigit() or not _born_after(int(name), first_pid, last_pid):
                 continue
             try:
                 with open(f"/proc/{name}/environ", "rb") as f:
-                    environ = b"\0" + f.read(1 << 20) + b"\0"
+                    environ = f.read(1 << 20)
             except OSError:
                 continue
-            if needle in environ:
+            if not environ:
+                unsure = unsure or environ_pending(int(name))
+            elif needle in b"\0" + environ + b"\0":
                 with contextlib.suppress(OSError):
                     os.kill(int(name), signal.SIGKILL)
                     killed += 1
         found += killed
-        if not killed:
+        if not killed and not unsure:
             break
+        if unsure:
+            time.sleep(0.005)
     return found
+
+
+#: sweeps of /proc at most per run (each after the first only when the last one killed
+#: something or met a process whose environment could not be read yet)
+ESCAPEE_PASSES = 5
+_PF_KTHREAD = 0x00200000
+
+
+def environ_pending(pid: int) -> bool:
+    """Whether a process whose environment read empty may still show one: a live user
+    process (caught in exec(), or one started with an empty environment), not a
+    zombie or a kernel thread, which never will."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rpartition(b")")[2].split()
+        state, flags = fields[0], int(fields[6])
+    except (OSError, IndexError, ValueError):
+        return False
+    return state not in (b"Z", b"X") and not flags & _PF_KTHREAD
 
 
 def _last_pid() -> int | None:

@@ -157,3 +157,28 @@ def test_pids_born_after_the_script_across_the_counter_wrap() -> None:
     assert _born_after(4_000_100, 4_000_000, 300) and _born_after(200, 4_000_000, 300)
     assert not _born_after(500, 4_000_000, 300)
     assert _born_after(5, 100, None) and not _born_after(100, 100, None)
+
+
+def test_an_empty_environment_is_looked_at_again_only_for_a_live_user_process() -> None:
+    """A process caught in exec() reads an empty environment for a moment: the sweep
+    looks again. A zombie or a kernel thread never gets one: no second look for them."""
+    import subprocess
+
+    from core.servers.cgi.process import environ_pending
+
+    live = subprocess.Popen(["sleep", "30"], env={})
+    dead = subprocess.Popen(["true"])
+    try:
+        with open(f"/proc/{live.pid}/environ", "rb") as f:
+            assert f.read() == b""
+        assert environ_pending(live.pid)
+        deadline = time.monotonic() + 5
+        while not _gone(dead.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _gone(dead.pid)  # a zombie: not reaped yet
+        assert not environ_pending(dead.pid)
+        assert not environ_pending(1 << 30)  # no such process
+    finally:
+        live.kill()
+        live.wait()
+        dead.wait()
