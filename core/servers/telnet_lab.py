@@ -41,6 +41,9 @@ WRITE_BUFFER_HIGH = 8192
 #: longest input line kept: Linux's canonical tty line discipline keeps 4095 characters
 #: plus the newline (N_TTY_BUF_SIZE 4096) and drops the rest; so does this shell
 MAX_LINE = 4096
+#: complete lines typed ahead of a busy shell (during a flood) that are kept; the rest
+#: are dropped, as a full tty input buffer drops them: 64 x MAX_LINE bounds the memory
+MAX_TYPEAHEAD = 64
 #: window sizes and terminal types remembered for the tests and the log (newest last)
 SEEN_KEPT = 64
 #: bytes of one client's input handled per event-loop turn: telnetlib3 parses byte by
@@ -99,7 +102,11 @@ class _LabConnection:
                     self.buffer.clear()
                     self.overlong = False
                     self.writer.echo("\r\n")
-                    await self.lines.put(line)
+                    if self.lines.qsize() < MAX_TYPEAHEAD:
+                        self.lines.put_nowait(line)
+                    else:
+                        self.lab.log_limit("typeahead", f"{MAX_TYPEAHEAD} typed lines wait "
+                                           "for a busy shell: dropping more (max typeahead)")
                 elif ch == "\x03":
                     self.interrupt.set()
                     self.buffer.clear()
