@@ -408,8 +408,13 @@ class DnsLabServer(ServerController):
             self._client_socks.add(secure)
         try:
             peer = secure.getpeername()
+
+            def count(**traffic: int) -> None:  # each message in or out is activity:
+                client.last_active = time.monotonic()  # the idlest is evicted first
+                self.count(**traffic)
+
             serve_secure(secure, lambda wire: self._answer(listener, wire, None, peer),
-                         lambda: not self._stopping.is_set(), self.count)
+                         lambda: not self._stopping.is_set(), count)
         except OSError:
             pass
         except Exception as exc:  # one bad query never stops the server

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import socket
+import ssl
 import struct
+import time
 
 import dns.exception
 import dns.flags
@@ -201,3 +203,37 @@ def test_a_fault_in_answering_one_query_is_logged_answered_servfail_and_survived
     logged = [getattr(e, "text", "") for e in drain(server.outbox)]
     assert any("RuntimeError: zone store unreadable" in text and "SERVFAIL" in text
                for text in logged)
+
+
+def test_a_busy_dot_client_outlives_idle_tcp_ones_when_the_slots_are_full() -> None:
+    """DoT (and DoH) queries count as activity: the idlest connection is evicted for a
+    newcomer, not the oldest DoT one that keeps asking (it was, before)."""
+    from core.servers.dns.limits import DnsLimits
+
+    server = DnsLabServer("127.0.0.1", 0, tls_port=0, hierarchy=False,
+                          limits=DnsLimits(tcp_clients=3))
+    server.start()
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # the lab's own
+    held: list[socket.socket] = []
+    try:
+        dot = context.wrap_socket(socket.create_connection(("127.0.0.1", server.tls_port),
+                                                           timeout=5))
+
+        def ask() -> bool:
+            reply = dns.query.tls(dns.message.make_query("www.wirebench.test", "A"),
+                                  "127.0.0.1", port=server.tls_port, sock=dot, timeout=5)
+            return bool(reply.answer)
+
+        assert ask()
+        for _ in range(2):  # two plain TCP clients that never ask: the slots are full
+            held.append(socket.create_connection(("127.0.0.1", server.port), timeout=5))
+        time.sleep(0.05)
+        assert ask()  # the DoT client is the most recently active now
+        held.append(socket.create_connection(("127.0.0.1", server.port), timeout=5))
+        assert held[0].recv(1) == b""  # the idlest plain client made room
+        assert ask()
+    finally:
+        for sock in held:
+            sock.close()
+        server.stop()
