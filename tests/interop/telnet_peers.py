@@ -41,7 +41,7 @@ while printf '$ ' && read -r line; do
     case "$line" in
         size) echo "stty size: $(stty size)" ;;
         raw) echo "two lines:"; head -n 2 | od -An -c | tr -s ' ' ;;
-        exit) echo "bye"; exit 0 ;;
+        exit) echo "bye"; sleep 1; exit 0 ;;  # (sleep: as after "Login incorrect")
         *) echo "you said: $line" ;;
     esac
 done
