@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import math
 import socket
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -12,6 +13,38 @@ from core.ftp.guards import check_argument
 
 TLS_NONE, TLS_EXPLICIT, TLS_IMPLICIT = "none", "explicit", "implicit"
 TLS_MODES = (TLS_NONE, TLS_EXPLICIT, TLS_IMPLICIT)
+
+#: field name -> (unit, lowest, highest, integer): what the tab's Options dialog accepts.
+#: The tops keep a typo from costing gigabytes: a 256 MB listing parses into ~1.5 GB
+LIMITS: dict[str, tuple[str, float, float, bool]] = {
+    "Timeout": ("seconds", 0.1, 3600, False),
+    "Keepalive": ("seconds", 0.1, 3600, False),
+    "Listing limit": ("MB", 0.1, 256, False),
+    "Folder entry limit": ("entries", 1, 10_000_000, True),
+}
+
+
+def check_limit(value: object, field_name: str) -> float | int:
+    """A number typed in a limit field (``LIMITS``), or UserError naming the field and
+    the range to use."""
+    unit, low, high, integer = LIMITS[field_name]
+    span = f"from {_shown(low)} to {_shown(high)} {unit}"
+    kind = "a whole number" if integer else "a number"
+    text = str(value).strip()
+    if not text:
+        raise UserError(f"{field_name} is empty: type {kind} {span}.", field_name)
+    try:
+        number = int(text) if integer else float(text)
+    except ValueError:
+        raise UserError(f"{field_name} must be {kind} {span}, got {text!r}.",
+                        field_name) from None
+    if not (math.isfinite(number) and low <= number <= high):
+        raise UserError(f"{field_name} must be {span}, got {text}.", field_name)
+    return number
+
+
+def _shown(number: float) -> str:
+    return f"{int(number):,}" if number == int(number) else f"{number:g}"
 
 
 def anonymous_password() -> str:
@@ -37,6 +70,7 @@ class FtpOptions:
     verify: bool = True
     ca_file: str | None = None
     allow_cleartext: bool = False
+    #: the four limits below may arrive as text typed in the tab: validated() parses them
     timeout: float = 20.0
     keepalive: float = 30.0
     #: a listing bigger than this is cut (said in the log). Parsed, a LIST line costs
@@ -68,13 +102,12 @@ class FtpOptions:
         if self.ca_file and not Path(self.ca_file).is_file():
             raise UserError(f"CA file {self.ca_file} does not exist: choose a PEM file or "
                             "clear the CA choice.", "CA file")
-        if self.timeout <= 0:
-            raise UserError("Timeout must be more than 0 seconds.", "Timeout")
-        if self.max_listing_mb <= 0:
-            raise UserError("Listing limit must be more than 0 MB.", "Listing limit")
-        if self.max_folder_entries < 1:
-            raise UserError("Folder entry limit must be at least 1.", "Folder entry limit")
-        return replace(self, host=host, port=port, user=user, password=password)
+        return replace(self, host=host, port=port, user=user, password=password,
+                       timeout=check_limit(self.timeout, "Timeout"),
+                       keepalive=check_limit(self.keepalive, "Keepalive"),
+                       max_listing_mb=check_limit(self.max_listing_mb, "Listing limit"),
+                       max_folder_entries=check_limit(self.max_folder_entries,
+                                                      "Folder entry limit"))
 
     @property
     def display(self) -> str:
