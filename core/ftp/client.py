@@ -264,8 +264,8 @@ class FtpConnection:
                     elif len(lines) > max_lines:
                         cut = f"more than {max_lines:,} lines"
                     elif received > max_bytes:
-                        cut = (f"more than {self.options.max_listing_mb:g} MB (the listing "
-                               "limit)")
+                        cut = (f"more than {self.options.max_listing_mb:g} MB (the Listing "
+                               "limit; raise it in FTP Options to see more)")
                     if cut:
                         break
                 if pending and not cut:

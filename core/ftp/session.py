@@ -5,6 +5,11 @@ its outcome arrives in ``outbox``. While idle, the thread sends NOOP every
 ``options.keepalive`` seconds so that NAT boxes and server idle timers keep the
 connection open. Transfers use their own connection (``core/ftp/transfers.py``), so
 browsing goes on during a long download.
+
+:meth:`FtpSession.stop` ends the running job (a login or listing a slow server holds)
+the way a transfer's Cancel does: ``abort_io`` shuts the job's sockets down, which wakes
+the blocked read on the session's thread; that thread then closes the connection, drops
+the jobs queued behind and says it stopped (:class:`FtpStopped`).
 """
 
 from __future__ import annotations
@@ -62,6 +67,13 @@ class FtpCleartextQuestion(Event):
     options: FtpOptions
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FtpStopped(Event):
+    """The user stopped ``task``; the connection is closed, Connect starts afresh."""
+
+    task: str
+
+
 LOG_LEVELS = {">": "send", "<": "recv", "!": "warn", "i": "info"}
 
 
@@ -94,6 +106,11 @@ class FtpSession:
         self._jobs: queue.SimpleQueue[tuple[str, Callable[[], Any]] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._thread_lock = threading.Lock()
+        #: the job on the thread now, the connection it uses and whether Stop ended it
+        #: (all under ``_thread_lock``, so a Stop never lands on the job after)
+        self._running: str | None = None
+        self._running_conn: FtpConnection | None = None
+        self._stopped = False
         #: what "Show as Python" replays (core/codegen/ftp_script.py); the transfer
         #: queue records into it too. Never holds the password.
         self.recording = Recording("ftp")
@@ -110,6 +127,12 @@ class FtpSession:
     @property
     def connected(self) -> bool:
         return self.conn is not None and self.conn.connected
+
+    @property
+    def busy(self) -> bool:
+        """A job is running or queued (what Stop would end)."""
+        with self._thread_lock:
+            return self._running is not None or not self._jobs.empty()
 
     # -- thread -------------------------------------------------------------------------
     def _submit(self, task: str, fn: Callable[[], Any]) -> None:
@@ -140,10 +163,26 @@ class FtpSession:
                     self._thread = None
                 return
             task, fn = job
+            with self._thread_lock:
+                self._running, self._running_conn, self._stopped = task, self.conn, False
             try:
                 fn()
             except Exception as exc:  # every failure reaches the tab as a sentence
-                self._fail(exc, task)
+                if not self._finish_job():
+                    self._fail(exc, task)
+            else:
+                self._finish_job()
+
+    def _finish_job(self) -> bool:
+        """Clear the running job; True (and the connection closed) when Stop ended it."""
+        with self._thread_lock:
+            stopped, task = self._stopped, self._running
+            self._running, self._running_conn, self._stopped = None, None, False
+        if stopped:
+            if self.conn is not None:
+                self._drop(f"you stopped {task}")
+            self.post(FtpStopped(source=self.source, task=task or ""))
+        return stopped
 
     def _fail(self, exc: BaseException, task: str) -> None:
         lost = isinstance(exc, EOFError | OSError) and not isinstance(exc, UserError)
@@ -186,7 +225,12 @@ class FtpSession:
         self.post(StateChanged(source=self.source, state=ConnState.CONNECTING,
                                detail=options.display))
         conn = FtpConnection(options, self.log)
+        with self._thread_lock:
+            self._running_conn = conn
+            stopped = self._stopped
         try:
+            if stopped:  # Stop came before there was a socket to shut
+                raise EOFError("stopped")
             info = conn.connect()
         except Exception as exc:
             self.post(StateChanged(source=self.source, state=ConnState.CLOSED))
@@ -305,6 +349,39 @@ class FtpSession:
                                     text=text, truncated=cut))
 
         self._submit(f"viewing {name}", run)
+
+    def stop(self) -> bool:
+        """From any thread, at once: end the running job and drop the queued ones.
+
+        Shuts the job's sockets down (no wait, no network exchange) so its blocked read
+        ends now rather than at Timeout; False when nothing was running or queued."""
+        with self._thread_lock:
+            dropped = self._drop_queued()
+            if self._running is None:
+                if dropped:
+                    self.post(FtpStopped(source=self.source, task="the queued requests"))
+                return dropped
+            self._stopped = True
+            conn = self._running_conn
+        if conn is not None:
+            conn.abort_io()
+        return True
+
+    def _drop_queued(self) -> bool:
+        """Empty the job queue (keeping an end-of-thread mark); True when a job was in it."""
+        dropped, end = False, False
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                end = True
+            else:
+                dropped = True
+        if end:
+            self._jobs.put(None)
+        return dropped
 
     def disconnect(self) -> None:
         def run() -> None:

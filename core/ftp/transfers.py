@@ -413,8 +413,8 @@ class TransferQueue:
             added = self._expand_upload(conn, item.local_path, item.remote_path, item, budget)
         note = f"{added} files queued"
         if budget.left <= 0:
-            note += (f"; stopped after {budget.limit:,} entries (the folder entry "
-                     "limit)")
+            note += (f"; stopped after {budget.limit:,} entries (the Folder entry "
+                     "limit; raise it in FTP Options to get more)")
             self._log("!", f"{item.name}: {note}")
         self._update(item.id, state=DONE, error=note, resumable=False)
 

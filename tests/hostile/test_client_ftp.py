@@ -154,7 +154,7 @@ def test_a_folder_download_stops_at_the_folder_entry_limit(nesting_server,
     wait_for(lambda: queue.items[item].state in FINISHED)
     queue.close()
     assert queue.items[item].state == DONE
-    assert "folder entry limit" in queue.items[item].error
+    assert "Folder entry limit; raise it" in queue.items[item].error
     assert behaviour.lists <= 31  # 30 entries: each a folder, listed in turn
 
 
@@ -213,6 +213,6 @@ def test_a_180_mb_listing_is_cut_by_bytes_within_the_memory_bound(ftp_lab) -> No
         """)
     print(f"FIGURE ftp 180 MB listing: RSS +{result['rss_growth_mb']:.1f} MB, "
           f"{result['entries']:,} entries kept")
-    assert any("listing limit" in line for line in result["cut"]), result
+    assert any("Listing limit; raise it" in line for line in result["cut"]), result
     assert result["rss_growth_mb"] <= RSS_BOUND_MB, result
     lab_lists_normally(ftp_lab.port)

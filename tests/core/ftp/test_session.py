@@ -1,4 +1,5 @@
-"""The browsing session: every call returns at once, results arrive as events."""
+"""The browsing session: every call returns at once, results arrive as events; Stop ends
+a login or a listing a hostile server holds, long before the Timeout."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from core.ftp.session import (
     FtpLoggedIn,
     FtpSession,
     FtpSizeKnown,
+    FtpStopped,
     FtpTextViewed,
 )
 from core.servers.ftp_lab import LAB_PASSWORD, LAB_USER
 from core.states import ConnState
 from tests.fixtures.ftp_peers import SMALL_LARGE, Script
-from tests.fixtures.waiting import EventCollector
+from tests.fixtures.waiting import EventCollector, wait_for
 
 
 @pytest.fixture
@@ -110,3 +112,55 @@ def test_keepalive_sends_noop_and_server_drop_is_reported(ftp_lab, session):
     ftp_lab.stop()
     c.wait(Closed, timeout=10)
     assert c.wait(StateChanged, where=lambda e: e.state is ConnState.CLOSED)
+
+
+#: far beyond how long any test waits: a Stop that merely waited for it would fail
+LONG_TIMEOUT = 120.0
+
+
+def lab_options(ftp_lab) -> FtpOptions:
+    return FtpOptions("127.0.0.1", ftp_lab.port, user=LAB_USER, password=LAB_PASSWORD)
+
+
+def test_stop_ends_a_login_the_server_never_answers(scripted_ftp, ftp_lab, session):
+    server = scripted_ftp(Script(mute=True))
+    c = EventCollector(session.outbox)
+    session.connect(FtpOptions("127.0.0.1", server.port, user="u", password="p",
+                               timeout=LONG_TIMEOUT))
+    c.wait(LogLine, where=lambda e: "220 scripted" in e.text)  # now waiting on a reply
+    assert session.stop()
+    assert c.wait(FtpStopped).task == "connecting"  # within 10 s, far inside the Timeout
+    assert not c.of(Failed) and not session.connected
+    session.connect(lab_options(ftp_lab))
+    assert c.wait(FtpLoggedIn).info.cwd == "/"
+    c.wait(FtpListed)
+
+
+def test_stop_ends_a_dripping_listing_and_drops_the_queued_jobs(scripted_ftp, ftp_lab,
+                                                                 session):
+    server = scripted_ftp(Script(drip_listing=True))
+    c = EventCollector(session.outbox)
+    session.connect(FtpOptions("127.0.0.1", server.port, user="u", password="p",
+                               timeout=LONG_TIMEOUT))
+    c.wait(LogLine, where=lambda e: "150 opening" in e.text)  # the listing is dripping
+    session.refresh()  # queued behind the listing: Stop drops it
+    assert session.stop()
+    assert c.wait(FtpStopped).task == "connecting"
+    closed = c.wait(StateChanged, where=lambda e: e.state is ConnState.CLOSED)
+    assert "stopped" in closed.detail
+    assert not c.of(Failed) and not c.of(FtpListed) and not session.connected
+    assert server.commands.count("LIST") == 1
+    session.connect(lab_options(ftp_lab))
+    c.wait(FtpListed)
+
+
+def test_stop_with_nothing_running_does_nothing(ftp_lab, session):
+    c = EventCollector(session.outbox)
+    assert not session.stop()
+    session.connect(lab_options(ftp_lab))
+    c.wait(FtpListed)
+    wait_for(lambda: not session.busy)
+    assert not session.stop()
+    session.refresh()
+    assert c.wait(FtpListed).path == "/"
+    assert session.connected and not c.of(FtpStopped)
