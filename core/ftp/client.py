@@ -265,7 +265,7 @@ class FtpConnection:
                         cut = f"more than {max_lines:,} lines"
                     elif received > max_bytes:
                         cut = (f"more than {self.options.max_listing_mb:g} MB (the Listing "
-                               "limit; raise it in FTP Options to see more)")
+                               "limit; raise it in the FTP options to see more)")
                     if cut:
                         break
                 if pending and not cut:

@@ -69,9 +69,11 @@ class FtpCleartextQuestion(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FtpStopped(Event):
-    """The user stopped ``task``; the connection is closed, Connect starts afresh."""
+    """The user stopped ``task``; ``closed``: the connection with it (Connect starts
+    afresh), else only queued requests were dropped."""
 
     task: str
+    closed: bool = True
 
 
 LOG_LEVELS = {">": "send", "<": "recv", "!": "warn", "i": "info"}
@@ -359,7 +361,8 @@ class FtpSession:
             dropped = self._drop_queued()
             if self._running is None:
                 if dropped:
-                    self.post(FtpStopped(source=self.source, task="the queued requests"))
+                    self.post(FtpStopped(source=self.source, task="the queued requests",
+                                         closed=False))
                 return dropped
             self._stopped = True
             conn = self._running_conn

@@ -414,7 +414,7 @@ class TransferQueue:
         note = f"{added} files queued"
         if budget.left <= 0:
             note += (f"; stopped after {budget.limit:,} entries (the Folder entry "
-                     "limit; raise it in FTP Options to get more)")
+                     "limit; raise it in the FTP options to get more)")
             self._log("!", f"{item.name}: {note}")
         self._update(item.id, state=DONE, error=note, resumable=False)
 

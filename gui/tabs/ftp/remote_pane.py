@@ -19,6 +19,10 @@ class RemotePaneActions:
 
     def _transfers_changed(self, items: list[TransferItem]) -> None:
         self.transfers.show(items)
+        for item in items:
+            if item.folder and item.state == DONE and item.error:
+                # files queued, or which limit stopped the walk and how to raise it
+                self.show_info(f"{item.name}/: {item.error}.")
         if any(i.state == "running" for i in items) and self._poll_after is None:
             self._poll_after = self.after(250, self._poll_running)
         finished = [i for i in items if i.state == DONE and not i.folder]

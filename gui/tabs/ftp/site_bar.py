@@ -1,4 +1,5 @@
-"""The FTP tab's site bar: connection fields, FTPS options, saved sites."""
+"""The FTP tab's site bar: connection fields, FTPS options, saved sites, Stop, and the
+Options dialog (timeouts and limits)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from pathlib import Path
 from tkinter import filedialog, simpledialog, ttk
 
 from core.errors import UserError
-from core.ftp.options import TLS_MODES, FtpOptions
+from core.ftp.options import LIMITS, TLS_MODES, FtpOptions
 from core.ftp.sites import Site, keyring_status
 from core.servers.lab_account import LAB_PASSWORD, LAB_USER
+from gui.tabs.ftp.dialogs import FtpOptionsDialog
 
 
 class SiteBar:
@@ -28,6 +30,14 @@ class SiteBar:
         self.tls_var = self.persisted("tls", "explicit")
         self.verify_var = self.persisted("verify", True)
         self.passive_var = self.persisted("passive", True)
+        # typed text, checked at Connect (FtpOptions.validated names the field at fault)
+        defaults = FtpOptions("")
+        self.timeout_var = self.persisted("timeout", f"{defaults.timeout:g}")
+        self.keepalive_var = self.persisted("keepalive", f"{defaults.keepalive:g}")
+        self.listing_limit_var = self.persisted("max_listing_mb", f"{defaults.max_listing_mb:g}")
+        self.folder_limit_var = self.persisted("max_folder_entries",
+                                               str(defaults.max_folder_entries))
+        self.options_dialog: FtpOptionsDialog | None = None
 
         row1 = ttk.Frame(bar)
         row1.pack(fill="x")
@@ -37,10 +47,10 @@ class SiteBar:
         self.sites_button.configure(menu=self.sites_menu)
         self.sites_button.pack(side="left", padx=(0, 10))
         self.entries: dict[str, ttk.Entry] = {}
-        for label, var, width, show in (("Host", self.host_var, 16, ""),
+        for label, var, width, show in (("Host", self.host_var, 14, ""),
                                         ("Port", self.port_var, 6, ""),
                                         ("User", self.user_var, 10, ""),
-                                        ("Password", self.password_var, 12, "•")):
+                                        ("Password", self.password_var, 10, "•")):
             ttk.Label(row1, text=label).pack(side="left")
             entry = ttk.Entry(row1, textvariable=var, width=width, show=show)
             entry.pack(side="left", padx=(4, 8))
@@ -49,6 +59,9 @@ class SiteBar:
         self.connect_button = ttk.Button(row1, text="Connect", style="Accent.TButton",
                                          command=self.connect)
         self.connect_button.pack(side="left")
+        # Stop ends a login or listing that a slow server holds, instead of its Timeout
+        self.stop_button = ttk.Button(row1, text="Stop", command=self.stop_browsing)
+        self.stop_button.pack(side="left", padx=(6, 0))
         self.disconnect_button = ttk.Button(row1, text="Disconnect", command=self.disconnect)
         self.disconnect_button.pack(side="left", padx=(6, 0))
 
@@ -68,6 +81,8 @@ class SiteBar:
         self.ca_button.pack(side="left", padx=(6, 0))
         ttk.Checkbutton(row2, text="Passive", variable=self.passive_var).pack(
             side="left", padx=(10, 0))
+        self.options_button = ttk.Button(row2, text="Options…", command=self.open_options)
+        self.options_button.pack(side="left", padx=(10, 0))
         self.keyring_var = tk.StringVar(self, value="")
         ttk.Label(row2, textvariable=self.keyring_var, foreground="#a05a00").pack(
             side="left", padx=(10, 0))
@@ -119,13 +134,17 @@ class SiteBar:
         if not names:
             menu.add_command(label="(no saved sites)", state="disabled")
         menu.add_separator()
-        menu.add_command(label="Save this site…", command=self.save_site)
+        no_keyring = keyring_status()
+        menu.add_command(label="Save this site…" + (
+            "  (no keyring: without its password)" if no_keyring else ""),
+            command=self.save_site)
         current = self.site_var.get()
         menu.add_command(label=f"Forget {current}" if current else "Forget site",
                          command=self.forget_site, state="normal" if current else "disabled")
         self.site_names = names
         self.sites_button.configure(text=f"Site: {current}" if current else "Sites")
-        self.keyring_var.set("Passwords not saved (no keyring)" if keyring_status() else "")
+        # short: the site bar must fit 1024 px; the Sites menu and a save say the rest
+        self.keyring_var.set("No keyring" if no_keyring else "")
 
     def read_options(self) -> FtpOptions:
         """The site bar as options; raises UserError naming the field."""
@@ -136,7 +155,11 @@ class SiteBar:
             passive=self.passive_var.get(), verify=self.verify_var.get(),
             # a lab peer is verified against the lab's own CA, for that connection only
             ca_file=self.app.lab.ca_for(self.host_var.get(), self.port_var.get())
-            or self.ca_file or None)
+            or self.ca_file or None,
+            # text as typed: validated() parses it and names the field at fault
+            timeout=self.timeout_var.get(), keepalive=self.keepalive_var.get(),
+            max_listing_mb=self.listing_limit_var.get(),
+            max_folder_entries=self.folder_limit_var.get())
         return options.validated()
 
     def connect(self, options: FtpOptions | None = None) -> None:
@@ -155,12 +178,28 @@ class SiteBar:
 
     def _field_error(self, exc: UserError) -> None:
         self.show_error(str(exc))
+        if exc.field_name in LIMITS:  # it lives in the Options dialog: open it there
+            self.open_options().show_error_for(exc.field_name, str(exc))
         entry = self.entries.get(exc.field_name)
         if entry is not None:
             entry.focus_set()
 
+    def open_options(self) -> FtpOptionsDialog:
+        if self.options_dialog is not None and self.options_dialog.winfo_exists():
+            self.options_dialog.lift()
+        else:
+            self.options_dialog = FtpOptionsDialog(self)
+        return self.options_dialog
+
     def disconnect(self) -> None:
         self.session.disconnect()
+
+    def stop_browsing(self) -> None:
+        """End the running connect, listing or folder change now (transfers go on)."""
+        if self.session.stop():
+            self.show_info("Stopping…")
+        else:
+            self.show_info("Nothing to stop: no connect or listing is running.")
 
     def save_site(self, name: str | None = None) -> None:
         try:

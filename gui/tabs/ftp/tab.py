@@ -23,6 +23,7 @@ from core.ftp.session import (
     FtpLoggedIn,
     FtpSession,
     FtpSizeKnown,
+    FtpStopped,
     FtpTextViewed,
 )
 from core.ftp.sites import SiteStore
@@ -226,6 +227,14 @@ class FtpTab(SiteBar, RemotePaneActions, LocalPaneActions, Tab):
         elif isinstance(event, FtpSizeKnown):
             self.show_info(f"{event.path}: {human_size(event.size)} ({event.size} bytes)"
                            if event.size is not None else f"{event.path}: size unknown")
+        elif isinstance(event, FtpStopped):
+            self.log.append(f"* stopped {event.task}", "info")
+            if not event.closed:
+                self.show_info(f"Stopped {event.task}; still connected.")
+                return
+            self.state_var.set("○ Not connected (stopped)")
+            self.show_info(f"Stopped {event.task}: the connection is closed; press Connect "
+                           "to connect again.")
         elif isinstance(event, FtpCleartextQuestion):
             self._ask_cleartext(event)
         elif isinstance(event, OverwriteQuestion):

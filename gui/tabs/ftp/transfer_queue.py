@@ -97,6 +97,9 @@ class TransferQueueView(ttk.Frame):
                     f"{', ETA ' + eta if eta else ''}")
             elif item.state == FAILED:
                 self.current_var.set(f"{item.name}: {item.error}")
+            elif item.state == DONE and item.folder and item.error:
+                # "12 files queued", or where a limit stopped the walk and how to raise it
+                self.current_var.set(f"{item.name}/: {item.error}.")
             elif item.state == DONE and not item.folder:
                 self.progress.configure(value=1000)
                 self.current_var.set(f"{item.name}: done ({human_size(item.size)}).")

@@ -5,34 +5,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import pytest
-
 from core.ftp.transfers import DONE, RUNNING
 from core.servers.ftp_lab import LAB_PASSWORD, LAB_USER
 from tests.fixtures.disk_audit import disk_calls
-
-
-@pytest.fixture
-def tab(app, wait_until):
-    tab = app.tab("ftp")
-    app.notebook.select(tab)
-    yield tab
-    tab.session.disconnect()
-    if tab.queue is not None:
-        tab.queue.close()
-        tab.queue = None
-    wait_until(lambda: not tab.session.connected, timeout=5)
-
-
-def fill(tab, port: int, *, user: str = LAB_USER, password: str = LAB_PASSWORD,
-         anonymous: bool = False) -> None:
-    tab.host_var.set("127.0.0.1")
-    tab.port_var.set(str(port))
-    tab.user_var.set(user)
-    tab.password_var.set(password)
-    tab.anonymous_var.set(anonymous)
-    tab.tls_var.set("explicit")
-    tab.verify_var.set(False)  # the lab's self-signed certificate
+from tests.gui.tabs.ftp.conftest import fill
 
 
 def sha(path) -> str:
