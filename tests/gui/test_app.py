@@ -73,6 +73,7 @@ def test_window_geometry_and_fields_persist(tmp_path: Path,
     socket_tab.host_entry.delete(0, "end")  # type: ignore[attr-defined]
     socket_tab.host_entry.insert(0, "example.org")  # type: ignore[attr-defined]
     first.tab("ftp").binary_var.set(False)  # type: ignore[attr-defined]
+    first.tab("ftp").folder_limit_var.set("1234")  # type: ignore[attr-defined]
     first.tab("smtp").security_var.set("tls")  # type: ignore[attr-defined]
     first.tab("smtp").password_var.set("secret")  # type: ignore[attr-defined]
     first.close()
@@ -83,6 +84,7 @@ def test_window_geometry_and_fields_persist(tmp_path: Path,
         assert second.tab("socket").fields["host"] == "example.org"
         assert second.tab("socket").host_var.get() == "example.org"  # type: ignore[attr-defined]
         assert second.tab("ftp").binary_var.get() is False  # type: ignore[attr-defined]
+        assert second.tab("ftp").folder_limit_var.get() == "1234"  # type: ignore[attr-defined]
         assert second.tab("smtp").security_var.get() == "tls"  # type: ignore[attr-defined]
         assert "secret" not in (tmp_path / "settings.json").read_text()
     finally:
