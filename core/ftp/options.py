@@ -34,13 +34,14 @@ def check_limit(value: object, field_name: str) -> float | int:
     if not text:
         raise UserError(f"{field_name} is empty: type {kind} {span}.", field_name)
     try:
-        number = int(text) if integer else float(text)
+        number = float(text)
     except ValueError:
-        raise UserError(f"{field_name} must be {kind} {span}, got {text!r}.",
-                        field_name) from None
+        number = math.nan
+    if math.isnan(number) or (integer and math.isfinite(number) and not number.is_integer()):
+        raise UserError(f"{field_name} must be {kind} {span}, got {text!r}.", field_name)
     if not (math.isfinite(number) and low <= number <= high):
         raise UserError(f"{field_name} must be {span}, got {text}.", field_name)
-    return number
+    return int(number) if integer else number
 
 
 def _shown(number: float) -> str:

@@ -399,7 +399,9 @@ class FtpSession:
         self._submit("disconnecting", run)
 
     def close(self, timeout: float = 2.0) -> None:
-        """Quit and end the thread (within ``timeout``)."""
+        """Quit and end the thread (within ``timeout``); a job a slow server holds is
+        stopped first, so closing the tab does not wait for its Timeout."""
+        self.stop()
         self.disconnect()
         with self._thread_lock:
             thread = self._thread

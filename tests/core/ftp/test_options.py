@@ -38,8 +38,8 @@ def test_limits_must_be_positive():
                                             ("Folder entry limit", "max_folder_entries")])
 @pytest.mark.parametrize("typed, says", [("", "is empty"), ("  ", "is empty"),
                                          ("lots", "got 'lots'"), ("0", "got 0"),
-                                         ("-5", "got -5"), ("1e12", "1e12"),
-                                         ("nan", "nan"), ("inf", "inf")])
+                                         ("-5", "got -5"), ("1e12", "got 1e12"),
+                                         ("nan", "got 'nan'"), ("inf", "got inf")])
 def test_a_bad_limit_is_one_sentence_naming_the_field_and_the_range(field, keyword, typed,
                                                                     says):
     with pytest.raises(UserError) as info:
@@ -65,3 +65,6 @@ def test_limits_typed_as_text_are_parsed_and_a_fraction_of_entries_is_refused():
     top = FtpOptions("h", 21, anonymous=True, max_listing_mb=256,
                      max_folder_entries=10_000_000).validated()
     assert top.max_listing_mb == 256
+    # validated() runs again in each connection: a whole float is still a whole number
+    assert FtpOptions("h", 21, anonymous=True,
+                      max_folder_entries=30.0).validated().max_folder_entries == 30

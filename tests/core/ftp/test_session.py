@@ -164,3 +164,15 @@ def test_stop_with_nothing_running_does_nothing(ftp_lab, session):
     session.refresh()
     assert c.wait(FtpListed).path == "/"
     assert session.connected and not c.of(FtpStopped)
+
+
+def test_close_does_not_wait_for_a_listing_a_server_holds(scripted_ftp, session):
+    import threading
+
+    server = scripted_ftp(Script(drip_listing=True))
+    c = EventCollector(session.outbox)
+    session.connect(FtpOptions("127.0.0.1", server.port, user="u", password="p",
+                               timeout=LONG_TIMEOUT))
+    c.wait(LogLine, where=lambda e: "150 opening" in e.text)
+    session.close(timeout=10)  # far inside the Timeout
+    assert not any(t.name == f"{session.source}:control" for t in threading.enumerate())
