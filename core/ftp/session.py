@@ -68,6 +68,14 @@ class FtpCleartextQuestion(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FtpBusy(Event):
+    """The session's thread started ``task``; "" once nothing is left to do (what the
+    tab's Stop button follows)."""
+
+    task: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FtpStopped(Event):
     """The user stopped ``task``; ``closed``: the connection with it (Connect starts
     afresh), else only queued requests were dropped."""
@@ -167,6 +175,7 @@ class FtpSession:
             task, fn = job
             with self._thread_lock:
                 self._running, self._running_conn, self._stopped = task, self.conn, False
+            self.post(FtpBusy(source=self.source, task=task))
             try:
                 fn()
             except Exception as exc:  # every failure reaches the tab as a sentence
@@ -174,6 +183,8 @@ class FtpSession:
                     self._fail(exc, task)
             else:
                 self._finish_job()
+            if self._jobs.empty():
+                self.post(FtpBusy(source=self.source, task=""))
 
     def _finish_job(self) -> bool:
         """Clear the running job; True (and the connection closed) when Stop ended it."""

@@ -62,6 +62,7 @@ class SiteBar:
         # Stop ends a login or listing that a slow server holds, instead of its Timeout
         self.stop_button = ttk.Button(row1, text="Stop", command=self.stop_browsing)
         self.stop_button.pack(side="left", padx=(6, 0))
+        self.stop_button.state(["disabled"])  # until a connect or listing runs (FtpBusy)
         self.disconnect_button = ttk.Button(row1, text="Disconnect", command=self.disconnect)
         self.disconnect_button.pack(side="left", padx=(6, 0))
 

@@ -18,6 +18,7 @@ from core.events import Closed, Event, Failed, LogLine, StateChanged
 from core.ftp.local import LocalFolder, LocalListed
 from core.ftp.options import FtpOptions
 from core.ftp.session import (
+    FtpBusy,
     FtpCleartextQuestion,
     FtpListed,
     FtpLoggedIn,
@@ -227,6 +228,8 @@ class FtpTab(SiteBar, RemotePaneActions, LocalPaneActions, Tab):
         elif isinstance(event, FtpSizeKnown):
             self.show_info(f"{event.path}: {human_size(event.size)} ({event.size} bytes)"
                            if event.size is not None else f"{event.path}: size unknown")
+        elif isinstance(event, FtpBusy):
+            self.stop_button.state(["!disabled"] if event.task else ["disabled"])
         elif isinstance(event, FtpStopped):
             self.log.append(f"* stopped {event.task}", "info")
             if not event.closed:

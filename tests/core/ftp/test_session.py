@@ -9,6 +9,7 @@ from core.errors import UserError
 from core.events import Closed, Failed, LogLine, StateChanged
 from core.ftp.options import FtpOptions
 from core.ftp.session import (
+    FtpBusy,
     FtpCleartextQuestion,
     FtpListed,
     FtpLoggedIn,
@@ -20,7 +21,7 @@ from core.ftp.session import (
 from core.servers.ftp_lab import LAB_PASSWORD, LAB_USER
 from core.states import ConnState
 from tests.fixtures.ftp_peers import SMALL_LARGE, Script
-from tests.fixtures.waiting import EventCollector, wait_for
+from tests.fixtures.waiting import EventCollector
 
 
 @pytest.fixture
@@ -154,13 +155,14 @@ def test_stop_ends_a_dripping_listing_and_drops_the_queued_jobs(scripted_ftp, ft
     c.wait(FtpListed)
 
 
-def test_stop_with_nothing_running_does_nothing(ftp_lab, session):
+def test_busy_is_announced_and_stop_with_nothing_running_does_nothing(ftp_lab, session):
     c = EventCollector(session.outbox)
     assert not session.stop()
     session.connect(lab_options(ftp_lab))
+    assert c.wait(FtpBusy).task == "connecting"
     c.wait(FtpListed)
-    wait_for(lambda: not session.busy)
-    assert not session.stop()
+    c.wait(FtpBusy, where=lambda e: e.task == "")  # the thread has nothing left to do
+    assert not session.busy and not session.stop()
     session.refresh()
     assert c.wait(FtpListed).path == "/"
     assert session.connected and not c.of(FtpStopped)

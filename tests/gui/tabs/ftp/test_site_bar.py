@@ -86,6 +86,7 @@ def test_stop_ends_a_login_a_mute_server_holds_and_the_tab_connects_again(
     tab.timeout_var.set(LONG_TIMEOUT)
     tab.connect_button.invoke()
     wait_until(lambda: "220 scripted" in tab.log.get_text())  # now waiting on AUTH TLS
+    assert tab.stop_button.instate(["!disabled"])
     tab.stop_button.invoke()
     wait_until(lambda: tab.state_var.get() == "○ Not connected (stopped)", timeout=10,
                message=lambda: tab.state_var.get())
@@ -111,7 +112,8 @@ def test_stop_ends_a_dripping_listing_and_the_tab_connects_again(
                message=lambda: tab.state_var.get())
     assert not tab.session.connected
     assert tab.disconnect_button.instate(["disabled"])
-    tab.stop_button.invoke()
+    wait_until(lambda: tab.stop_button.instate(["disabled"]))  # nothing left to stop
+    tab.stop_browsing()
     assert "Nothing to stop" in app.status_var.get()
     fill(tab, ftp_lab.port)
     tab.connect_button.invoke()
