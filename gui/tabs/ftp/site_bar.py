@@ -174,7 +174,9 @@ class SiteBar:
             self.queue.close(timeout=0)  # no join here: the Tk thread never waits on a peer
             self.queue = None
         self.options = options
-        self.state_var.set(f"Connecting to {options.display}…")
+        # the state stays short (the site bar must fit 1024 px); the status bar says where
+        self.state_var.set("◌ Connecting…")
+        self.show_info(f"Connecting to {options.display}…")
         self.save_fields()
 
     def _field_error(self, exc: UserError) -> None:
