@@ -109,6 +109,9 @@ class WireFTP(ftplib.FTP_TLS):
         self._reply_deadline: float | None = None
         #: the data connection in use, so :meth:`abort_io` can wake a blocked read
         self.data_conn: socket.socket | None = None
+        #: the control socket while it connects, and whether abort_io() was called
+        self._connecting: socket.socket | None = None
+        self._aborted = False
         self.data_sessions_reused = 0
         self.data_sessions = 0
 
@@ -121,8 +124,10 @@ class WireFTP(ftplib.FTP_TLS):
             self.port = port
         if timeout != -999:
             self.timeout = timeout
-        self.sock = socket.create_connection((self.host, self.port), self.timeout,
-                                             source_address=source_address)
+        self.sock = self._open_control(source_address)
+        if self._aborted:  # Stop came between the connect and the line above
+            self.sock.close()
+            raise ConnectionAbortedError("stopped while connecting")
         self.af = self.sock.family
         if self.implicit:
             self.sock = self.context.wrap_socket(self.sock, server_hostname=self.host)
@@ -210,9 +215,36 @@ class WireFTP(ftplib.FTP_TLS):
                     f"({size} bytes); the connection was closed. The server is broken "
                     "or hostile.")
 
+    def _open_control(self, source_address: tuple[str, int] | None) -> socket.socket:
+        """``socket.create_connection``, except that the socket still connecting is kept
+        where :meth:`abort_io` can shut it: Stop then ends a connect to a host that
+        never answers at once, not at Timeout."""
+        error: OSError | None = None
+        for family, kind, proto, _name, address in socket.getaddrinfo(
+                self.host, self.port, 0, socket.SOCK_STREAM):
+            if self._aborted:
+                break
+            sock = socket.socket(family, kind, proto)
+            self._connecting = sock
+            try:
+                sock.settimeout(self.timeout)
+                if source_address:
+                    sock.bind(source_address)
+                sock.connect(address)
+                return sock
+            except OSError as exc:
+                error = exc
+                sock.close()
+            finally:
+                self._connecting = None
+        if self._aborted:
+            raise ConnectionAbortedError("stopped while connecting")
+        raise error or OSError(f"no address found for {self.host}")
+
     def abort_io(self) -> None:
         """Wake any blocked read or write at once (Stop, Cancel, closing the queue)."""
-        for sock in (self.data_conn, self.sock):
+        self._aborted = True  # a connect in progress tries no further address
+        for sock in (self._connecting, self.data_conn, self.sock):
             if sock is not None:
                 try:
                     sock.shutdown(socket.SHUT_RDWR)

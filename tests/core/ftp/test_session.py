@@ -137,6 +137,55 @@ def test_stop_ends_a_login_the_server_never_answers(scripted_ftp, ftp_lab, sessi
     c.wait(FtpListed)
 
 
+@pytest.fixture
+def unanswering_port():  # noqa: ANN201
+    """A port whose SYNs go unanswered: a listener with a full accept queue (Linux then
+    drops new SYNs), so a connect hangs as to a host that never answers."""
+    import socket
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(4):
+        filler = socket.socket()
+        filler.setblocking(False)
+        try:
+            filler.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        fillers.append(filler)
+    time.sleep(0.2)  # the handshakes that can complete have
+    yield port
+    for sock in [*fillers, listener]:
+        sock.close()
+
+
+def syn_sent_to(port: int) -> bool:
+    """Whether a TCP socket of this machine is in SYN-SENT towards 127.0.0.1:``port``."""
+    with open("/proc/net/tcp") as f:
+        rows = [line.split() for line in f.readlines()[1:]]
+    return any(row[2] == f"0100007F:{port:04X}" and row[3] == "02" for row in rows)
+
+
+def test_stop_ends_a_connect_to_a_host_that_never_answers(unanswering_port, ftp_lab,
+                                                         session):
+    from tests.fixtures.waiting import wait_for
+
+    c = EventCollector(session.outbox)
+    session.connect(FtpOptions("127.0.0.1", unanswering_port, user="u", password="p",
+                               timeout=LONG_TIMEOUT))
+    assert c.wait(FtpBusy).task == "connecting"
+    wait_for(lambda: syn_sent_to(unanswering_port))  # the connect() is under way
+    assert session.stop()
+    assert c.wait(FtpStopped).task == "connecting"  # within 10 s, far inside the Timeout
+    assert not c.of(Failed) and not session.connected
+    session.connect(lab_options(ftp_lab))
+    c.wait(FtpListed)
+
+
 def test_stop_ends_a_dripping_listing_and_drops_the_queued_jobs(scripted_ftp, ftp_lab,
                                                                  session):
     server = scripted_ftp(Script(drip_listing=True))
