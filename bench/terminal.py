@@ -14,8 +14,10 @@ during the flood, p99 <= 10 ms idle. The Tk loop is run as ``mainloop`` runs it 
 on the next event), so a frame is handled the moment its wake-up arrives. Exit status 1
 when a goal is missed.
 
-Run: ``python bench/terminal.py [--quick]`` (without a display it re-runs itself under
-``xvfb-run``).
+Run: ``python bench/terminal.py [--quick] [--server telnetd]`` (without a display it
+re-runs itself under ``xvfb-run``). ``--server telnetd``: the peer is inetutils-telnetd
+with a real pty (``bench/telnetd_peer.py``), so the echo comes from a tty's line
+discipline, behind whatever the flood left in the pty and in telnetd's socket.
 """
 
 from __future__ import annotations
@@ -76,6 +78,9 @@ def main() -> int:
     parser.add_argument("--lines", type=int, help="flood lines (overrides --quick)")
     parser.add_argument("--echo-seconds", type=float,
                         help="seconds of typing into an endless flood (default 5, quick 2)")
+    parser.add_argument("--server", choices=("lab", "telnetd"), default="lab",
+                        help="the peer: the lab telnet server (default) or inetutils-telnetd "
+                             "with a pty, a stand-in login and the same flood command")
     args = parser.parse_args()
     if not os.environ.get("DISPLAY"):
         xvfb_run = require_tool("xvfb-run", "xvfb", "the app (it needs a display)")
@@ -89,7 +94,19 @@ def main() -> int:
     from core.telnet.screen_thread import FPS, KEY_FPS
     from gui.app import WirebenchApp
 
-    proc, port = start_server()
+    if args.server == "telnetd":
+        from telnetd_peer import TelnetdPeer
+
+        peer = TelnetdPeer(require_tool("telnetd", "inetutils-telnetd",
+                                        "the stock telnet server")).__enter__()
+        port = peer.port
+        stop_server = lambda: peer.__exit__(None, None, None)  # noqa: E731
+    else:
+        proc, port = start_server()
+
+        def stop_server() -> None:
+            proc.terminate()
+            proc.wait(5)
     root = tk.Tk(className="Wirebench")
     app = WirebenchApp(root, lab_ephemeral=True)
     root.geometry("1280x800+0+0")
@@ -229,8 +246,7 @@ def main() -> int:
     pump_until(lambda: not session.connected, 5)
     tab.session.close()
     app.close()
-    proc.terminate()
-    proc.wait(5)
+    stop_server()
     if not ok:
         print("flood did not finish in time")
         return 1
@@ -241,6 +257,7 @@ def main() -> int:
     ref = reference_pyte(bytes(captured), columns, rows)
     ours = mib / elapsed
     raw = mib / ref
+    print(f"peer: {'inetutils-telnetd (pty)' if args.server == 'telnetd' else 'lab server'}")
     print(f"stream: {lines} lines, {mib:.1f} MiB of coloured ls -lR, screen {columns}x{rows}")
     print(f"telnet tab (socket -> protocol -> screen -> Tk view): {elapsed:.2f} s, "
           f"{ours:.2f} MiB/s")
