@@ -229,11 +229,39 @@ class TerminalScreen(pyte.Screen):
         self.stream.feed(text)
 
     def flood_shortcut(self, text: str) -> str:
-        """Take the flood shortcut on ``text``; return what is left to feed normally."""
-        if self.margins is not None or not self.stream._taking_plain_text:
-            return text
-        rest = self._lazy_flood(text)
-        return rest if rest is not None else self._drop_flood(text)
+        """Take the flood shortcut on ``text``; return what is left to feed normally.
+
+        A line the shortcut cannot take (an escape other than SGR, a control byte, or
+        the batch starting inside an escape sequence the last read cut in two) is drawn
+        by pyte, and the shortcut goes on after it: a pty's reads split anywhere, and a
+        tty echoes a typed key into the middle of a flood's SGR codes. Fed whole, the
+        64 KiB after such a line took pyte 80-200 ms, with the typed key's echo in it.
+        """
+        first = True
+        while self.margins is None and (first or len(text) >= _SKIP_MIN):
+            first = False
+            at = 0  # where pyte's part starts: a cut escape sequence, at once
+            if self.stream._taking_plain_text:
+                rest = self._lazy_flood(text)
+                if rest is None:
+                    rest = self._drop_flood(text)
+                if len(rest) < len(text):
+                    text = rest
+                    continue
+                at = first_unsafe(text, 0, _SKIP_MIN)
+            # pyte draws to the end of that line; the shortcut goes on after it only
+            # when a long plain stretch follows (dense escapes, as from top, are pyte's)
+            end = text.find("\r\n", at, _SKIP_MIN)
+            if end < 0:
+                break
+            self.stream.feed(text[:end])
+            text = text[end:]
+            window = min(len(text), _SKIP_MIN)
+            # an SGR code the window's end cuts reads as unsafe: only what lies well
+            # inside the window counts
+            if first_unsafe(text, 0, window) < window - (64 if window < len(text) else 0):
+                break
+        return text
 
     def _apply_sgr(self, text: str, start: int, end: int) -> None:
         """Bring the cursor's colours to what text[start:end] would leave them."""

@@ -51,17 +51,16 @@ def test_flood_shortcut_matches_pyte_for_any_plain_stream(parts: list[str], rep:
 
 
 def test_shortcut_is_not_taken_over_cursor_movement() -> None:
-    text = "\x1b[2;5Hmoved" + ("line\r\n" * 5000)
-    s = TerminalScreen(80, 24, 100)
-    s.feed(text)
-    assert s.skipped_chars == 0
-    # movement after the skipped part is fine: it is drawn normally
-    fast, slow = TerminalScreen(80, 24, 100), TerminalScreen(80, 24, 100)
-    text = ("line\r\n" * 5000) + "\x1b[2;5Hmoved" + ("line\r\n" * 10)
-    fast.feed(text)
-    plain_feed(slow, text)
-    assert fast.skipped_chars > 0
-    same(fast, slow)
+    """A line with cursor movement is drawn by pyte; only plain stretches around it are
+    skipped, and the screen comes out as pyte alone makes it."""
+    for text in ("\x1b[2;5Hmoved" + ("line\r\n" * 5000),
+                 ("line\r\n" * 5000) + "\x1b[2;5Hmoved" + ("line\r\n" * 10),
+                 ("line\r\n" * 3000) + "\x1b[2;5Hmoved\r\n" + ("line\r\n" * 3000)):
+        fast, slow = TerminalScreen(80, 24, 100), TerminalScreen(80, 24, 100)
+        fast.feed(text)
+        plain_feed(slow, text)
+        assert 0 < fast.skipped_chars < len(text) - len("\x1b[2;5Hmoved")
+        same(fast, slow)
 
 
 def test_device_attributes_and_cursor_position_are_answered() -> None:
@@ -142,6 +141,40 @@ def test_flood_in_uneven_batches_matches_pyte() -> None:
     fast, slow = TerminalScreen(100, 20, 200), TerminalScreen(100, 20, 200)
     for start in range(0, len(text), 47_123):
         fast.feed(text[start:start + 47_123])
+    plain_feed(slow, text)
+    assert fast.skipped_chars > len(text) // 2
+    same(fast, slow)
+
+
+def test_batches_cut_inside_escape_sequences_still_take_the_shortcut() -> None:
+    """A pty's reads split anywhere, also inside an SGR code: the next batch starts
+    mid-escape. pyte finishes that sequence, the shortcut takes the rest, and the
+    screen and scrollback are what pyte alone makes of the whole stream."""
+    text = "\r\n".join(ls_lr_lines(6000, seed=3)) + "\r\n$ "
+    cuts = [i + 1 for i in range(len(text)) if text[i] == "\x1b"][::400]  # just after an ESC, every ~40 KB
+    fast, slow = TerminalScreen(100, 20, 200), TerminalScreen(100, 20, 200)
+    start = 0
+    for cut in [*cuts, len(text)]:
+        fast.feed(text[start:cut])
+        start = cut
+    plain_feed(slow, text)
+    assert fast.skipped_chars > len(text) // 2
+    same(fast, slow)
+
+
+def test_an_sgr_code_at_the_edge_of_the_look_ahead_does_not_stop_the_shortcut() -> None:
+    """After the line that finishes a cut escape, the shortcut looks 16 KiB ahead for
+    the next unsafe character; an SGR code cut by that window's end is not one."""
+    from core.telnet.screen import _SKIP_MIN
+
+    filler = ("a" * 61 + "\r\n") * ((_SKIP_MIN - 4) // 63)  # 2 + len(filler) = 16382
+    assert len(filler) == _SKIP_MIN - 4
+    text = ("31mcut\x1b[0m\r\n" + filler + "\x1b[1;34mblue\x1b[0m\r\n"
+            + "\r\n".join(ls_lr_lines(3000, seed=2)) + "\r\n")
+    fast, slow = TerminalScreen(90, 12, 50), TerminalScreen(90, 12, 50)
+    for s in (fast, slow):
+        plain_feed(s, "before\r\n\x1b[1;")  # the read ended inside an SGR code
+    fast.feed(text)
     plain_feed(slow, text)
     assert fast.skipped_chars > len(text) // 2
     same(fast, slow)
@@ -253,3 +286,31 @@ def test_render_line_runs_match_pyte_cells(parts: list[str]) -> None:
     for y in range(5):
         expected = [(t, _style(key)) for t, key in reference_runs(ref, ref.buffer[y])]
         assert ours.render_line(y) == expected
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3999),
+                          st.sampled_from(["\x1b[2;5H", "\x1b#8", "\x1b(0qq\x1b(B", "\x1b[?5h",
+                                           "\x1b[?5l", "\x1b[3;9r", "\x1b[r", "\x07", "\b\b",
+                                           "\x1b]0;title\x07", "#", "\x1b[K", "\x1b[4h",
+                                           "\x1b[4l", "\x1b[?25l", "\x1b7\x1b8", "\t"])),
+                max_size=6),
+       st.lists(st.integers(1, 60_000), min_size=1, max_size=8))
+def test_floods_with_unsafe_lines_in_any_batches_match_pyte(
+        inserts: list[tuple[int, str]], cuts: list[int]) -> None:
+    """Unsafe sequences (cursor moves, margins, modes, charsets, DECALN, a key's echo
+    inside an SGR code) at any line of a flood, fed in batches cut anywhere: the
+    shortcut takes the plain stretches between them and the result is pyte's."""
+    lines = list(ls_lr_lines(4000, seed=11))
+    for index, sequence in sorted(inserts, reverse=True):
+        line = lines[index]
+        at = line.find("\x1b") + 1 if sequence == "#" and "\x1b" in line else len(line) // 2
+        lines[index] = line[:at] + sequence + line[at:]
+    text = "\r\n".join(lines) + "\r\n$ "
+    fast, slow = TerminalScreen(90, 12, 50), TerminalScreen(90, 12, 50)
+    start = 0
+    for cut in sorted({min(c, len(text)) for c in cuts} | {len(text)}):
+        fast.feed(text[start:cut])
+        start = cut
+    plain_feed(slow, text)
+    same(fast, slow)
