@@ -1,7 +1,8 @@
 """A stock telnet server for ``bench/terminal.py --server telnetd``: inetutils-telnetd.
 
-An inetd of one service accepts on 127.0.0.1 (any free port) and runs ``telnetd -h -E
-SCRIPT`` with the connection as its stdin and stdout, as inetd does. The script stands in
+The interop tests' inetd of one service (``tests/fixtures/daemon_peers.py``) accepts on
+127.0.0.1 (any free port) and runs ``telnetd -h -E SCRIPT`` with the connection as its
+stdin and stdout, as inetd does. The script stands in
 for /bin/login and a shell with the lab's prompts (``login:``, ``Password:``, ``$ ``) and
 its ``flood N`` command, so the bench drives it exactly as it drives the lab server —
 but the echo of a key now comes from a real pty's line discipline, behind whatever the
@@ -10,11 +11,8 @@ flood left in the pty and in telnetd.
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,46 +61,25 @@ done
 
 
 class TelnetdPeer:
-    """inetutils-telnetd behind a one-service inetd; ``port`` once entered."""
+    """inetutils-telnetd behind the tests' one-service inetd; ``port`` once entered."""
 
     def __init__(self, telnetd: str) -> None:
-        self.telnetd = telnetd
+        self.telnetd = telnetd  # found (or a clear message given) by the bench
         self.folder = Path(tempfile.mkdtemp(prefix="wb-bench-telnetd-"))
-        self.children: list[subprocess.Popen] = []
-        self._stop = threading.Event()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.2)
-        self.port = self.listener.getsockname()[1]
-        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self.port = 0
 
     def __enter__(self) -> TelnetdPeer:
+        sys.path.insert(0, str(ROOT))
+        from tests.fixtures.daemon_peers import InetdTelnetd
+
         flood = self.folder / "flood.py"
         flood.write_text(FLOOD.format(root=str(ROOT)))
         login = self.folder / "login.sh"
         login.write_text(LOGIN.format(python=sys.executable, flood=flood))
         login.chmod(0o755)
-        self.program = login
-        self._thread.start()
+        self.inetd = InetdTelnetd(login)
+        self.port = self.inetd.port
         return self
 
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with conn:
-                self.children.append(subprocess.Popen(
-                    [self.telnetd, "-h", "-E", str(self.program)], stdin=conn, stdout=conn,
-                    stderr=subprocess.DEVNULL))
-
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self.listener.close()
-        for child in self.children:
-            if child.poll() is None:
-                child.kill()
-            child.wait(5)
+        self.inetd.stop()
