@@ -151,7 +151,8 @@ def test_batches_cut_inside_escape_sequences_still_take_the_shortcut() -> None:
     mid-escape. pyte finishes that sequence, the shortcut takes the rest, and the
     screen and scrollback are what pyte alone makes of the whole stream."""
     text = "\r\n".join(ls_lr_lines(6000, seed=3)) + "\r\n$ "
-    cuts = [i + 1 for i in range(len(text)) if text[i] == "\x1b"][::400]  # just after an ESC, every ~40 KB
+    # just after an ESC, about every 40 KB
+    cuts = [i + 1 for i in range(len(text)) if text[i] == "\x1b"][::400]
     fast, slow = TerminalScreen(100, 20, 200), TerminalScreen(100, 20, 200)
     start = 0
     for cut in [*cuts, len(text)]:
