@@ -50,6 +50,9 @@ def strip_ansi(text: str) -> str:
 
 #: below this many characters a batch is fed as is (skipping would not pay)
 _SKIP_MIN = 16384
+#: lines the flood shortcut hands to pyte in one batch before pyte takes the rest (a
+#: flood with typing has one or two; see flood_shortcut)
+_MAX_PASSES = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,9 +240,13 @@ class TerminalScreen(pyte.Screen):
         tty echoes a typed key into the middle of a flood's SGR codes. Fed whole, the
         64 KiB after such a line took pyte 80-200 ms, with the typed key's echo in it.
         """
-        first = True
-        while self.margins is None and (first or len(text) >= _SKIP_MIN):
-            first = False
+        # each pass scans what is left: a hostile stream with an unsafe byte every
+        # 16 KiB must not make a batch quadratic, so after a few passes pyte has the rest
+        passes = 0
+        while self.margins is None and (passes == 0 or len(text) >= _SKIP_MIN):
+            passes += 1
+            if passes > _MAX_PASSES:
+                break
             at = 0  # where pyte's part starts: a cut escape sequence, at once
             if self.stream._taking_plain_text:
                 rest = self._lazy_flood(text)

@@ -181,6 +181,23 @@ def test_an_sgr_code_at_the_edge_of_the_look_ahead_does_not_stop_the_shortcut() 
     same(fast, slow)
 
 
+def test_an_unsafe_line_every_17_kb_is_bounded_work_and_stays_exact() -> None:
+    """A hostile stream puts a cursor move every 17 KB: the shortcut resumes after a
+    few of them, then pyte takes the rest; the screen is pyte's either way."""
+    from core.telnet.screen import _MAX_PASSES
+
+    lines = list(ls_lr_lines(20_000, seed=4))
+    for index in range(len(lines) - 1, 0, -270):  # ~17 KB of lines apart
+        lines[index] = "\x1b[5;5H" + lines[index]
+    text = "\r\n".join(lines) + "\r\n"
+    fast, slow = TerminalScreen(90, 12, 50), TerminalScreen(90, 12, 50)
+    fast.feed(text)
+    plain_feed(slow, text)
+    assert text.count("\x1b[5;5H") > 2 * _MAX_PASSES  # the cap was reached
+    assert fast.skipped_chars > 0
+    same(fast, slow)
+
+
 def test_charset_escape_before_a_flood_keeps_screens_equal() -> None:
     text = "\r\n".join("lqqk x" + str(i) for i in range(3000)) + "\r\n"
     fast, slow = TerminalScreen(40, 10, 50), TerminalScreen(40, 10, 50)
